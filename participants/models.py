@@ -1,0 +1,97 @@
+import unicodedata
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tournaments.models import TimestampedModel
+
+
+def fold(text):
+    """Lower-case `text` and strip accents, so "Zoë Ñúñez" matches "zoe nunez"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+class Team(TimestampedModel):
+    name = models.CharField(max_length=200)
+    school = models.CharField(max_length=200, blank=True)
+    coach_name = models.CharField(max_length=200, blank=True)
+    coach_email = models.EmailField(blank=True)
+    coach_phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name", "school"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "school"], name="team_unique_name_per_school"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.school})" if self.school else self.name
+
+
+class Participant(TimestampedModel):
+    external_id = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Identifier in the system the participant list came from.",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    display_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Stage or preferred name; empty means first name and last initial.",
+    )
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade = models.CharField(max_length=20, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    # Accent-free, lower-case "first last display external-id" kept by the services so that
+    # search works the same on SQLite and PostgreSQL.
+    search_name = models.CharField(max_length=500, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                name="participant_birth_year_plausible",
+                condition=Q(birth_year__isnull=True) | Q(birth_year__range=(1900, 2100)),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="participant_name_idx"),
+            models.Index(fields=["school", "last_name"], name="participant_school_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def short_name(self):
+        """First name and last initial: what public pages show of minors by default."""
+        if self.display_name:
+            return self.display_name
+        initial = f" {self.last_name[:1]}." if self.last_name else ""
+        return f"{self.first_name}{initial}"
+
+    @property
+    def age(self):
+        return timezone.now().year - self.birth_year if self.birth_year else None
+
+    def public_name(self, *, full=False):
+        return self.full_name if full and not self.display_name else self.short_name
+
+    def folded_search_name(self):
+        parts = [self.first_name, self.last_name, self.display_name, self.external_id or ""]
+        return fold(" ".join(p for p in parts if p))

@@ -1,0 +1,170 @@
+import secrets
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from participants.models import Participant, Team
+from tournaments.models import Slot, TimestampedModel, Tournament
+
+
+def new_reference():
+    # 20 random bytes: 160 bits, well past guessing for a link that grants view and cancel.
+    return secrets.token_urlsafe(20)
+
+
+class Registration(TimestampedModel):
+    """A participant's or a team's entry in one tournament, optionally placed in a slot."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "Reserved (awaiting confirmation)"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        CHECKED_IN = "checked_in", "Checked in"
+        NO_SHOW = "no_show", "No-show"
+
+    # Every status but cancelled holds its place.
+    ACTIVE_STATUSES = (Status.RESERVED, Status.CONFIRMED, Status.CHECKED_IN, Status.NO_SHOW)
+
+    tournament = models.ForeignKey(
+        Tournament, on_delete=models.PROTECT, related_name="registrations"
+    )
+    slot = models.ForeignKey(
+        Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
+    seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Places taken in the slot: 1, or the team's member count."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    entrant_name = models.CharField(
+        max_length=200, help_text="The participant's or team's name as entered."
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    # Places an organizer override added to the slot's capacity; given back when it leaves.
+    override_seats = models.PositiveSmallIntegerField(default=0, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="registration_participant_or_team",
+                condition=Q(participant__isnull=True) | Q(team__isnull=True),
+            ),
+            models.CheckConstraint(name="registration_seats_positive", condition=Q(seats__gte=1)),
+            models.UniqueConstraint(
+                fields=["participant", "tournament"],
+                condition=Q(participant__isnull=False) & ~Q(status="cancelled"),
+                name="one_active_registration_per_participant",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "tournament"],
+                condition=Q(team__isnull=False) & ~Q(status="cancelled"),
+                name="one_active_registration_per_team",
+            ),
+            models.CheckConstraint(
+                name="registration_cancelled_has_time",
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="registration_checked_in_has_time",
+                condition=~Q(status="checked_in") | Q(checked_in_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["slot", "status"], name="registration_slot_status_idx"),
+            models.Index(fields=["participant", "status"], name="registration_participant_idx"),
+            models.Index(fields=["tournament", "status"], name="registration_tournament_idx"),
+            models.Index(
+                fields=["hold_expires_at"],
+                condition=Q(status="reserved"),
+                name="registration_open_hold_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entrant_name} · {self.tournament}"
+
+    @property
+    def is_active(self):
+        return self.status != self.Status.CANCELLED
+
+
+class RegistrationMember(TimestampedModel):
+    """One person in a team entry: a listed participant, or a name the coach typed."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="members")
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="team_entries",
+    )
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "participant"],
+                condition=Q(participant__isnull=False),
+                name="registration_member_unique_participant",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """What happened, to what, by whom: written in the same transaction as the change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.UUIDField()
+    tournament = models.ForeignKey(
+        Tournament,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["target_type", "target_id", "created_at"], name="audit_target_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action}"

@@ -1,0 +1,38 @@
+"""Work that happens after a registration change has committed."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+from registrations.models import Registration
+
+SUBJECTS = {
+    "confirmed": "Your place is confirmed: {tournament}",
+    "held": "Please confirm your place: {tournament}",
+    "moved": "Your time has changed: {tournament}",
+    "cancelled": "Your registration was cancelled: {tournament}",
+}
+
+
+@task()
+def send_registration_email(*, registration_id: str, kind: str):
+    """E-mail the contact about a registration; runs after commit, never under a lock."""
+    registration = Registration.objects.select_related("tournament", "slot__location").get(
+        pk=registration_id
+    )
+    if not registration.contact_email:
+        return
+    context = {
+        "registration": registration,
+        "kind": kind,
+        "link": settings.LINEUP_BASE_URL
+        + reverse("registrations:detail", args=[registration.reference]),
+    }
+    send_mail(
+        subject=SUBJECTS[kind].format(tournament=registration.tournament.name),
+        message=render_to_string("emails/registration.txt", context),
+        from_email=None,
+        recipient_list=[registration.contact_email],
+    )

@@ -1,0 +1,104 @@
+"""factory-boy factories for the domain; build registrations through the services instead."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from participants.models import Participant, Team, fold
+from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
+
+
+def _day_after_tomorrow_at(hour):
+    day = timezone.localtime() + timedelta(days=2)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    name = factory.Sequence(lambda n: f"Room {n}")
+    building = "Main Hall"
+    capacity = 40
+
+
+class TournamentFactory(factory.django.DjangoModelFactory):
+    """A published tournament whose sign-up is open now."""
+
+    class Meta:
+        model = Tournament
+
+    name = factory.Sequence(lambda n: f"Piano Solo {n}")
+    slug = factory.Sequence(lambda n: f"piano-solo-{n}")
+    category = Tournament.Category.MUSIC
+    status = Tournament.Status.PUBLISHED
+    registration_opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    registration_closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    starts_on = factory.LazyFunction(lambda: _day_after_tomorrow_at(0).date())
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on)
+
+    class Params:
+        team_event = factory.Trait(entry_kind=Tournament.EntryKind.TEAM)
+
+
+class TimeBlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeBlock
+        skip_postgeneration_save = True
+
+    tournament = factory.SubFactory(TournamentFactory)
+    location = factory.SubFactory(LocationFactory)
+    starts_at = factory.LazyFunction(lambda: _day_after_tomorrow_at(9))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=1))
+    slot_minutes = 10
+    slot_capacity = 1
+
+    @factory.post_generation
+    def link_location(obj, create, extracted, **kwargs):
+        if create:
+            TournamentLocation.objects.get_or_create(
+                tournament=obj.tournament, location=obj.location
+            )
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    """One slot in its own time block (ten minutes at 9:00 the day after tomorrow)."""
+
+    class Meta:
+        model = Slot
+
+    time_block = factory.SubFactory(
+        TimeBlockFactory,
+        starts_at=factory.SelfAttribute("..starts_at"),
+        ends_at=factory.SelfAttribute("..ends_at"),
+        slot_capacity=factory.SelfAttribute("..capacity"),
+    )
+    tournament = factory.SelfAttribute("time_block.tournament")
+    location = factory.SelfAttribute("time_block.location")
+    starts_at = factory.LazyFunction(lambda: _day_after_tomorrow_at(9))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=10))
+    number = 1
+    capacity = 1
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    school = factory.Faker("city")
+    coach_name = factory.Faker("name")
+    coach_email = factory.Faker("email")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    grade = "7"
+    school = "Lincoln Middle School"
+    birth_year = 2013
+    search_name = factory.LazyAttribute(lambda o: fold(f"{o.first_name} {o.last_name}"))

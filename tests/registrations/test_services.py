@@ -1,0 +1,557 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registrations import services
+from registrations.models import AuditEvent, Registration
+from registrations.services import (
+    AlreadyRegistered,
+    ConcurrentChange,
+    InvalidEntry,
+    ScheduleClash,
+    SlotFull,
+    SlotUnavailable,
+    StatusConflict,
+    TournamentFull,
+    TournamentNotOpen,
+)
+from tests.factories import (
+    LocationFactory,
+    ParticipantFactory,
+    SlotFactory,
+    TeamFactory,
+    TournamentFactory,
+)
+from tournaments.models import Slot, Tournament
+
+pytestmark = pytest.mark.django_db
+
+
+def register(slot, participant=None, **kwargs):
+    kwargs.setdefault("actor", "test")
+    return services.registration_create(
+        tournament=slot.tournament, slot=slot, participant=participant, **kwargs
+    )
+
+
+def reload(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+class TestRegistrationCreate:
+    def test_it_confirms_a_place_and_counts_it(self, slot, participant):
+        registration = register(slot, participant, contact_email="mum@example.com")
+
+        assert registration.status == Registration.Status.CONFIRMED
+        assert registration.confirmed_at is not None
+        assert registration.entrant_name == participant.full_name
+        assert reload(slot).reserved_count == 1
+        assert reload(slot).version == 2
+
+    def test_it_writes_the_audit_event_in_the_same_transaction(self, slot, participant):
+        registration = register(slot, participant, actor="public")
+
+        event = AuditEvent.objects.get(target_id=registration.pk)
+        assert event.action == "registration.create"
+        assert event.actor == "public"
+        assert event.tournament_id == slot.tournament_id
+        assert event.payload["slot"] == str(slot.pk)
+        assert event.payload["seats"] == 1
+
+    def test_its_reference_is_long_and_random(self, slot):
+        first = register(slot, entrant_name="Ada Lovelace")
+        second = register(slot, entrant_name="Grace Hopper")
+
+        assert first.reference != second.reference
+        assert len(first.reference) >= 22  # >= 128 bits in URL-safe base64
+
+    def test_it_refuses_a_full_slot_with_a_clear_message(self, slot):
+        register(slot, ParticipantFactory())
+        register(slot, ParticipantFactory())
+
+        with pytest.raises(SlotFull, match="just filled up"):
+            register(slot, ParticipantFactory())
+        assert reload(slot).reserved_count == 2
+        assert Registration.objects.count() == 2
+
+    def test_it_refuses_a_draft_tournament(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(status="draft")
+        slot.tournament.refresh_from_db()
+
+        with pytest.raises(TournamentNotOpen, match="not open for sign-up"):
+            register(slot, participant)
+
+    def test_it_refuses_before_the_window_opens(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(
+            registration_opens_at=timezone.now() + timedelta(hours=1)
+        )
+        with pytest.raises(TournamentNotOpen, match="opens"):
+            register(slot, participant)
+
+    def test_it_refuses_after_the_window_closes(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(
+            registration_opens_at=timezone.now() - timedelta(days=3),
+            registration_closes_at=timezone.now() - timedelta(minutes=1),
+        )
+        with pytest.raises(TournamentNotOpen, match="closed"):
+            register(slot, participant)
+
+    def test_it_refuses_a_soft_deleted_tournament(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(deleted_at=timezone.now())
+        with pytest.raises(TournamentNotOpen):
+            register(slot, participant)
+
+    def test_it_refuses_a_blocked_slot(self, slot, participant):
+        Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BLOCKED)
+        with pytest.raises(SlotUnavailable, match="not available"):
+            register(slot, participant)
+
+    def test_it_refuses_a_cancelled_slot(self, slot, participant):
+        Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.CANCELLED)
+        with pytest.raises(SlotUnavailable, match="cancelled"):
+            register(slot, participant)
+
+    def test_it_refuses_a_slot_that_has_started(self, tournament, participant):
+        started = SlotFactory(
+            time_block__tournament=tournament,
+            starts_at=timezone.now() - timedelta(minutes=1),
+        )
+        with pytest.raises(SlotUnavailable, match="already started"):
+            register(started, participant)
+
+    def test_it_refuses_a_slot_of_another_tournament(self, slot, participant):
+        other = TournamentFactory()
+        with pytest.raises(SlotUnavailable, match="another tournament"):
+            services.registration_create(
+                tournament=other, slot=slot, participant=participant, actor="test"
+            )
+
+    def test_it_refuses_a_second_entry_in_the_same_tournament(self, tournament, participant):
+        first = SlotFactory(time_block__tournament=tournament)
+        later = SlotFactory(
+            time_block__tournament=tournament, starts_at=first.starts_at + timedelta(hours=3)
+        )
+        register(first, participant)
+
+        with pytest.raises(AlreadyRegistered, match="already signed up"):
+            register(later, participant)
+
+    def test_it_allows_a_new_entry_after_cancelling(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_cancel(registration=registration, actor="test")
+
+        again = register(slot, participant)
+        assert again.pk != registration.pk
+        assert reload(slot).reserved_count == 1
+
+    def test_it_refuses_an_overlapping_slot_in_another_tournament(self, participant):
+        piano = SlotFactory()
+        violin = SlotFactory(starts_at=piano.starts_at + timedelta(minutes=5))
+        register(piano, participant)
+
+        with pytest.raises(ScheduleClash, match="overlapping time") as refused:
+            register(violin, participant)
+        assert refused.value.clashing.slot_id == piano.pk
+        assert reload(violin).reserved_count == 0
+
+    def test_it_allows_back_to_back_slots_in_the_same_room(self, participant):
+        room = LocationFactory()
+        first = SlotFactory(time_block__location=room)
+        second = SlotFactory(time_block__location=room, starts_at=first.ends_at)
+        Tournament.objects.filter(pk=second.tournament_id).update(changeover_minutes=15)
+
+        register(first, participant)
+        assert register(second, participant).slot_id == second.pk
+
+    def test_it_needs_the_changeover_gap_between_rooms(self, participant):
+        first = SlotFactory()
+        second = SlotFactory(starts_at=first.ends_at + timedelta(minutes=10))
+        Tournament.objects.filter(pk=first.tournament_id).update(changeover_minutes=15)
+        register(first, participant)
+
+        with pytest.raises(ScheduleClash, match="too close"):
+            register(second, participant)
+
+    def test_it_allows_other_rooms_once_the_gap_is_kept(self, participant):
+        first = SlotFactory()
+        second = SlotFactory(starts_at=first.ends_at + timedelta(minutes=15))
+        Tournament.objects.filter(pk=first.tournament_id).update(changeover_minutes=15)
+        register(first, participant)
+
+        assert register(second, participant).status == Registration.Status.CONFIRMED
+
+    def test_it_refuses_individuals_in_a_team_event(self, participant):
+        team_slot = SlotFactory(time_block__tournament__team_event=True)
+        with pytest.raises(InvalidEntry, match="team event"):
+            register(team_slot, participant)
+
+    def test_it_refuses_teams_in_an_individual_event(self, slot):
+        with pytest.raises(InvalidEntry, match="for individuals"):
+            register(slot, team=TeamFactory())
+
+    def test_it_needs_a_participant_or_a_name(self, slot):
+        with pytest.raises(InvalidEntry, match="Choose a participant"):
+            register(slot)
+
+    def test_it_refuses_typed_names_when_the_tournament_does_not(self, slot):
+        Tournament.objects.filter(pk=slot.tournament_id).update(allows_typed_names=False)
+        slot.tournament.refresh_from_db()
+        with pytest.raises(InvalidEntry, match="Only listed participants"):
+            register(slot, entrant_name="Walk In")
+
+    def test_a_repeated_idempotency_key_returns_the_first_registration(self, slot, participant):
+        first = register(slot, participant, idempotency_key="form-token-1")
+        again = register(slot, participant, idempotency_key="form-token-1")
+
+        assert again.pk == first.pk
+        assert reload(slot).reserved_count == 1
+        assert Registration.objects.count() == 1
+
+    def test_a_replay_wins_even_when_the_slot_is_now_full(self, tournament):
+        slot = SlotFactory(time_block__tournament=tournament, capacity=1)
+        first = register(slot, entrant_name="Ada", idempotency_key="k")
+        assert register(slot, entrant_name="Ada", idempotency_key="k").pk == first.pk
+
+    def test_it_holds_the_place_when_the_tournament_wants_confirmation(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=30)
+        slot.tournament.refresh_from_db()
+
+        registration = register(slot, participant)
+        assert registration.status == Registration.Status.RESERVED
+        assert registration.confirmed_at is None
+        assert registration.hold_expires_at > timezone.now() + timedelta(minutes=29)
+
+    def test_the_tournament_cap_counts_every_seat(self, tournament):
+        Tournament.objects.filter(pk=tournament.pk).update(max_participants=2)
+        tournament.refresh_from_db()
+        slots = [
+            SlotFactory(
+                time_block__tournament=tournament,
+                starts_at=timezone.now() + timedelta(days=2, hours=i),
+            )
+            for i in range(3)
+        ]
+        register(slots[0], ParticipantFactory())
+        register(slots[1], ParticipantFactory())
+
+        with pytest.raises(TournamentFull, match="no places left"):
+            register(slots[2], ParticipantFactory())
+        assert reload(tournament).version == 3  # bumped once per accepted registration
+
+    def test_a_slotless_tournament_takes_places_up_to_its_cap(self, tournament):
+        Tournament.objects.filter(pk=tournament.pk).update(max_participants=1)
+        tournament.refresh_from_db()
+        services.registration_create(
+            tournament=tournament, participant=ParticipantFactory(), actor="test"
+        )
+        with pytest.raises(TournamentFull):
+            services.registration_create(
+                tournament=tournament, participant=ParticipantFactory(), actor="test"
+            )
+
+
+class TestTeamEntries:
+    @pytest.fixture
+    def team_slot(self):
+        return SlotFactory(time_block__tournament__team_event=True, capacity=4)
+
+    def test_a_coach_books_the_whole_team_into_one_slot(self, team_slot):
+        team = TeamFactory()
+        members = ParticipantFactory.create_batch(3, team=team)
+
+        registration = register(team_slot, team=team)
+        assert registration.seats == 3
+        assert sorted(m.participant_id for m in registration.members.all()) == sorted(
+            m.pk for m in members
+        )
+        assert reload(team_slot).reserved_count == 3
+
+    def test_the_whole_team_must_fit(self, team_slot):
+        team = TeamFactory()
+        ParticipantFactory.create_batch(3, team=team)
+        register(team_slot, entrant_name="Early Birds", members=["A", "B"])
+
+        with pytest.raises(SlotFull, match="Only 2 place"):
+            register(team_slot, team=team)
+
+    def test_it_refuses_someone_from_another_team(self, team_slot):
+        team = TeamFactory()
+        outsider = ParticipantFactory(team=TeamFactory())
+        with pytest.raises(InvalidEntry, match="not a member"):
+            register(team_slot, team=team, members=[outsider])
+
+    def test_a_member_cannot_be_in_two_teams_of_one_tournament(self, team_slot):
+        person = ParticipantFactory()
+        register(team_slot, entrant_name="Blue", members=[person])
+        with pytest.raises(AlreadyRegistered):
+            register(team_slot, entrant_name="Red", members=[person, "Someone"])
+
+    def test_a_member_cannot_clash_with_their_solo_slot(self, team_slot):
+        person = ParticipantFactory()
+        solo = SlotFactory(starts_at=team_slot.starts_at)
+        register(solo, person)
+        with pytest.raises(ScheduleClash):
+            register(team_slot, entrant_name="Blue", members=[person])
+
+    def test_a_team_needs_members(self, team_slot):
+        with pytest.raises(InvalidEntry, match="at least one member"):
+            register(team_slot, team=TeamFactory())
+
+
+class TestCancel:
+    def test_it_frees_the_place_at_once_and_records_why(self, slot, participant):
+        registration = register(slot, participant)
+        cancelled = services.registration_cancel(
+            registration=registration, actor="public", reason="ill"
+        )
+        assert cancelled.status == Registration.Status.CANCELLED
+        assert cancelled.cancelled_at is not None
+        assert reload(slot).reserved_count == 0
+        event = AuditEvent.objects.get(action="registration.cancel")
+        assert event.payload["reason"] == "ill"
+
+    def test_it_refuses_to_cancel_twice(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_cancel(registration=registration, actor="test")
+        with pytest.raises(StatusConflict, match="already cancelled"):
+            services.registration_cancel(registration=registration, actor="test")
+        assert reload(slot).reserved_count == 0
+
+    def test_it_refuses_a_stale_version(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_check_in(registration=registration, actor="desk")
+        with pytest.raises(ConcurrentChange):
+            services.registration_cancel(
+                registration=registration, actor="test", expected_version=1
+            )
+
+
+class TestMove:
+    def test_it_moves_the_places_between_slots(self, tournament, participant):
+        source = SlotFactory(time_block__tournament=tournament)
+        target = SlotFactory(
+            time_block__tournament=tournament, starts_at=source.starts_at + timedelta(hours=1)
+        )
+        registration = register(source, participant)
+
+        moved = services.registration_move(registration=registration, to_slot=target, actor="org")
+        assert moved.slot_id == target.pk
+        assert (reload(source).reserved_count, reload(target).reserved_count) == (0, 1)
+        event = AuditEvent.objects.get(action="registration.move")
+        assert event.payload == {"from_slot": str(source.pk), "to_slot": str(target.pk)}
+
+    def test_it_refuses_a_full_target(self, tournament):
+        source = SlotFactory(time_block__tournament=tournament)
+        target = SlotFactory(
+            time_block__tournament=tournament, starts_at=source.starts_at + timedelta(hours=1)
+        )
+        register(target, ParticipantFactory())
+        registration = register(source, ParticipantFactory())
+
+        with pytest.raises(SlotFull):
+            services.registration_move(registration=registration, to_slot=target, actor="org")
+        assert (reload(source).reserved_count, reload(target).reserved_count) == (1, 1)
+
+    def test_it_refuses_a_move_that_clashes_elsewhere(self, tournament, participant):
+        source = SlotFactory(time_block__tournament=tournament)
+        target = SlotFactory(
+            time_block__tournament=tournament, starts_at=source.starts_at + timedelta(hours=1)
+        )
+        elsewhere = SlotFactory(starts_at=target.starts_at)
+        register(elsewhere, participant)
+        registration = register(source, participant)
+
+        with pytest.raises(ScheduleClash):
+            services.registration_move(registration=registration, to_slot=target, actor="org")
+
+    def test_it_refuses_a_slot_of_another_tournament(self, slot, participant):
+        registration = register(slot, participant)
+        with pytest.raises(SlotUnavailable, match="another tournament"):
+            services.registration_move(
+                registration=registration, to_slot=SlotFactory(), actor="org"
+            )
+
+    def test_it_refuses_a_cancelled_registration(self, tournament, participant):
+        source = SlotFactory(time_block__tournament=tournament)
+        target = SlotFactory(
+            time_block__tournament=tournament, starts_at=source.starts_at + timedelta(hours=1)
+        )
+        registration = register(source, participant)
+        services.registration_cancel(registration=registration, actor="test")
+        with pytest.raises(StatusConflict, match="cannot be moved"):
+            services.registration_move(registration=registration, to_slot=target, actor="org")
+
+
+class TestOverride:
+    def test_it_needs_a_reason(self, slot, participant):
+        with pytest.raises(InvalidEntry, match="needs a reason"):
+            services.registration_override(
+                reason="  ",
+                tournament=slot.tournament,
+                slot=slot,
+                participant=participant,
+                actor="org",
+            )
+
+    def test_it_exceeds_capacity_and_records_the_reason(self, slot):
+        register(slot, ParticipantFactory())
+        register(slot, ParticipantFactory())
+        extra = services.registration_override(
+            reason="Judge's request",
+            tournament=slot.tournament,
+            slot=slot,
+            participant=ParticipantFactory(),
+            actor="admin:alice",
+        )
+        slot.refresh_from_db()
+        assert (slot.reserved_count, slot.capacity) == (3, 3)
+        event = AuditEvent.objects.get(action="registration.override")
+        assert event.payload["reason"] == "Judge's request"
+        assert event.payload["capacity_added"] == 1
+
+        # When the extra entrant leaves, the slot's capacity returns to what was planned.
+        services.registration_cancel(registration=extra, actor="admin:alice")
+        slot.refresh_from_db()
+        assert (slot.reserved_count, slot.capacity) == (2, 2)
+
+    def test_it_never_double_books(self, participant):
+        first = SlotFactory()
+        register(first, participant)
+        with pytest.raises(ScheduleClash):
+            services.registration_override(
+                reason="late entry",
+                tournament=(clashing := SlotFactory(starts_at=first.starts_at)).tournament,
+                slot=clashing,
+                participant=participant,
+                actor="org",
+            )
+
+
+class TestStatusChanges:
+    def test_check_in_stamps_the_time(self, slot, participant):
+        registration = services.registration_check_in(
+            registration=register(slot, participant), actor="desk"
+        )
+        assert registration.status == Registration.Status.CHECKED_IN
+        assert reload(registration).checked_in_at is not None
+
+    def test_a_late_arrival_turns_a_no_show_into_a_check_in(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_mark_no_show(registration=registration, actor="desk")
+        assert (
+            services.registration_check_in(registration=registration, actor="desk").status
+            == Registration.Status.CHECKED_IN
+        )
+
+    def test_a_cancelled_registration_cannot_check_in(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_cancel(registration=registration, actor="test")
+        with pytest.raises(StatusConflict, match="cancelled cannot be checked in"):
+            services.registration_check_in(registration=registration, actor="desk")
+
+    def test_no_show_keeps_the_place(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_mark_no_show(registration=registration, actor="desk")
+        assert reload(slot).reserved_count == 1
+        assert AuditEvent.objects.filter(action="registration.marked_no_show").count() == 1
+
+    def test_confirm_turns_a_hold_into_a_place(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=10)
+        slot.tournament.refresh_from_db()
+        registration = services.registration_confirm(
+            registration=register(slot, participant), actor="public"
+        )
+        assert registration.status == Registration.Status.CONFIRMED
+        assert reload(registration).hold_expires_at is None
+
+
+class TestExpireHolds:
+    def test_it_releases_only_expired_holds(self, tournament):
+        Tournament.objects.filter(pk=tournament.pk).update(hold_minutes=10)
+        tournament.refresh_from_db()
+        slot = SlotFactory(time_block__tournament=tournament, capacity=3)
+        stale = register(slot, ParticipantFactory())
+        fresh = register(slot, ParticipantFactory())
+        Registration.objects.filter(pk=stale.pk).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        assert services.registration_expire_holds() == 1
+        assert reload(stale).status == Registration.Status.CANCELLED
+        assert reload(fresh).status == Registration.Status.RESERVED
+        assert reload(slot).reserved_count == 1
+        assert services.registration_expire_holds() == 0
+
+
+class TestSlotCancel:
+    def test_it_cancels_every_registration_in_it(self, slot):
+        for _ in range(2):
+            register(slot, ParticipantFactory())
+        assert services.slot_cancel(slot=slot, actor="org", reason="Room flooded") == 2
+
+        slot.refresh_from_db()
+        assert (slot.status, slot.reserved_count) == (Slot.Status.CANCELLED, 0)
+        assert set(Registration.objects.values_list("status", flat=True)) == {"cancelled"}
+        assert set(Registration.objects.values_list("cancel_reason", flat=True)) == {"Room flooded"}
+
+
+class TestDatabaseConstraints:
+    """The invariants hold even for code that skips the services."""
+
+    def test_reserved_count_cannot_exceed_capacity(self, slot):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Slot.objects.filter(pk=slot.pk).update(reserved_count=3)
+
+    def test_reserved_count_cannot_go_negative(self, slot):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Slot.objects.filter(pk=slot.pk).update(reserved_count=-1)
+
+    def test_one_active_registration_per_participant(self, slot, participant):
+        register(slot, participant)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Registration.objects.create(
+                tournament=slot.tournament, participant=participant, entrant_name="x"
+            )
+
+    def test_registration_window_order(self, tournament):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Tournament.objects.filter(pk=tournament.pk).update(
+                registration_closes_at=tournament.registration_opens_at - timedelta(hours=1)
+            )
+
+    def test_slot_ends_after_it_starts(self, slot):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Slot.objects.filter(pk=slot.pk).update(ends_at=slot.starts_at)
+
+    def test_rules_hold_podium_points(self, tournament):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Tournament.objects.filter(pk=tournament.pk).update(rules={"points": {"first": 3}})
+
+
+def statements(captured):
+    """SQL statements sent, leaving out transaction control (BEGIN/COMMIT)."""
+    return [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres")
+class TestStatementBudget:
+    """The engine's cost per reservation is part of its contract (bench/reserve.py measures it)."""
+
+    def test_a_reservation_takes_at_most_six_statements(self):
+        slot = SlotFactory(capacity=5)
+        person = ParticipantFactory()
+        with CaptureQueriesContext(connection) as captured:
+            register(slot, person, idempotency_key="budget")
+        assert len(statements(captured)) <= 6, statements(captured)
+
+    def test_a_cancel_takes_at_most_seven_statements(self):
+        slot = SlotFactory(capacity=5)
+        registration = register(slot, ParticipantFactory())
+        with CaptureQueriesContext(connection) as captured:
+            services.registration_cancel(registration=registration, actor="test")
+        assert len(statements(captured)) <= 7, statements(captured)

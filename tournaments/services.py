@@ -1,0 +1,265 @@
+"""Writes to the schedule: tournaments, time blocks and slots.
+
+Same rules as the reservation engine (`registrations/services.py`): one short transaction
+each, locks before checks, conditional updates with a version check, an audit event per
+change. Anything that cancels registrations goes through the registration services.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from registrations.models import Registration
+from registrations.services import audit_event_record, slot_cancel
+from tournaments.locking import locked_atomic
+from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
+
+
+class ScheduleError(Exception):
+    """A schedule change was refused; `message` is fit to show to an organizer."""
+
+    message = "This schedule change could not be made."
+
+    def __init__(self, message=None):
+        self.message = message or self.message
+        super().__init__(self.message)
+
+
+class SlotsHoldRegistrations(ScheduleError):
+    message = "Some slots of this time block already hold registrations."
+
+
+class CapacityBelowRegistrations(ScheduleError):
+    message = "The capacity cannot go below the places already taken."
+
+
+class ManualTimeBlock(ScheduleError):
+    message = "This time block's slots are made by hand, not generated."
+
+
+class StaleSchedule(ScheduleError):
+    message = "Someone else changed this at the same moment. Reload and try again."
+
+
+@dataclass(frozen=True)
+class SlotGeneration:
+    created: int = 0
+    removed: int = 0
+    kept: int = 0
+    resized: int = 0
+    registrations_cancelled: int = 0
+
+    @property
+    def changed(self):
+        return bool(self.created or self.removed or self.resized)
+
+
+def time_block_create(*, actor: str, tournament: Tournament, location, **fields) -> TimeBlock:
+    """Create a time block, linking its room to the tournament if it is not yet."""
+    with transaction.atomic():
+        TournamentLocation.objects.get_or_create(tournament=tournament, location=location)
+        block = TimeBlock.objects.create(tournament=tournament, location=location, **fields)
+        audit_event_record(
+            actor=actor,
+            action="time_block.create",
+            target=block,
+            location=str(location),
+            starts_at=block.starts_at,
+            ends_at=block.ends_at,
+        )
+    return block
+
+
+def time_block_generate_slots(
+    *, time_block: TimeBlock, actor: str, force: bool = False
+) -> SlotGeneration:
+    """Make the block's slots match its times, length and capacity. Safe to run again.
+
+    Slots that already match are kept (their capacity follows the block's); missing ones are
+    created; surplus ones are deleted, or cancelled if registrations ever pointed at them.
+    A surplus or shrinking slot that still holds active registrations is refused with
+    `SlotsHoldRegistrations` unless `force`, which cancels those registrations (audited).
+    """
+    now = timezone.now()
+    with locked_atomic():
+        block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        if block.is_manual:
+            raise ManualTimeBlock()
+        wanted = block.planned_slot_times()
+        existing = list(
+            Slot.objects.select_for_update()
+            .filter(time_block=block)
+            .exclude(status=Slot.Status.CANCELLED)
+            .order_by("pk")
+        )
+        by_times = {(s.starts_at, s.ends_at): s for s in existing}
+        wanted_times = set(wanted)
+        surplus = [s for s in existing if (s.starts_at, s.ends_at) not in wanted_times]
+        kept = [by_times[t] for t in wanted if t in by_times]
+        too_small = [s for s in kept if s.reserved_count > block.slot_capacity]
+        holding = [s for s in surplus if s.reserved_count] + too_small
+        if holding and not force:
+            raise SlotsHoldRegistrations(
+                f"{len(holding)} slot(s) of this time block hold registrations that the new "
+                "layout has no room for. Move or cancel them first, or force the change."
+            )
+
+        cancelled = 0
+        for slot in holding:
+            cancelled += slot_cancel(
+                slot=slot, actor=actor, reason="The schedule changed and this slot was removed."
+            )
+        # Surplus slots without any history go; the rest stay, cancelled, for the record.
+        with_history = set(
+            Registration.objects.filter(slot__in=surplus).values_list("slot_id", flat=True)
+        )
+        Slot.objects.filter(pk__in=[s.pk for s in surplus if s.pk not in with_history]).delete()
+        Slot.objects.filter(pk__in=with_history).exclude(status=Slot.Status.CANCELLED).update(
+            status=Slot.Status.CANCELLED, version=F("version") + 1, updated_at=now
+        )
+
+        resized = 0
+        for slot in kept:
+            if slot in too_small:
+                continue  # cancelled above
+            if slot.capacity != block.slot_capacity:
+                resized += Slot.objects.filter(pk=slot.pk, version=slot.version).update(
+                    capacity=block.slot_capacity, version=F("version") + 1, updated_at=now
+                )
+        for number, (starts_at, ends_at) in enumerate(wanted, start=1):
+            slot = by_times.get((starts_at, ends_at))
+            if slot is not None and slot.number != number:
+                Slot.objects.filter(pk=slot.pk).update(number=number)
+        new = [
+            Slot(
+                time_block=block,
+                tournament_id=block.tournament_id,
+                location_id=block.location_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                number=number,
+                capacity=block.slot_capacity,
+            )
+            for number, (starts_at, ends_at) in enumerate(wanted, start=1)
+            if (starts_at, ends_at) not in by_times or by_times[(starts_at, ends_at)] in too_small
+        ]
+        Slot.objects.bulk_create(new)
+        result = SlotGeneration(
+            created=len(new),
+            removed=len(surplus) + len(too_small),
+            kept=len(kept) - len(too_small),
+            resized=resized,
+            registrations_cancelled=cancelled,
+        )
+        if result.changed:
+            audit_event_record(
+                actor=actor,
+                action="time_block.generate_slots",
+                target=block,
+                created=result.created,
+                removed=result.removed,
+                resized=result.resized,
+                registrations_cancelled=cancelled,
+                forced=force,
+            )
+    return result
+
+
+def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
+    """Change a slot's capacity; never below the places already taken."""
+    if capacity < 1:
+        raise ScheduleError("A slot holds at least one place.")
+    with locked_atomic():
+        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        if capacity < locked.reserved_count:
+            raise CapacityBelowRegistrations(
+                f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "
+                f"cannot go down to {capacity}."
+            )
+        if capacity == locked.capacity:
+            return locked
+        updated = Slot.objects.filter(pk=locked.pk, version=locked.version).update(
+            capacity=capacity, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        audit_event_record(
+            actor=actor,
+            action="slot.set_capacity",
+            target=locked,
+            capacity_before=locked.capacity,
+            capacity_after=capacity,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def _slot_set_status(*, slot, actor, status, allowed_from):
+    with locked_atomic():
+        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        if locked.status == status:
+            return locked, False
+        if locked.status not in allowed_from:
+            raise ScheduleError(f"A {locked.get_status_display().lower()} slot cannot be changed.")
+        Slot.objects.filter(pk=locked.pk, version=locked.version).update(
+            status=status, version=F("version") + 1, updated_at=timezone.now()
+        )
+        audit_event_record(
+            actor=actor,
+            action=f"slot.{'block' if status == Slot.Status.BLOCKED else 'unblock'}",
+            target=locked,
+            status_before=locked.status,
+            status_after=status,
+        )
+        locked.status = status
+        locked.version += 1
+    return locked, True
+
+
+def slot_block(*, slot: Slot, actor: str) -> bool:
+    """Stop new sign-ups in a slot; registrations already in it stay. True if it changed."""
+    return _slot_set_status(
+        slot=slot, actor=actor, status=Slot.Status.BLOCKED, allowed_from=(Slot.Status.OPEN,)
+    )[1]
+
+
+def slot_unblock(*, slot: Slot, actor: str) -> bool:
+    """Open a blocked slot again. True if it changed."""
+    return _slot_set_status(
+        slot=slot, actor=actor, status=Slot.Status.OPEN, allowed_from=(Slot.Status.BLOCKED,)
+    )[1]
+
+
+def tournament_set_max_participants(
+    *, tournament: Tournament, max_participants: int | None, actor: str
+) -> Tournament:
+    """Change the participant cap; never below the places already taken."""
+    with locked_atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if max_participants is not None:
+            taken = (
+                Registration.objects.filter(
+                    tournament=locked, status__in=Registration.ACTIVE_STATUSES
+                ).aggregate(n=Sum("seats"))["n"]
+                or 0
+            )
+            if max_participants < taken:
+                raise CapacityBelowRegistrations(
+                    f"{taken} participant(s) are already signed up; the limit cannot go down "
+                    f"to {max_participants}."
+                )
+        Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+            max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
+        )
+        audit_event_record(
+            actor=actor,
+            action="tournament.set_max_participants",
+            target=locked,
+            tournament=locked,
+            before=locked.max_participants,
+            after=max_participants,
+        )
+    locked.refresh_from_db()
+    return locked
