@@ -716,11 +716,13 @@ def registration_expire_holds(*, actor: str = "system:expire_holds", now=None) -
     concurrent runs never release the same hold twice.
     """
     now = now or timezone.now()
-    expired = Registration.objects.filter(
-        status=Status.RESERVED, hold_expires_at__lte=now
-    ).values_list("pk", "slot_id")
+    expired = list(
+        Registration.objects.filter(status=Status.RESERVED, hold_expires_at__lte=now)
+        .order_by("hold_expires_at")
+        .values_list("pk", "slot_id")
+    )
     released = 0
-    for registration_id, slot_id in expired.iterator():
+    for registration_id, slot_id in expired:
         with locked_atomic():
             if slot_id:
                 Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
