@@ -399,7 +399,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
                 lambda r: services.registration_move(
                     registration=r, to_slot=target, actor=actor, override_reason=reason
                 ),
-                done=f"{'placed' if override else 'moved'} to {slot_label(target)}",
+                done=f"{'placed in' if override else 'moved to'} {slot_label(target)}",
             )
             return None
         seats = sum(r.seats for r in registrations)
@@ -488,6 +488,15 @@ class TargetFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What each kind of target's str() reads from related rows.
+_NAME_NEEDS = {
+    "registration": ["tournament"],
+    "slot": ["location"],
+    "timeblock": ["tournament", "location"],
+    "tournamentlocation": ["tournament", "location"],
+}
+
+
 class AuditChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
@@ -501,9 +510,9 @@ class AuditChangeList(ChangeList):
             model = targets.get(kind, (None,))[0]
             if model is None:
                 continue
-            queryset = model._default_manager.filter(pk__in=ids)
-            if model._meta.model_name == "slot":
-                queryset = queryset.select_related("location")
+            queryset = model._default_manager.filter(pk__in=ids).select_related(
+                *_NAME_NEEDS.get(kind, ())
+            )
             names.update({obj.pk: str(obj) for obj in queryset})
         for event in self.result_list:
             event.target_name = names.get(event.target_id)
