@@ -12,7 +12,7 @@ from participants.admin_forms import MergeForm, TeamSlotForm
 from participants.models import Participant, Team
 from registrations.models import Registration, RegistrationMember
 from registrations.services import registration_create, registration_create_group
-from tournaments.admin_base import (
+from tournaments.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
     ServiceErrorsMixin,
@@ -23,7 +23,7 @@ from tournaments.admin_base import (
     plural,
     registrations_table,
 )
-from tournaments.admin_forms import slot_label
+from tournaments.admin.forms import slot_label
 
 ACTIVE = Registration.ACTIVE_STATUSES
 

@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import F
 from django.utils import timezone
 
-from tournaments.admin_forms import slot_label
+from tournaments.admin.forms import slot_label
 from tournaments.models import Slot, Tournament
 
 

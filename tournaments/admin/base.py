@@ -10,9 +10,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
+from registrations.models import Registration
 from registrations.services import RegistrationError
 from tournaments.locking import Busy
 from tournaments.services import ScheduleError
@@ -229,3 +231,22 @@ def folded_name_q(path, search_term):
     for bit in folded_terms(search_term):
         query &= Q(**{f"{path}__contains": bit})
     return query
+
+
+ACTIVE = Registration.ACTIVE_STATUSES
+
+
+class LineupMedia:
+    css = {"all": ["lineup_admin/admin.css"]}
+
+
+def status_badge(value, label):
+    return format_html('<span class="lineup-badge lineup-badge--{}">{}</span>', value, label)
+
+
+def local_when(starts_at, ends_at=None):
+    starts = timezone.localtime(starts_at)
+    text = f"{date_format(starts, 'D j M Y')} {starts:%H:%M}"
+    if ends_at:
+        text += f"-{timezone.localtime(ends_at):%H:%M}"
+    return text

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 
 from registrations.models import Registration
-from tournaments.admin_base import FilterSetListFilter
+from tournaments.admin.base import FilterSetListFilter
 
 
 class RegistrationDayFilterSet(django_filters.FilterSet):

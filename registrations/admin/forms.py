@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from participants.models import Participant, Team
 from registrations.models import Registration
-from tournaments.admin_forms import slot_label
+from tournaments.admin.forms import slot_label
 from tournaments.models import Slot, Tournament
 
 
