@@ -1,14 +1,15 @@
 """The audit log: read-only, searchable; each object's History button opens its trail."""
 
+import uuid
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
-from registrations.models import AuditEvent, Registration
-
-Status = Registration.Status
+from registrations.models import AuditEvent
 
 
 def _target_admins():
@@ -33,6 +34,10 @@ class TargetFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return []
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return [(value, "unknown object")]
         event = AuditEvent.objects.filter(target_id=value).only("target_type").first()
         label = value
         if event is not None:
@@ -45,7 +50,7 @@ class TargetFilter(admin.SimpleListFilter):
         if self.value():
             try:
                 return queryset.filter(target_id=self.value())
-            except Exception:  # not a UUID
+            except ValidationError:  # not a UUID
                 return queryset.none()
         return queryset
 

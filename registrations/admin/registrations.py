@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from registrations import services
@@ -32,6 +34,7 @@ from tournaments.admin.base import (
     plural,
     run_for_each,
 )
+from tournaments.admin.filters import RoomFilter
 from tournaments.admin.forms import slot_label
 
 Status = Registration.Status
@@ -56,13 +59,12 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         "seats",
         "status_display",
         "contact",
-        "short_reference",
     ]
     list_select_related = ["tournament", "slot__location", "participant", "team"]
     list_filter = [
         "status",
         ("tournament", admin.RelatedOnlyFieldListFilter),
-        ("slot__location", admin.RelatedOnlyFieldListFilter),
+        ("slot__location", RoomFilter),
         RegistrationDayFilter,
     ]
     search_fields = [
@@ -155,15 +157,16 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         slot = registration.slot
         if slot is None:
             return "—"
+        starts = timezone.localtime(slot.starts_at)
         return format_html(
-            '<a href="{}">{}</a>',
+            '<a href="{}" class="lineup-nowrap">{}</a>',
             reverse("admin:tournaments_slot_change", args=[slot.pk]),
-            slot_label(slot).rsplit(" · ", 2)[0],
+            f"{date_format(starts, 'D j M')} {starts:%H:%M}",
         )
 
     @admin.display(description="room", ordering="slot__location__name")
     def room(self, registration):
-        return registration.slot.location if registration.slot else "—"
+        return registration.slot.location.name if registration.slot else "—"
 
     @admin.display(description="status", ordering="status")
     def status_display(self, registration):
@@ -173,10 +176,6 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
     def contact(self, registration):
         parts = [registration.contact_name, registration.contact_email, registration.contact_phone]
         return " · ".join(p for p in parts if p) or "—"
-
-    @admin.display(description="reference")
-    def short_reference(self, registration):
-        return f"{registration.reference[:8]}…"
 
     # detail
 

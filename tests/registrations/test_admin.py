@@ -385,6 +385,9 @@ class TestAuditLog:
 
         assert {e.pk for e in found.context["cl"].result_list} == {event.pk}
         assert organizer_client.get(url, {"q": str(registration.pk)}).status_code == 200
+        garbled = organizer_client.get(url, {"target_id": "not-a-uuid"})
+        assert garbled.status_code == 200
+        assert list(garbled.context["cl"].result_list) == []
         assert organizer_client.get(change_url(event)).status_code == 200
         post = organizer_client.post(change_url(event), {"actor": "someone else"})
         assert post.status_code == 403

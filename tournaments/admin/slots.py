@@ -20,7 +20,7 @@ from tournaments.admin.base import (
     run_for_each,
     status_badge,
 )
-from tournaments.admin.filters import DayFilter, FullnessFilter
+from tournaments.admin.filters import DayFilter, FullnessFilter, RoomFilter
 from tournaments.admin.forms import (
     ReasonForm,
     SlotAddForm,
@@ -45,7 +45,7 @@ class SlotAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
         ("tournament", admin.RelatedOnlyFieldListFilter),
         "status",
         FullnessFilter,
-        ("location", admin.RelatedOnlyFieldListFilter),
+        ("location", RoomFilter),
         DayFilter,
     ]
     search_fields = ["tournament__name", "location__name", "location__building"]
