@@ -495,13 +495,22 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tourna
 
 
 def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlock:
-    """Save edits to a time block. Its slots change only when they are generated again."""
+    """Save edits to a time block. A new room applies to its slots at once (their bookings
+    move with them); new times, length or capacity apply when slots are generated again.
+
+    The tournament of a block never changes (its slots and bookings belong to it).
+    """
+    if "tournament" in fields and fields.pop("tournament").pk != time_block.tournament_id:
+        raise ScheduleError("A time block cannot move to another tournament.")
     with transaction.atomic():
         current = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
         if "location" in changed:
             TournamentLocation.objects.get_or_create(
                 tournament_id=current.tournament_id, location=changed["location"]
+            )
+            Slot.objects.filter(time_block=current).update(
+                location=changed["location"], version=F("version") + 1, updated_at=timezone.now()
             )
         for name, value in changed.items():
             setattr(current, name, value)

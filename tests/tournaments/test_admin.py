@@ -25,7 +25,7 @@ from tests.factories import (
     TournamentFactory,
 )
 from tournaments import services
-from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 
 pytestmark = pytest.mark.django_db
 
@@ -644,3 +644,14 @@ class TestSchedulePages:
 
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_room_list_runs_a_fixed_number_of_queries(
+    organizer_client, django_assert_max_num_queries, size
+):
+    for _ in range(size):
+        SlotFactory()  # a room used by a tournament
+    with django_assert_max_num_queries(10):
+        response = organizer_client.get(changelist_url(Location))
+    assert len(response.context["cl"].result_list) == size

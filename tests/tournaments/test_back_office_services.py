@@ -6,7 +6,13 @@ import pytest
 
 from registrations import services as engine
 from registrations.models import AuditEvent, Registration
-from tests.factories import ParticipantFactory, SlotFactory, TimeBlockFactory, TournamentFactory
+from tests.factories import (
+    LocationFactory,
+    ParticipantFactory,
+    SlotFactory,
+    TimeBlockFactory,
+    TournamentFactory,
+)
 from tournaments import services
 from tournaments.models import Slot, Tournament
 
@@ -172,3 +178,22 @@ class TestCreateGroup:
         slot.refresh_from_db()
         assert slot.reserved_count == 0
         assert not Registration.objects.exists()
+
+
+def test_a_new_room_for_a_block_moves_its_slots_with_it():
+    slot = SlotFactory()
+    elsewhere = LocationFactory(name="Gym")
+
+    services.time_block_update(time_block=slot.time_block, actor="org", location=elsewhere)
+
+    slot.refresh_from_db()
+    assert slot.location == elsewhere
+    assert slot.tournament.locations.filter(pk=elsewhere.pk).exists()
+    assert AuditEvent.objects.get(action="time_block.update").payload["changed"] == ["location"]
+
+
+def test_a_block_never_moves_to_another_tournament():
+    block = TimeBlockFactory()
+
+    with pytest.raises(services.ScheduleError, match="another tournament"):
+        services.time_block_update(time_block=block, actor="org", tournament=TournamentFactory())

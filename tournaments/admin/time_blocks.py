@@ -73,6 +73,10 @@ class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
     def places(self, block):
         return f"{block.taken_total} / {block.capacity_total}"
 
+    def get_readonly_fields(self, request, obj=None):
+        # Its slots and their bookings belong to the tournament: a block never moves.
+        return [*self.readonly_fields, "tournament"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         actor = admin_actor(request)
         if change:
