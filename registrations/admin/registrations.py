@@ -31,6 +31,7 @@ from tournaments.admin.base import (
     admin_link,
     confirmed,
     folded_name_q,
+    history_link,
     plural,
     run_for_each,
 )
@@ -59,6 +60,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         "seats",
         "status_display",
         "contact",
+        "history",
     ]
     list_select_related = ["tournament", "slot__location", "participant", "team"]
     list_filter = [
@@ -176,6 +178,10 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
     def contact(self, registration):
         parts = [registration.contact_name, registration.contact_email, registration.contact_phone]
         return " · ".join(p for p in parts if p) or "—"
+
+    @admin.display(description="")
+    def history(self, registration):
+        return history_link(registration)
 
     # detail
 

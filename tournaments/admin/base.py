@@ -153,6 +153,10 @@ def audit_log_url(**params):
     return reverse("admin:registrations_auditevent_changelist") + "?" + urlencode(params)
 
 
+def history_link(obj):
+    return format_html('<a href="{}">history</a>', audit_log_url(target_id=obj.pk))
+
+
 class AuditHistoryMixin:
     """The admin's History button shows the object's audit trail: what happened, who, when."""
 

@@ -14,6 +14,7 @@ from tournaments.admin.base import (
     action_page,
     admin_actor,
     confirmed,
+    history_link,
     local_when,
     plural,
     registrations_table,
@@ -39,6 +40,7 @@ class SlotAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
         "reserved_count",
         "remaining_display",
         "status_display",
+        "history",
     ]
     list_select_related = ["tournament", "location"]
     list_filter = [
@@ -97,6 +99,10 @@ class SlotAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
     @admin.display(description="time", ordering="starts_at")
     def when(self, slot):
         return local_when(slot.starts_at, slot.ends_at)
+
+    @admin.display(description="")
+    def history(self, slot):
+        return history_link(slot)
 
     @admin.display(description="left")
     def remaining_display(self, slot):
