@@ -340,6 +340,8 @@ class TestTimeBlocks:
         assert Slot.objects.filter(time_block=block).count() == 6
         assert any("6 created, 0 removed" in m for m in messages_of(response))
         assert events("time_block.generate_slots", block).get().payload["created"] == 6
+        again = post_action(organizer_client, TimeBlock, "generate_slots", [block])
+        assert "already up to date" in again.content.decode()
 
     def test_generation_that_would_drop_booked_slots_is_refused_clearly(self, organizer_client):
         block = self.make_block(minutes=60, slot_minutes=10)

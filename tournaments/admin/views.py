@@ -203,9 +203,11 @@ class SlotPlan:
             changes.append(f"{self.remove} to remove")
         if self.resize:
             changes.append(f"{self.resize} to resize")
+        if not changes:
+            return f"{text}: already up to date"
         if self.keep:
             changes.append(f"{self.keep} kept")
-        return f"{text}: " + (", ".join(changes) if changes else "already up to date")
+        return f"{text}: " + ", ".join(changes)
 
 
 def slot_plan(block, existing):
