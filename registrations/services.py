@@ -798,3 +798,83 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
             registrations_cancelled=len(registrations),
         )
     return len(registrations)
+
+
+# --- organizer back office (the admin) -------------------------------------------------------
+
+
+def registration_create_group(
+    *,
+    tournament: Tournament,
+    slot: Slot,
+    participants,
+    actor: str,
+    override_reason: str = "",
+) -> list[Registration]:
+    """Enter several people of an individual event into one slot, all or none.
+
+    For group performances booked by organizers (a team's members playing together when the
+    tournament takes individual entries). Everyone is locked first, in primary-key order, then
+    each entry goes through the same rules as `registration_create`, within one transaction:
+    the first refusal raises its `RegistrationError`, naming the person, and nobody is entered.
+    """
+    entries = [
+        _entry_for(
+            tournament=tournament, participant=person, team=None, members=(), entrant_name=""
+        )
+        for person in participants
+    ]
+    if not entries:
+        raise InvalidEntry("Choose at least one person to enter.")
+    everyone = _Entry(
+        name="", seats=0, person_ids=tuple(sorted({pid for e in entries for pid in e.person_ids}))
+    )
+    override_reason = override_reason.strip()
+    created = []
+    try:
+        with locked_atomic():
+            _lock_people(everyone)
+            for entry in entries:
+                try:
+                    created.append(
+                        _place_new_entry(
+                            tournament=tournament,
+                            slot_id=slot.pk,
+                            entry=entry,
+                            idempotency_key=None,
+                            override_reason=override_reason,
+                            contact={},
+                            actor=actor,
+                        )
+                    )
+                except RegistrationError as exc:
+                    raise type(exc)(f"{entry.name}: {exc.message}") from exc
+    except IntegrityError as exc:
+        if "one_active_registration" in str(exc):
+            raise AlreadyRegistered(
+                f"Someone in this group is already signed up for {tournament.name}."
+            ) from exc
+        raise
+    return created
+
+
+def registration_update_contact(
+    *, registration: Registration, actor: str, **contact
+) -> Registration:
+    """Correct the contact details of a registration (name, e-mail, phone); audited."""
+    allowed = {"contact_name", "contact_email", "contact_phone"}
+    if set(contact) - allowed:
+        raise InvalidEntry("Only the contact details can be changed here.")
+    now = timezone.now()
+    with locked_atomic():
+        locked = _lock_registration(registration.pk)
+        changed = {k: (v or "").strip() for k, v in contact.items() if getattr(locked, k) != v}
+        if changed:
+            _save_registration(locked, now=now, **changed)
+            audit_event_record(
+                actor=actor,
+                action="registration.update_contact",
+                target=locked,
+                changed=sorted(changed),
+            )
+    return locked

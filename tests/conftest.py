@@ -27,3 +27,44 @@ def postgres(db):
             "This test races real transactions and needs PostgreSQL: "
             "set DATABASE_URL=postgres://... (make test does)."
         )
+
+
+# --- the organizer back office (admin) -------------------------------------------------------
+
+
+def organizers_group():
+    """The Organizers group as its data migration makes it (rebuilt if a transactional test
+    flushed the database since)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.filter(name="Organizers").first()
+    if group is None or not group.permissions.exists():
+        migration = importlib.import_module("registrations.migrations.0002_organizers_group")
+        migration.create_organizers_group(apps, None)
+        group = Group.objects.get(name="Organizers")
+    return group
+
+
+def make_organizer(username="olga"):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=username, password="a-long-organizer-password", is_staff=True
+    )
+    user.groups.add(organizers_group())
+    return user
+
+
+@pytest.fixture
+def organizer(db):
+    """A staff member of the Organizers group (not a superuser)."""
+    return make_organizer()
+
+
+@pytest.fixture
+def organizer_client(client, organizer):
+    client.force_login(organizer)
+    return client

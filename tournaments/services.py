@@ -263,3 +263,342 @@ def tournament_set_max_participants(
         )
     locked.refresh_from_db()
     return locked
+
+
+# --- organizer back office (the admin) -------------------------------------------------------
+# Status changes, duplication and hand-made slots. Same rules as above: one transaction, locks
+# in the engine's order (slot → registration → tournament), an audit event for every change.
+
+
+class TournamentStatusConflict(ScheduleError):
+    message = "This tournament cannot change to that status from its current one."
+
+
+class SlotOutsideBlock(ScheduleError):
+    message = "A slot must lie within its time block."
+
+
+def _tournament_set_status(*, tournament, actor, status, allowed_from, **payload):
+    """Lock the tournament, check its current status, change it. True if it changed."""
+    with locked_atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if locked.status == status:
+            return False
+        if locked.status not in allowed_from:
+            raise TournamentStatusConflict(
+                f"{locked.name} is {locked.get_status_display().lower()}; it cannot be "
+                f"{Tournament.Status(status).label.lower()} from there."
+            )
+        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+            status=status, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        audit_event_record(
+            actor=actor,
+            action=f"tournament.{Tournament.Status(status).value}",
+            target=locked,
+            tournament=locked,
+            status_before=locked.status,
+            status_after=status,
+            **payload,
+        )
+    tournament.status = status
+    return True
+
+
+def tournament_publish(*, tournament: Tournament, actor: str) -> bool:
+    """Open a draft (or re-open a closed) tournament to the public. True if it changed.
+
+    Raises `TournamentStatusConflict` for a cancelled or completed tournament.
+    """
+    return _tournament_set_status(
+        tournament=tournament,
+        actor=actor,
+        status=Tournament.Status.PUBLISHED,
+        allowed_from=(Tournament.Status.DRAFT, Tournament.Status.CLOSED),
+    )
+
+
+def tournament_close(*, tournament: Tournament, actor: str) -> bool:
+    """Stop public sign-ups; registrations already made stay. True if it changed.
+
+    Raises `TournamentStatusConflict` unless the tournament is published.
+    """
+    return _tournament_set_status(
+        tournament=tournament,
+        actor=actor,
+        status=Tournament.Status.CLOSED,
+        allowed_from=(Tournament.Status.PUBLISHED,),
+    )
+
+
+def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -> int:
+    """Cancel a tournament, every slot in it and every active registration; returns how many
+    registrations were cancelled (each entrant with an e-mail address is told after commit).
+
+    One transaction that locks in the engine's order: the slots (via `slot_cancel`, which
+    also locks their registrations), then the registrations without a slot, then the
+    tournament. Raises `TournamentStatusConflict` if it is already cancelled or completed.
+    """
+    from registrations.services import registration_cancel
+
+    reason = reason.strip() or "The tournament was cancelled by the organizers."
+    if tournament.status in (Tournament.Status.CANCELLED, Tournament.Status.COMPLETED):
+        raise TournamentStatusConflict(
+            f"{tournament.name} is already {tournament.get_status_display().lower()}."
+        )
+    cancelled = 0
+    with locked_atomic():
+        slots = list(
+            Slot.objects.select_for_update()
+            .filter(tournament=tournament)
+            .exclude(status=Slot.Status.CANCELLED)
+            .order_by("pk")
+        )
+        for slot in slots:
+            cancelled += slot_cancel(slot=slot, actor=actor, reason=reason)
+        without_slot = list(
+            Registration.objects.select_for_update()
+            .filter(
+                tournament=tournament,
+                slot__isnull=True,
+                status__in=Registration.ACTIVE_STATUSES,
+            )
+            .order_by("pk")
+        )
+        for registration in without_slot:
+            registration_cancel(registration=registration, actor=actor, reason=reason)
+        cancelled += len(without_slot)
+        _tournament_set_status(
+            tournament=tournament,
+            actor=actor,
+            status=Tournament.Status.CANCELLED,
+            allowed_from=(
+                Tournament.Status.DRAFT,
+                Tournament.Status.PUBLISHED,
+                Tournament.Status.CLOSED,
+            ),
+            reason=reason,
+            slots_cancelled=len(slots),
+            registrations_cancelled=cancelled,
+        )
+    return cancelled
+
+
+def _free_slug(base):
+    base = base[:180]
+    taken = set(Tournament.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def tournament_duplicate(*, tournament: Tournament, actor: str) -> Tournament:
+    """Copy a tournament's settings, rooms and time blocks into a new draft (no registrations).
+
+    Generated time blocks get fresh slots; hand-made blocks get copies of their open and
+    blocked slots, empty and at the block's slot capacity.
+    """
+    copied_fields = [
+        f.name
+        for f in Tournament._meta.concrete_fields
+        if f.editable and f.name not in {"id", "name", "slug", "status", "created_at"}
+    ]
+    with transaction.atomic():
+        copy = Tournament.objects.create(
+            name=f"{tournament.name} (copy)"[:200],
+            slug=_free_slug(f"{tournament.slug}-copy"),
+            status=Tournament.Status.DRAFT,
+            **{name: getattr(tournament, name) for name in copied_fields},
+        )
+        TournamentLocation.objects.bulk_create(
+            TournamentLocation(tournament=copy, location_id=location_id)
+            for location_id in TournamentLocation.objects.filter(tournament=tournament).values_list(
+                "location_id", flat=True
+            )
+        )
+        slots = []
+        for block in TimeBlock.objects.filter(tournament=tournament).order_by("starts_at"):
+            new_block = TimeBlock.objects.create(
+                tournament=copy,
+                location_id=block.location_id,
+                starts_at=block.starts_at,
+                ends_at=block.ends_at,
+                slot_minutes=block.slot_minutes,
+                slot_capacity=block.slot_capacity,
+                is_manual=block.is_manual,
+                notes=block.notes,
+            )
+            if block.is_manual:
+                times = block.slots.exclude(status=Slot.Status.CANCELLED).values_list(
+                    "starts_at", "ends_at"
+                )
+            else:
+                times = block.planned_slot_times()
+            slots += [
+                Slot(
+                    time_block=new_block,
+                    tournament=copy,
+                    location_id=block.location_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    number=number,
+                    capacity=block.slot_capacity,
+                )
+                for number, (starts_at, ends_at) in enumerate(times, start=1)
+            ]
+        Slot.objects.bulk_create(slots)
+        audit_event_record(
+            actor=actor,
+            action="tournament.duplicate",
+            target=copy,
+            tournament=copy,
+            copied_from=str(tournament.pk),
+            copied_from_name=tournament.name,
+            slots=len(slots),
+        )
+    return copy
+
+
+def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tournament:
+    """Save an organizer's edits to a tournament's settings; the participant cap goes through
+    `tournament_set_max_participants` so it can never drop below the places taken.
+
+    Status and version are not edited here (see `tournament_publish` and friends).
+    """
+    fields.pop("status", None)
+    cap_given = "max_participants" in fields
+    max_participants = fields.pop("max_participants", None)
+    with transaction.atomic():
+        current = Tournament.objects.get(pk=tournament.pk)
+        if cap_given and max_participants != current.max_participants:
+            tournament_set_max_participants(
+                tournament=current, max_participants=max_participants, actor=actor
+            )
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        if changed:
+            Tournament.objects.filter(pk=current.pk).update(
+                **changed, version=F("version") + 1, updated_at=timezone.now()
+            )
+            audit_event_record(
+                actor=actor,
+                action="tournament.update",
+                target=current,
+                tournament=current,
+                changed=sorted(changed),
+            )
+    tournament.refresh_from_db()
+    return tournament
+
+
+def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlock:
+    """Save edits to a time block. A new room applies to its slots at once (their bookings
+    move with them); new times, length or capacity apply when slots are generated again.
+
+    The tournament of a block never changes (its slots and bookings belong to it).
+    """
+    if "tournament" in fields and fields.pop("tournament").pk != time_block.tournament_id:
+        raise ScheduleError("A time block cannot move to another tournament.")
+    with transaction.atomic():
+        current = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        if "location" in changed:
+            TournamentLocation.objects.get_or_create(
+                tournament_id=current.tournament_id, location=changed["location"]
+            )
+            Slot.objects.filter(time_block=current).update(
+                location=changed["location"], version=F("version") + 1, updated_at=timezone.now()
+            )
+        for name, value in changed.items():
+            setattr(current, name, value)
+        if changed:
+            current.save()
+            audit_event_record(
+                actor=actor,
+                action="time_block.update",
+                target=current,
+                changed=sorted(changed),
+            )
+    return current
+
+
+def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, actor: str) -> Slot:
+    """Add a hand-made slot to a manual time block.
+
+    Raises `ManualTimeBlock` if the block's slots are generated, `SlotOutsideBlock` if the
+    times fall outside the block, `ScheduleError` if it overlaps another slot of the block.
+    """
+    if capacity < 1:
+        raise ScheduleError("A slot holds at least one place.")
+    with transaction.atomic():
+        block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        if not block.is_manual:
+            raise ManualTimeBlock(
+                "This time block's slots are generated from its length: use Generate slots."
+            )
+        if not (block.starts_at <= starts_at < ends_at <= block.ends_at):
+            raise SlotOutsideBlock(
+                "The slot must start and end within its time block "
+                f"({timezone.localtime(block.starts_at):%H:%M} to "
+                f"{timezone.localtime(block.ends_at):%H:%M})."
+            )
+        siblings = block.slots.exclude(status=Slot.Status.CANCELLED)
+        if siblings.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            raise ScheduleError("This slot overlaps another slot of the same time block.")
+        slot = Slot.objects.create(
+            time_block=block,
+            tournament_id=block.tournament_id,
+            location_id=block.location_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            number=siblings.count() + 1,
+            capacity=capacity,
+        )
+        audit_event_record(
+            actor=actor,
+            action="slot.create",
+            target=slot,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            capacity=capacity,
+        )
+    return slot
+
+
+def tournament_create(*, actor: str, **fields) -> Tournament:
+    """Create a tournament as a draft; publish it with `tournament_publish`."""
+    fields["status"] = Tournament.Status.DRAFT
+    with transaction.atomic():
+        tournament = Tournament.objects.create(**fields)
+        audit_event_record(
+            actor=actor,
+            action="tournament.create",
+            target=tournament,
+            tournament=tournament,
+            name=tournament.name,
+        )
+    return tournament
+
+
+def time_block_delete(*, time_block: TimeBlock, actor: str) -> None:
+    """Delete a time block and its slots. Refused with `SlotsHoldRegistrations` if any of its
+    slots was ever booked: cancel those slots instead, which keeps the record."""
+    with transaction.atomic():
+        block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        if Registration.objects.filter(slot__time_block=block).exists():
+            raise SlotsHoldRegistrations(
+                "Slots of this time block have registrations (or had them): it cannot be "
+                "deleted. Cancel its slots instead."
+            )
+        audit_event_record(
+            actor=actor,
+            action="time_block.delete",
+            target=block,
+            location=str(block.location),
+            starts_at=block.starts_at,
+            ends_at=block.ends_at,
+        )
+        block.delete()

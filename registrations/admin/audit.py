@@ -1,0 +1,143 @@
+"""The audit log: read-only, searchable; each object's History button opens its trail."""
+
+import uuid
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from registrations.models import AuditEvent
+
+
+def _target_admins():
+    """model_name → (model, admin URL name) for every model audit events can point at."""
+    targets = {}
+    for label in ("tournaments", "participants", "registrations"):
+        for model in apps.get_app_config(label).get_models():
+            targets[model._meta.model_name] = (
+                model,
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+            )
+    return targets
+
+
+class TargetFilter(admin.SimpleListFilter):
+    """Set by each object's History button: this object's events only."""
+
+    title = "object"
+    parameter_name = "target_id"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if not value:
+            return []
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return [(value, "unknown object")]
+        event = AuditEvent.objects.filter(target_id=value).only("target_type").first()
+        label = value
+        if event is not None:
+            model, _ = _target_admins().get(event.target_type, (None, None))
+            obj = model._default_manager.filter(pk=value).first() if model else None
+            label = f"{event.target_type}: {obj}" if obj else f"{event.target_type} (deleted)"
+        return [(value, label)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            try:
+                return queryset.filter(target_id=self.value())
+            except ValidationError:  # not a UUID
+                return queryset.none()
+        return queryset
+
+
+# What each kind of target's str() reads from related rows.
+_NAME_NEEDS = {
+    "registration": ["tournament"],
+    "slot": ["location"],
+    "timeblock": ["tournament", "location"],
+    "tournamentlocation": ["tournament", "location"],
+}
+
+
+class AuditChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # Names of the targets, one query per kind of target on the page (never per row).
+        wanted = {}
+        for event in self.result_list:
+            wanted.setdefault(event.target_type, set()).add(event.target_id)
+        targets = _target_admins()
+        names = {}
+        for kind, ids in wanted.items():
+            model = targets.get(kind, (None,))[0]
+            if model is None:
+                continue
+            queryset = model._default_manager.filter(pk__in=ids).select_related(
+                *_NAME_NEEDS.get(kind, ())
+            )
+            names.update({obj.pk: str(obj) for obj in queryset})
+        for event in self.result_list:
+            event.target_name = names.get(event.target_id)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target_display", "tournament", "details"]
+    list_select_related = ["tournament"]
+    list_filter = [TargetFilter, "action", ("tournament", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["actor", "action", "target_type", "=target_id", "payload"]
+    search_help_text = "Who (e.g. admin:alice), what (e.g. registration.move), or words in it."
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_per_page = 50
+    fields = ["created_at", "actor", "action", "target_display", "tournament", "payload_display"]
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["lineup_admin/admin.css"]}
+
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="what it happened to")
+    def target_display(self, event):
+        name = getattr(event, "target_name", None)
+        if name is None and not hasattr(event, "target_name"):
+            model = _target_admins().get(event.target_type, (None,))[0]
+            obj = model._default_manager.filter(pk=event.target_id).first() if model else None
+            name = str(obj) if obj else None
+        label = f"{event.target_type}: {name}" if name else f"{event.target_type} (deleted)"
+        url_name = _target_admins().get(event.target_type, (None, None))[1]
+        if name and url_name:
+            try:
+                return format_html(
+                    '<a href="{}">{}</a>', reverse(url_name, args=[event.target_id]), label
+                )
+            except NoReverseMatch:
+                pass
+        return label
+
+    @admin.display(description="details")
+    def details(self, event):
+        return "; ".join(
+            f"{k}: {v}" for k, v in sorted(event.payload.items()) if v not in ("", None)
+        )[:200]
+
+    @admin.display(description="details")
+    def payload_display(self, event):
+        rows = format_html_join("", "<dt>{}</dt><dd>{}</dd>", sorted(event.payload.items()))
+        return format_html('<dl class="lineup-payload">{}</dl>', rows)

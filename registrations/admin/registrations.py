@@ -1,0 +1,446 @@
+"""Registrations: search, filters, and actions that each call the reservation engine once per
+registration, reporting how many changed and why any were refused."""
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from registrations import services
+from registrations.admin.filters import RegistrationDayFilter
+from registrations.admin.forms import (
+    CancelForm,
+    ContactForm,
+    MoveForm,
+    OverrideForm,
+    RegistrationAddForm,
+    TournamentChoiceForm,
+    slots_for_override,
+    slots_with_room_for,
+)
+from registrations.models import Registration
+from tournaments.admin.base import (
+    REFUSALS,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    action_page,
+    admin_actor,
+    admin_link,
+    confirmed,
+    folded_name_q,
+    history_link,
+    plural,
+    run_for_each,
+)
+from tournaments.admin.filters import RoomFilter
+from tournaments.admin.forms import slot_label
+
+Status = Registration.Status
+
+
+def status_badge(registration):
+    return format_html(
+        '<span class="lineup-badge lineup-badge--{}">{}</span>',
+        registration.status,
+        registration.get_status_display(),
+    )
+
+
+@admin.register(Registration)
+class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+    form = ContactForm
+    list_display = [
+        "entrant_name",
+        "tournament",
+        "slot_time",
+        "room",
+        "seats",
+        "status_display",
+        "contact",
+        "history",
+    ]
+    list_select_related = ["tournament", "slot__location", "participant", "team"]
+    list_filter = [
+        "status",
+        ("tournament", admin.RelatedOnlyFieldListFilter),
+        ("slot__location", RoomFilter),
+        RegistrationDayFilter,
+    ]
+    search_fields = [
+        "entrant_name",
+        "participant__first_name",
+        "participant__last_name",
+        "participant__external_id",
+        "team__name",
+        "members__name",
+        "=reference",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+    ]
+    search_help_text = (
+        "Participant, team or member name, contact name, e-mail or phone, or the exact reference."
+    )
+    ordering = ["-created_at"]
+    actions = ["check_in", "mark_no_show", "confirm", "cancel", "move", "override"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "tournament_link",
+                    "slot_link",
+                    "entrant_name",
+                    "participant_link",
+                    "team_link",
+                    "seats",
+                    "members_list",
+                    "status",
+                ]
+            },
+        ),
+        ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "reference",
+                    "created_at",
+                    "confirmed_at",
+                    "checked_in_at",
+                    "hold_expires_at",
+                    "cancelled_at",
+                    "cancel_reason",
+                    "override_reason",
+                    "override_seats",
+                    "version",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "members_list",
+        "tournament_link",
+        "slot_link",
+        "entrant_name",
+        "participant_link",
+        "team_link",
+        "seats",
+        "status",
+        "reference",
+        "created_at",
+        "confirmed_at",
+        "checked_in_at",
+        "hold_expires_at",
+        "cancelled_at",
+        "cancel_reason",
+        "override_reason",
+        "override_seats",
+        "version",
+    ]
+
+    class Media:
+        css = {"all": ["lineup_admin/admin.css"]}
+
+    # list
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        folded = folded_name_q("participant__search_name", search_term)
+        if search_term and folded:  # "zoe" finds Zoë: participants' names are stored folded
+            found = found | queryset.filter(folded)
+        return found, may_have_duplicates
+
+    @admin.display(description="slot", ordering="slot__starts_at")
+    def slot_time(self, registration):
+        slot = registration.slot
+        if slot is None:
+            return "—"
+        starts = timezone.localtime(slot.starts_at)
+        return format_html(
+            '<a href="{}" class="lineup-nowrap">{}</a>',
+            reverse("admin:tournaments_slot_change", args=[slot.pk]),
+            f"{date_format(starts, 'D j M')} {starts:%H:%M}",
+        )
+
+    @admin.display(description="room", ordering="slot__location__name")
+    def room(self, registration):
+        return registration.slot.location.name if registration.slot else "—"
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, registration):
+        return status_badge(registration)
+
+    @admin.display(description="contact")
+    def contact(self, registration):
+        parts = [registration.contact_name, registration.contact_email, registration.contact_phone]
+        return " · ".join(p for p in parts if p) or "—"
+
+    @admin.display(description="")
+    def history(self, registration):
+        return history_link(registration)
+
+    # detail
+
+    @admin.display(description="tournament")
+    def tournament_link(self, registration):
+        return admin_link(registration.tournament)
+
+    @admin.display(description="slot")
+    def slot_link(self, registration):
+        if registration.slot is None:
+            return "—"
+        return admin_link(registration.slot, slot_label(registration.slot))
+
+    @admin.display(description="participant")
+    def participant_link(self, registration):
+        return admin_link(registration.participant)
+
+    @admin.display(description="team")
+    def team_link(self, registration):
+        return admin_link(registration.team)
+
+    def save_model(self, request, obj, form, change):
+        services.registration_update_contact(
+            registration=obj,
+            actor=admin_actor(request),
+            **{name: form.cleaned_data[name] for name in form.changed_data},
+        )
+
+    @admin.display(description="team members")
+    def members_list(self, registration):
+        members = list(registration.members.select_related("participant"))
+        if not members:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                (
+                    (admin_link(m.participant, m.name) if m.participant else m.name,)
+                    for m in members
+                ),
+            ),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # registrations are cancelled, never deleted
+
+    # adding: through the engine, like a public sign-up but with the organizer's powers
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, "")
+        tournament = None
+        chooser = TournamentChoiceForm(request.GET if "tournament" in request.GET else None)
+        if chooser.is_bound and chooser.is_valid():
+            tournament = chooser.cleaned_data["tournament"]
+        form = None
+        if tournament is not None:
+            form = RegistrationAddForm(
+                request.POST if request.method == "POST" else None, tournament=tournament
+            )
+            if form.is_bound and form.is_valid():
+                registration = self._create(request, tournament, form)
+                if registration is not None:
+                    self.message_user(
+                        request,
+                        f"{registration.entrant_name} is entered in {tournament.name}"
+                        + (f" ({slot_label(registration.slot)})." if registration.slot else "."),
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:registrations_registration_change", registration.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Enter someone in {tournament.name}" if tournament else "Add registration",
+            "chooser": chooser,
+            "form": form,
+            "tournament": tournament,
+            "media": self.media + (form.media if form else chooser.media),
+        }
+        return TemplateResponse(request, "admin/registrations/registration/add.html", context)
+
+    def _create(self, request, tournament, form):
+        data = form.cleaned_data
+        kwargs = {
+            "tournament": tournament,
+            "slot": data.get("slot"),
+            "participant": data.get("participant"),
+            "team": data.get("team"),
+            "entrant_name": data.get("entrant_name", ""),
+            "contact_name": data["contact_name"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "actor": admin_actor(request),
+        }
+        try:
+            if data["override_reason"].strip():
+                return services.registration_override(reason=data["override_reason"], **kwargs)
+            return services.registration_create(**kwargs)
+        except REFUSALS as exc:
+            form.add_error(None, exc.message)
+            return None
+
+    # actions: each calls the engine once per registration
+
+    def _each(self, request, queryset, service, **report):
+        ordered = queryset.select_related("tournament", "slot__location").order_by(
+            "slot__starts_at", "entrant_name"
+        )
+        return run_for_each(self, request, ordered, service, noun="registration", **report)
+
+    @admin.action(description="Check in selected registrations", permissions=["change"])
+    def check_in(self, request, queryset):
+        actor = admin_actor(request)
+        self._each(
+            request,
+            queryset,
+            lambda r: services.registration_check_in(registration=r, actor=actor),
+            done="checked in",
+        )
+
+    @admin.action(description="Mark selected registrations as no-show", permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        actor = admin_actor(request)
+        self._each(
+            request,
+            queryset,
+            lambda r: services.registration_mark_no_show(registration=r, actor=actor),
+            done="marked as no-show",
+        )
+
+    @admin.action(description="Confirm selected held sign-ups", permissions=["change"])
+    def confirm(self, request, queryset):
+        actor = admin_actor(request)
+        self._each(
+            request,
+            queryset,
+            lambda r: services.registration_confirm(registration=r, actor=actor),
+            done="confirmed",
+        )
+
+    @admin.action(description="Cancel selected registrations…", permissions=["change"])
+    def cancel(self, request, queryset):
+        form = CancelForm(request.POST if confirmed(request) else None)
+        if confirmed(request) and form.is_valid():
+            actor, reason = admin_actor(request), form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda r: services.registration_cancel(registration=r, actor=actor, reason=reason),
+                done="cancelled; their places are free again",
+            )
+            return None
+        registrations = list(
+            queryset.select_related("tournament", "slot__location").order_by("slot__starts_at")
+        )
+        return action_page(
+            self,
+            request,
+            queryset,
+            action="cancel",
+            title="Cancel registrations",
+            intro="Their places are given back at once, and each entrant with an e-mail "
+            "address is told.",
+            columns=["Entrant", "Tournament", "Slot", "Status"],
+            rows=self._rows(registrations, cancelled_warning="Already cancelled: skipped."),
+            form=form,
+            submit="Cancel these registrations",
+            danger=True,
+        )
+
+    def _rows(self, registrations, *, cancelled_warning="", movable_only=False):
+        rows = []
+        for r in registrations:
+            warning = ""
+            if r.status == Status.CANCELLED:
+                warning = cancelled_warning
+            elif movable_only and r.status not in (Status.RESERVED, Status.CONFIRMED):
+                warning = f"{r.get_status_display()}: only reserved or confirmed entries can move."
+            rows.append(
+                {
+                    "cells": [
+                        f"{r.entrant_name} ({plural(r.seats, 'place')})",
+                        r.tournament,
+                        slot_label(r.slot) if r.slot else "no slot",
+                        r.get_status_display(),
+                    ],
+                    "warning": warning,
+                }
+            )
+        return rows
+
+    def _move_page(self, request, queryset, *, action, override):
+        registrations = list(
+            queryset.select_related("tournament", "slot__location").order_by("slot__starts_at")
+        )
+        if len({r.tournament_id for r in registrations}) > 1:
+            self.message_user(
+                request,
+                "Select registrations of one tournament at a time: a slot belongs to one "
+                "tournament.",
+                messages.WARNING,
+            )
+            return None
+        slots = (slots_for_override if override else slots_with_room_for)(registrations)
+        form_class = OverrideForm if override else MoveForm
+        form = form_class(request.POST if confirmed(request) else None, slots=slots)
+        if confirmed(request) and form.is_valid():
+            actor, target = admin_actor(request), form.cleaned_data["slot"]
+            reason = form.cleaned_data.get("reason", "")
+            self._each(
+                request,
+                queryset,
+                lambda r: services.registration_move(
+                    registration=r, to_slot=target, actor=actor, override_reason=reason
+                ),
+                done=f"{'placed in' if override else 'moved to'} {slot_label(target)}",
+            )
+            return None
+        seats = sum(r.seats for r in registrations)
+        has_slots = slots.exists()
+        return action_page(
+            self,
+            request,
+            queryset,
+            action=action,
+            title="Override into a slot" if override else "Move to another slot",
+            intro=(
+                "An override places the entries even if the slot is full or blocked: its "
+                "capacity grows to fit and the reason is kept in the audit log."
+                if override
+                else f"Only open slots of {registrations[0].tournament} with room for "
+                f"{plural(seats, 'place')} are listed. Everyone affected is told by e-mail."
+            ),
+            columns=["Entrant", "Tournament", "From", "Status"],
+            rows=self._rows(
+                registrations, cancelled_warning="Cancelled: cannot move.", movable_only=True
+            ),
+            form=form if has_slots else None,
+            can_submit=has_slots,
+            empty_message=""
+            if has_slots
+            else (
+                f"No open slot has room for {plural(seats, 'place')}. Use “Override into a "
+                "slot” to place them in a full slot, with a reason."
+                if not override
+                else "This tournament has no other slot."
+            ),
+            submit="Override and place them" if override else "Move them",
+            danger=override,
+        )
+
+    @admin.action(description="Move to another slot…", permissions=["change"])
+    def move(self, request, queryset):
+        return self._move_page(request, queryset, action="move", override=False)
+
+    @admin.action(
+        description="Override into a full slot (reason required)…", permissions=["change"]
+    )
+    def override(self, request, queryset):
+        return self._move_page(request, queryset, action="override", override=True)

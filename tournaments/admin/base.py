@@ -1,0 +1,256 @@
+"""Pieces every Lineup admin shares: who is acting, running a service over a selection with
+one summary message, intermediate action pages, and django-filter filters in the sidebar."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+
+from registrations.models import Registration
+from registrations.services import RegistrationError
+from tournaments.locking import Busy
+from tournaments.services import ScheduleError
+
+# What the services may refuse with; each carries a message fit for an organizer.
+REFUSALS = (RegistrationError, ScheduleError, Busy)
+
+
+def admin_actor(request) -> str:
+    return f"admin:{request.user.get_username()}"
+
+
+def plural(count, singular, plural_form=None):
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def run_for_each(modeladmin, request, objects, service, *, done, unchanged=None, noun=None):
+    """Call `service(obj)` for each object; report successes as one message with a count and
+    each refusal with the object and the service's own message.
+
+    `service` returns False for "nothing to do" (counted under `unchanged`).
+    Returns the objects the service changed.
+    """
+    noun = noun or modeladmin.model._meta.verbose_name
+    changed, same, refused = [], [], []
+    for obj in objects:
+        try:
+            result = service(obj)
+        except REFUSALS as exc:
+            refused.append((obj, exc.message))
+            continue
+        (same if result is False else changed).append(obj)
+    if changed:
+        modeladmin.message_user(
+            request, f"{capfirst(plural(len(changed), noun))} {done}.", messages.SUCCESS
+        )
+    if same and unchanged:
+        modeladmin.message_user(
+            request, f"{capfirst(plural(len(same), noun))} {unchanged}.", messages.INFO
+        )
+    for obj, message in refused:
+        modeladmin.message_user(request, f"{obj}: {message}", messages.ERROR)
+    return changed
+
+
+def action_page(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    action,
+    title,
+    form=None,
+    intro="",
+    rows=(),
+    submit="Confirm",
+    danger=False,
+    template="admin/lineup/action_form.html",
+    **extra,
+):
+    """The intermediate page of an admin action that needs input or a confirmation.
+
+    It posts back to the changelist with the same action and selection plus `confirm`, so the
+    action runs again with `request.POST` and can validate the form.
+    """
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "opts": opts,
+        "app_label": opts.app_label,
+        "action": action,
+        "form": form,
+        "intro": intro,
+        "rows": rows,
+        "submit": submit,
+        "danger": danger,
+        "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + (form.media if form is not None else forms.Media()),
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
+
+
+def confirmed(request):
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def admin_link(obj, text=None):
+    """A link to an object's admin change page (no query: uses what is loaded)."""
+    if obj is None:
+        return "—"
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+def registrations_table(registrations, *, empty="No registrations."):
+    """Registrations as a small read-only table on a change page (links to each one)."""
+    rows = [
+        (
+            reverse("admin:registrations_registration_change", args=[r.pk]),
+            r.entrant_name,
+            r.tournament.name,
+            r.slot and f"{timezone.localtime(r.slot.starts_at):%a %d %b %H:%M}",
+            r.get_status_display(),
+            r.seats,
+            r.contact_email or "—",
+        )
+        for r in registrations.select_related("tournament", "slot")
+    ]
+    if not rows:
+        return empty
+    body = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td></tr>",
+        (
+            (url, name, t, when or "no slot", status, seats, email)
+            for url, name, t, when, status, seats, email in rows
+        ),
+    )
+    return format_html(
+        '<table class="lineup-table"><thead><tr><th>Entrant</th><th>Tournament</th>'
+        "<th>Slot</th><th>Status</th><th>Places</th><th>E-mail</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        body,
+    )
+
+
+def audit_log_url(**params):
+    from urllib.parse import urlencode
+
+    return reverse("admin:registrations_auditevent_changelist") + "?" + urlencode(params)
+
+
+def history_link(obj):
+    return format_html('<a href="{}">history</a>', audit_log_url(target_id=obj.pk))
+
+
+class AuditHistoryMixin:
+    """The admin's History button shows the object's audit trail: what happened, who, when."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().history_view(request, object_id, extra_context)
+        return redirect(audit_log_url(target_id=object_id))
+
+
+class ServiceErrorsMixin:
+    """A service that refuses a save (a race the form could not see) becomes a message and a
+    fresh form, never a 500; the admin's transaction around the save is rolled back."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except REFUSALS as exc:
+            self.message_user(request, f"Nothing was saved: {exc.message}", messages.ERROR)
+            return redirect(request.get_full_path())
+
+
+class FilterSetListFilter(admin.ListFilter):
+    """A sidebar filter driven by a django-filter FilterSet: for inputs the admin's own list
+    filters lack (a date picker, ranges). Its parameters stay in the changelist's links."""
+
+    filterset_class = None
+    template = "admin/lineup/filterset_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.expected_parameters():
+            if name in params:
+                self.used_parameters[name] = params.pop(name)[-1]
+        self.filterset = self.filterset_class(
+            data=self.used_parameters or None, queryset=model._default_manager.none()
+        )
+
+    def expected_parameters(self):
+        return list(self.filterset_class.base_filters)
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        if not self.used_parameters:
+            return queryset
+        filterset = self.filterset_class(data=self.used_parameters, queryset=queryset)
+        if not filterset.is_valid():
+            raise IncorrectLookupParameters(filterset.errors)
+        return filterset.qs
+
+    def choices(self, changelist):
+        ours = set(self.expected_parameters())
+        keep = [
+            (name, value)
+            for name, values in changelist.params.items()
+            for value in (values if isinstance(values, list) else [values])
+            if name not in ours and name not in {"p", "e"}
+        ]
+        yield {
+            "hidden": keep,
+            "active": bool(self.used_parameters),
+            "clear_url": changelist.get_query_string(remove=list(ours)),
+        }
+
+
+def folded_terms(search_term):
+    """The search words as participants.models.fold stores them (no accents, lower case)."""
+    from participants.models import fold
+
+    return fold(search_term).split()
+
+
+def folded_name_q(path, search_term):
+    query = Q()
+    for bit in folded_terms(search_term):
+        query &= Q(**{f"{path}__contains": bit})
+    return query
+
+
+ACTIVE = Registration.ACTIVE_STATUSES
+
+
+class LineupMedia:
+    css = {"all": ["lineup_admin/admin.css"]}
+
+
+def status_badge(value, label):
+    return format_html('<span class="lineup-badge lineup-badge--{}">{}</span>', value, label)
+
+
+def local_when(starts_at, ends_at=None):
+    starts = timezone.localtime(starts_at)
+    text = f"{date_format(starts, 'D j M Y')} {starts:%H:%M}"
+    if ends_at:
+        text += f"-{timezone.localtime(ends_at):%H:%M}"
+    return text

@@ -1,0 +1,375 @@
+"""Tournaments and rooms: the list with fill rates, the edit page with its rooms and time blocks,
+and the status actions."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from registrations.models import Registration
+from tournaments import services
+from tournaments.admin import views
+from tournaments.admin.base import (
+    ACTIVE,
+    AuditHistoryMixin,
+    LineupMedia,
+    ServiceErrorsMixin,
+    action_page,
+    admin_actor,
+    audit_log_url,
+    confirmed,
+    plural,
+    run_for_each,
+    status_badge,
+)
+from tournaments.admin.filters import WhenFilter
+from tournaments.admin.forms import (
+    TIME_BLOCK_FIELDS,
+    ReasonForm,
+    TimeBlockForm,
+    TournamentAdminForm,
+)
+from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
+
+
+class TournamentLocationInline(admin.TabularInline):
+    model = TournamentLocation
+    extra = 0
+    autocomplete_fields = ["location"]
+    verbose_name = "room"
+    verbose_name_plural = "rooms"
+
+
+class TimeBlockInline(admin.TabularInline):
+    model = TimeBlock
+    form = TimeBlockForm
+    extra = 0
+    fields = [
+        "location",
+        "starts_at",
+        "ends_at",
+        "slot_minutes",
+        "slot_capacity",
+        "is_manual",
+        "slot_count",
+    ]
+    readonly_fields = ["slot_count"]
+    autocomplete_fields = ["location"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("location")
+            .annotate(
+                live_slots=Count("slots", filter=~Q(slots__status=Slot.Status.CANCELLED)),
+            )
+        )
+
+    @admin.display(description="slots")
+    def slot_count(self, block):
+        return getattr(block, "live_slots", "—") if block.pk else "—"
+
+
+@admin.register(Tournament)
+class TournamentAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+    form = TournamentAdminForm
+    list_display = [
+        "name",
+        "status_display",
+        "category",
+        "entry_kind",
+        "dates",
+        "fill",
+        "links",
+    ]
+    list_filter = ["status", "category", WhenFilter, "entry_kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    date_hierarchy = "starts_on"
+    ordering = ["-starts_on", "name"]
+    readonly_fields = ["status", "version", "created_at", "updated_at", "places_taken"]
+    inlines = [TournamentLocationInline, TimeBlockInline]
+    actions = ["publish", "close", "cancel", "duplicate"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "category", "entry_kind", "status", "description"]}),
+        (
+            "Dates and sign-up window",
+            {
+                "fields": [
+                    ("starts_on", "ends_on"),
+                    ("registration_opens_at", "registration_closes_at"),
+                    "hold_minutes",
+                ]
+            },
+        ),
+        (
+            "Places and rules",
+            {"fields": ["max_participants", "places_taken", "changeover_minutes", "rules"]},
+        ),
+        (
+            "Public sign-up page",
+            {"fields": ["public_full_names", "allows_typed_names", "requires_proof_of_work"]},
+        ),
+        ("Record", {"classes": ["collapse"], "fields": ["version", "created_at", "updated_at"]}),
+    ]
+    Media = LineupMedia
+
+    def get_queryset(self, request):
+        taken = (
+            Registration.objects.filter(tournament=OuterRef("pk"), status__in=ACTIVE)
+            .values("tournament")
+            .annotate(n=Sum("seats"))
+            .values("n")
+        )
+        slot_capacity = (
+            Slot.objects.filter(tournament=OuterRef("pk"), status=Slot.Status.OPEN)
+            .values("tournament")
+            .annotate(n=Sum("capacity"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                registered=Coalesce(Subquery(taken, output_field=IntegerField()), Value(0)),
+                slot_capacity=Coalesce(
+                    Subquery(slot_capacity, output_field=IntegerField()), Value(0)
+                ),
+            )
+        )
+
+    # columns
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, tournament):
+        return status_badge(tournament.status, tournament.get_status_display())
+
+    @admin.display(description="dates", ordering="starts_on")
+    def dates(self, tournament):
+        if not tournament.starts_on:
+            return "—"
+        first = date_format(tournament.starts_on, "D j M Y")
+        if tournament.ends_on and tournament.ends_on != tournament.starts_on:
+            return f"{first} to {date_format(tournament.ends_on, 'D j M Y')}"
+        return first
+
+    @admin.display(description="registered / capacity", ordering="registered")
+    def fill(self, tournament):
+        capacity = tournament.max_participants
+        if tournament.slot_capacity and (capacity is None or tournament.slot_capacity < capacity):
+            capacity = tournament.slot_capacity
+        if not capacity:
+            return f"{tournament.registered} / no limit"
+        percent = round(100 * tournament.registered / capacity)
+        return format_html(
+            '<progress max="{}" value="{}"></progress> {} / {} ({}%)',
+            capacity,
+            min(tournament.registered, capacity),
+            tournament.registered,
+            capacity,
+            percent,
+        )
+
+    @admin.display(description="")
+    def links(self, tournament):
+        return format_html(
+            '<a href="{}">Schedule</a> · <a href="{}">Entries</a>',
+            reverse("admin:tournaments_tournament_schedule", args=[tournament.pk]),
+            reverse("admin:registrations_registration_changelist")
+            + f"?tournament__id__exact={tournament.pk}",
+        )
+
+    @admin.display(description="places taken")
+    def places_taken(self, tournament):
+        return getattr(tournament, "registered", "—")
+
+    # saving through the services
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in {f.name for f in Tournament._meta.concrete_fields}
+        }
+        if change:
+            services.tournament_update(tournament=obj, actor=admin_actor(request), **fields)
+        else:
+            values = {
+                f.name: getattr(obj, f.name)
+                for f in Tournament._meta.concrete_fields
+                if f.editable and f.name not in {"id", "status", "created_at", "updated_at"}
+            }
+            created = services.tournament_create(actor=admin_actor(request), **values)
+            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TimeBlock:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        actor = admin_actor(request)
+        for block in formset.deleted_objects:
+            services.time_block_delete(time_block=block, actor=actor)
+        for block, changed in formset.changed_objects:
+            services.time_block_update(
+                time_block=block, actor=actor, **{name: getattr(block, name) for name in changed}
+            )
+        for block in formset.new_objects:
+            created = services.time_block_create(
+                actor=actor,
+                tournament=form.instance,
+                location=block.location,
+                **{name: getattr(block, name) for name in TIME_BLOCK_FIELDS},
+            )
+            block.pk = created.pk
+
+    # pages of one tournament
+
+    def get_urls(self):
+        def view(function):
+            def wrapped(request, object_id):
+                obj = self.get_object(request, object_id)
+                if obj is None or not self.has_view_permission(request, obj):
+                    return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                return function(self, request, object_id)
+
+            return self.admin_site.admin_view(wrapped)
+
+        return [
+            path(
+                "<path:object_id>/schedule/",
+                view(views.schedule_view),
+                name="tournaments_tournament_schedule",
+            ),
+            path(
+                "<path:object_id>/run-sheet/",
+                view(views.run_sheet_view),
+                name="tournaments_tournament_run_sheet",
+            ),
+            path(
+                "<path:object_id>/schedule.csv",
+                view(views.schedule_csv_view),
+                name="tournaments_tournament_schedule_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["audit_url"] = audit_log_url(tournament__id__exact=obj.pk)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # actions
+
+    @admin.action(description="Publish selected tournaments (open sign-up)", permissions=["change"])
+    def publish(self, request, queryset):
+        actor = admin_actor(request)
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda t: services.tournament_publish(tournament=t, actor=actor),
+            done="published",
+            unchanged="already published",
+        )
+
+    @admin.action(description="Close sign-up for selected tournaments", permissions=["change"])
+    def close(self, request, queryset):
+        actor = admin_actor(request)
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda t: services.tournament_close(tournament=t, actor=actor),
+            done="closed to new sign-ups",
+            unchanged="already closed",
+        )
+
+    @admin.action(description="Cancel selected tournaments…", permissions=["change"])
+    def cancel(self, request, queryset):
+        form = ReasonForm(request.POST if confirmed(request) else None)
+        if confirmed(request) and form.is_valid():
+            actor, reason = admin_actor(request), form.cleaned_data["reason"]
+            counts = []
+
+            def cancel_one(tournament):
+                counts.append(
+                    services.tournament_cancel(tournament=tournament, actor=actor, reason=reason)
+                )
+
+            run_for_each(self, request, queryset, cancel_one, done="cancelled")
+            if counts:
+                self.message_user(
+                    request,
+                    f"{plural(sum(counts), 'registration')} cancelled; entrants with an e-mail "
+                    "address are being told.",
+                    messages.INFO,
+                )
+            return None
+        rows = [
+            {
+                "cells": [
+                    t.name,
+                    t.get_status_display(),
+                    plural(t.registered, "place") + " taken",
+                    plural(t.live_slots, "slot"),
+                ],
+                "warning": "Already cancelled: it will be skipped."
+                if t.status == Tournament.Status.CANCELLED
+                else "",
+            }
+            for t in queryset.annotate(
+                live_slots=Count("slots", filter=~Q(slots__status=Slot.Status.CANCELLED))
+            )
+        ]
+        return action_page(
+            self,
+            request,
+            queryset,
+            action="cancel",
+            title="Cancel tournaments",
+            intro="Cancelling a tournament cancels every slot in it and every registration. "
+            "Places are given back, and each entrant with an e-mail address is told. "
+            "This cannot be undone.",
+            columns=["Tournament", "Status", "Registered", "Slots"],
+            rows=rows,
+            form=form,
+            submit="Yes, cancel them",
+            danger=True,
+        )
+
+    @admin.action(description="Duplicate selected tournaments (as drafts)", permissions=["add"])
+    def duplicate(self, request, queryset):
+        actor = admin_actor(request)
+        copies = []
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda t: copies.append(services.tournament_duplicate(tournament=t, actor=actor)),
+            done="duplicated as drafts with their rooms, time blocks and empty slots",
+        )
+        if len(copies) == 1:
+            return redirect("admin:tournaments_tournament_change", copies[0].pk)
+        return None
+
+
+# --- rooms -----------------------------------------------------------------------------------
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "building", "capacity", "tournament_count"]
+    search_fields = ["name", "building"]
+    list_filter = ["building"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_tournaments=Count("tournaments"))
+
+    @admin.display(description="tournaments", ordering="n_tournaments")
+    def tournament_count(self, location):
+        return location.n_tournaments

@@ -1,0 +1,239 @@
+"""Organizer pages beyond the admin's lists: the day grid, the run sheet, the CSV export and
+the slot-generation preview. Read-only queries live here; every write goes through services."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import slugify
+
+from registrations.exports import schedule_csv_write
+from registrations.models import Registration, RegistrationMember
+from tournaments.models import Slot, TimeBlock, Tournament
+
+ACTIVE = Registration.ACTIVE_STATUSES
+
+
+def _active_registrations(*, members=False):
+    queryset = (
+        Registration.objects.filter(status__in=ACTIVE)
+        .select_related("participant", "team")
+        .order_by("created_at")
+    )
+    if members:
+        queryset = queryset.prefetch_related(
+            Prefetch("members", queryset=RegistrationMember.objects.order_by("name"))
+        )
+    return queryset
+
+
+def tournament_days(tournament):
+    """The local days on which the tournament has slots that are not cancelled."""
+    moments = (
+        Slot.objects.filter(tournament=tournament)
+        .exclude(status=Slot.Status.CANCELLED)
+        .datetimes("starts_at", "day")
+    )
+    return [timezone.localtime(moment).date() for moment in moments]
+
+
+def _pick_day(requested, days):
+    if requested:
+        try:
+            return date.fromisoformat(requested)
+        except ValueError:
+            pass
+    today = timezone.localdate()
+    for day in days:
+        if day >= today:
+            return day
+    return days[-1] if days else today
+
+
+@dataclass
+class GridRow:
+    time: str
+    cells: list = field(default_factory=list)
+
+
+def schedule_grid(*, tournament, day):
+    """A day's schedule as rooms (columns) by start times (rows); each cell holds its slots
+    with their active registrations. Three queries, however large the day."""
+    slots = list(
+        Slot.objects.filter(tournament=tournament, starts_at__date=day)
+        .select_related("location")
+        .prefetch_related(
+            Prefetch("registrations", queryset=_active_registrations(), to_attr="active")
+        )
+        .order_by("starts_at", "number")
+    )
+    rooms = sorted({slot.location for slot in slots}, key=lambda room: (room.building, room.name))
+    by_time = defaultdict(lambda: defaultdict(list))
+    for slot in slots:
+        by_time[timezone.localtime(slot.starts_at).strftime("%H:%M")][slot.location_id].append(slot)
+    rows = [
+        GridRow(time=time, cells=[by_time[time].get(room.pk, []) for room in rooms])
+        for time in sorted(by_time)
+    ]
+    totals = {
+        "slots": sum(1 for s in slots if s.status != Slot.Status.CANCELLED),
+        "capacity": sum(s.capacity for s in slots if s.status == Slot.Status.OPEN),
+        "taken": sum(s.reserved_count for s in slots if s.status != Slot.Status.CANCELLED),
+        "full": sum(1 for s in slots if s.status == Slot.Status.OPEN and s.is_full),
+    }
+    return rooms, rows, totals
+
+
+def schedule_view(model_admin, request, object_id):
+    tournament = get_object_or_404(Tournament, pk=object_id)
+    days = tournament_days(tournament)
+    day = _pick_day(request.GET.get("day"), days)
+    rooms, rows, totals = schedule_grid(tournament=tournament, day=day)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Tournament._meta,
+        "original": tournament,
+        "tournament": tournament,
+        "title": f"Schedule · {tournament.name}",
+        "subtitle": date_format(day, "l j F Y"),
+        "day": day,
+        "days": days,
+        "rooms": rooms,
+        "rows": rows,
+        "totals": totals,
+        "unplaced": Registration.objects.filter(
+            tournament=tournament, status__in=ACTIVE, slot__isnull=True
+        ).count(),
+    }
+    return TemplateResponse(request, "admin/tournaments/tournament/schedule.html", context)
+
+
+def run_sheet_view(model_admin, request, object_id):
+    """A printable page per day and room: times, entrants, members, school, a tick box."""
+    tournament = get_object_or_404(Tournament, pk=object_id)
+    slots = (
+        Slot.objects.filter(tournament=tournament)
+        .exclude(status=Slot.Status.CANCELLED)
+        .select_related("location")
+        .prefetch_related(
+            Prefetch(
+                "registrations", queryset=_active_registrations(members=True), to_attr="active"
+            )
+        )
+        .order_by("starts_at", "location__name")
+    )
+    days = defaultdict(lambda: defaultdict(list))
+    for slot in slots:
+        days[timezone.localtime(slot.starts_at).date()][slot.location].append(slot)
+    sheet = [
+        (day, sorted(rooms.items(), key=lambda item: (item[0].building, item[0].name)))
+        for day, rooms in sorted(days.items())
+    ]
+    unplaced = list(_active_registrations(members=True).filter(tournament=tournament, slot=None))
+    context = {
+        "tournament": tournament,
+        "sheet": sheet,
+        "unplaced": unplaced,
+        "printed_at": timezone.localtime(),
+        "site_header": model_admin.admin_site.site_header,
+    }
+    return TemplateResponse(request, "admin/tournaments/tournament/run_sheet.html", context)
+
+
+def schedule_csv_view(model_admin, request, object_id):
+    tournament = get_object_or_404(Tournament, pk=object_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"{slugify(tournament.slug) or 'tournament'}-schedule.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # a byte-order mark, so spreadsheet programs read UTF-8 names right
+    schedule_csv_write(tournament=tournament, out=response)
+    return response
+
+
+# --- generating slots: what the engine will do, shown before it does it ----------------------
+
+
+@dataclass
+class SlotPlan:
+    """What `time_block_generate_slots` would do to a block now (read-only preview)."""
+
+    block: TimeBlock
+    planned: list
+    create: int = 0
+    remove: int = 0
+    keep: int = 0
+    resize: int = 0
+    holding: list = field(default_factory=list)
+
+    @property
+    def refused(self):
+        if self.block.is_manual:
+            return "Its slots are made by hand (manual block): nothing to generate."
+        if not self.planned:
+            return "The block is shorter than one slot: no slot would fit."
+        if self.holding:
+            names = ", ".join(
+                f"{timezone.localtime(s.starts_at):%H:%M} ({s.reserved_count} taken)"
+                for s in self.holding
+            )
+            return (
+                f"Refused: slot(s) {names} hold registrations the new layout has no room for. "
+                "Move or cancel those registrations first."
+            )
+        return ""
+
+    @property
+    def summary(self):
+        if self.block.is_manual:
+            return "—"
+        length = self.block.slot_minutes
+        text = (
+            f"{len(self.planned)} slot(s) of {length} min, {self.block.slot_capacity} place(s) each"
+        )
+        changes = []
+        if self.create:
+            changes.append(f"{self.create} to create")
+        if self.remove:
+            changes.append(f"{self.remove} to remove")
+        if self.resize:
+            changes.append(f"{self.resize} to resize")
+        if not changes:
+            return f"{text}: already up to date"
+        if self.keep:
+            changes.append(f"{self.keep} kept")
+        return f"{text}: " + ", ".join(changes)
+
+
+def slot_plan(block, existing):
+    """Mirror of the engine's matching rules, for the preview; the engine re-checks."""
+    planned = block.planned_slot_times()
+    plan = SlotPlan(block=block, planned=planned)
+    if block.is_manual:
+        return plan
+    by_times = {(s.starts_at, s.ends_at): s for s in existing}
+    wanted = set(planned)
+    surplus = [s for s in existing if (s.starts_at, s.ends_at) not in wanted]
+    kept = [by_times[t] for t in planned if t in by_times]
+    too_small = [s for s in kept if s.reserved_count > block.slot_capacity]
+    plan.holding = [s for s in surplus if s.reserved_count] + too_small
+    plan.remove = len(surplus) + len(too_small)
+    plan.keep = len(kept) - len(too_small)
+    plan.resize = sum(1 for s in kept if s not in too_small and s.capacity != block.slot_capacity)
+    plan.create = len(planned) - len(kept) + len(too_small)
+    return plan
+
+
+def blocks_with_live_slots(queryset):
+    return queryset.select_related("tournament", "location").prefetch_related(
+        Prefetch(
+            "slots",
+            queryset=Slot.objects.exclude(status=Slot.Status.CANCELLED).order_by("starts_at"),
+            to_attr="current_slots",
+        )
+    )
