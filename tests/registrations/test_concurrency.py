@@ -18,6 +18,13 @@ from tournaments.models import Slot
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 
 
+@pytest.fixture(autouse=True)
+def patient_locks(settings):
+    # These races assert exact counts, not timeouts: on a loaded machine 50 queued racers can
+    # wait longer than the production bound, which would turn a fair loss into Busy.
+    settings.LINEUP_LOCK_TIMEOUT_MS = 20_000
+
+
 def race(count, attempt):
     """Run attempt(i) for i in range(count) in threads that start together.
 
