@@ -27,3 +27,13 @@ def postgres(db):
             "This test races real transactions and needs PostgreSQL: "
             "set DATABASE_URL=postgres://... (make test does)."
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and proof-of-work marks live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
