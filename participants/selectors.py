@@ -182,7 +182,20 @@ def team_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT) -> Se
 def participant_get_public(*, pk) -> Participant | None:
     """One participant by id with its team, or None (also for a malformed id)."""
     try:
-        return Participant.objects.select_related("team").get(pk=pk)
+        return (
+            Participant.objects.select_related("team")
+            .only(
+                "pk",
+                "first_name",
+                "last_name",
+                "display_name",
+                "school",
+                "grade",
+                "team_id",
+                "team__name",
+            )
+            .get(pk=pk)
+        )
     except (Participant.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
 

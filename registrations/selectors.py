@@ -11,6 +11,33 @@ from tournaments.selectors import PUBLIC_STATUSES
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+# What the private page shows; the services read the registration afresh under lock.
+_DETAIL_FIELDS = (
+    "pk",
+    "reference",
+    "status",
+    "entrant_name",
+    "seats",
+    "team_id",
+    "participant_id",
+    "contact_email",
+    "hold_expires_at",
+    "cancelled_at",
+    "tournament_id",
+    "tournament__name",
+    "tournament__slug",
+    "tournament__entry_kind",
+    "tournament__status",
+    "tournament__deleted_at",
+    "slot_id",
+    "slot__starts_at",
+    "slot__ends_at",
+    "slot__location_id",
+    "slot__location__name",
+    "slot__location__building",
+)
+
+
 def registration_get_by_reference(*, reference: str) -> Registration:
     """The registration behind a private reference link, or Http404.
 
@@ -19,17 +46,18 @@ def registration_get_by_reference(*, reference: str) -> Registration:
     """
     if not _REFERENCE.match(reference or ""):
         raise Http404("No such registration.")
-    registration = (
-        Registration.objects.select_related("tournament", "slot__location", "participant")
-        .filter(
-            reference=reference,
-            tournament__deleted_at__isnull=True,
-            tournament__status__in=PUBLIC_STATUSES,
+    try:
+        registration = (
+            Registration.objects.select_related("tournament", "slot__location")
+            .only(*_DETAIL_FIELDS)
+            .get(
+                reference=reference,
+                tournament__deleted_at__isnull=True,
+                tournament__status__in=PUBLIC_STATUSES,
+            )
         )
-        .first()
-    )
-    if registration is None:
-        raise Http404("No such registration.")
+    except Registration.DoesNotExist:
+        raise Http404("No such registration.") from None
     # Only team entries have members: individual pages skip the query.
     registration.member_list = (
         list(RegistrationMember.objects.filter(registration=registration).order_by("name"))

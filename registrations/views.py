@@ -137,13 +137,15 @@ def _sign_up(request, tournament, form):
     """Run a valid form through the engine: (response, challenge to re-render with)."""
     data = form.cleaned_data
     key = data["idempotency_key"]
-    # A resubmitted form (double click, reload) lands on the entry it already made.
-    done = selectors.registration_reference_for_key(idempotency_key=key)
-    if done is not None:
-        if done[1] != tournament.pk:
-            raise Http404("No such registration.")
-        return redirect("registrations:detail", reference=done[0]), ""
     if tournament.requires_proof_of_work:
+        # A resubmitted form (double click, reload) lands on the entry it already made
+        # before its challenge, already spent, is checked again. Without a puzzle the engine
+        # itself answers a repeated key with the first registration.
+        done = selectors.registration_reference_for_key(idempotency_key=key)
+        if done is not None:
+            if done[1] != tournament.pk:
+                raise Http404("No such registration.")
+            return redirect("registrations:detail", reference=done[0]), ""
         challenge = data.get("pow_challenge", "")
         try:
             proof_of_work.challenge_verify(

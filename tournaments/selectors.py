@@ -89,21 +89,31 @@ def tournament_list_public(*, data, now=None) -> TournamentFilter:
     return TournamentFilter(data or None, queryset=queryset)
 
 
-def tournament_get_public(*, slug: str) -> Tournament:
-    """A tournament the public may see (not draft, not deleted), or Http404."""
-    tournament = (
+def tournament_get_public(*, slug: str, with_seats_taken: bool = False) -> Tournament:
+    """A tournament the public may see (not draft, not deleted), or Http404.
+
+    `with_seats_taken` adds the places already taken (a sum over its registrations), which
+    only pages that show whether the tournament is full need.
+    """
+    # Public pages never show the rules or bookkeeping columns: skip them (cheaper on the
+    # busiest pages). The engine reads the tournament afresh under lock anyway.
+    tournaments = (
         Tournament.objects.not_deleted()
         .filter(slug=slug, status__in=PUBLIC_STATUSES)
-        .annotate(seats_taken=Coalesce(_seats_taken(OuterRef("pk")), Value(0)))
-        .first()
+        .defer("rules", "created_at", "updated_at", "version", "changeover_minutes")
     )
-    if tournament is None:
-        raise Http404("No such tournament.")
-    return tournament
+    if with_seats_taken:
+        tournaments = tournaments.annotate(
+            seats_taken=Coalesce(_seats_taken(OuterRef("pk")), Value(0))
+        )
+    try:
+        return tournaments.get()
+    except Tournament.DoesNotExist:
+        raise Http404("No such tournament.") from None
 
 
 def tournament_is_full(tournament) -> bool:
-    """True once the tournament's own cap is reached (needs `seats_taken` from the selector)."""
+    """True once the tournament's own cap is reached (needs `with_seats_taken`)."""
     return (
         tournament.max_participants is not None
         and tournament.seats_taken >= tournament.max_participants
@@ -191,6 +201,23 @@ def slot_list_bookable(*, tournament, seats: int = 1, now=None):
     )
 
 
+# What public pages show of a slot (and what the engine and the nearest-slot search need).
+_SLOT_FIELDS = (
+    "pk",
+    "tournament_id",
+    "time_block_id",
+    "location_id",
+    "starts_at",
+    "ends_at",
+    "number",
+    "capacity",
+    "reserved_count",
+    "status",
+    "location__name",
+    "location__building",
+)
+
+
 def slot_get_for_tournament(*, tournament, pk) -> Slot | None:
     """One of the tournament's slots by id (in any state but cancelled), or None."""
     if not pk:
@@ -198,6 +225,7 @@ def slot_get_for_tournament(*, tournament, pk) -> Slot | None:
     try:
         return (
             Slot.objects.select_related("location")
+            .only(*_SLOT_FIELDS)
             .filter(tournament_id=tournament.pk)
             .exclude(status=Slot.Status.CANCELLED)
             .get(pk=pk)

@@ -35,7 +35,7 @@ def tournament_list(request):
 
 @require_safe
 def tournament_detail(request, slug):
-    tournament = selectors.tournament_get_public(slug=slug)
+    tournament = selectors.tournament_get_public(slug=slug, with_seats_taken=True)
     return render(
         request,
         "tournaments/tournament_detail.html",
