@@ -109,6 +109,7 @@ def registration_create(request, slug):
         )
         if chosen is not None and not (chosen.is_bookable and chosen.starts_at > timezone.now()):
             chosen = None
+    slot_gone = bool(request.GET.get("slot")) and chosen is None and not form.is_bound
     slots = [chosen] if chosen else tournament_selectors.slot_list_bookable(tournament=tournament)
     query = request.GET.copy()
     query.pop("slot", None)
@@ -125,6 +126,7 @@ def registration_create(request, slug):
             "form": form,
             "slot_groups": _slot_groups(slots),
             "single_slot": chosen is not None,
+            "slot_gone": slot_gone,
             "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
             "all_slots_url": f"{request.path}?{query.urlencode()}",
             "pow_challenge": pow_challenge,

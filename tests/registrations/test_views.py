@@ -78,6 +78,18 @@ def test_a_slot_picked_on_the_tournament_page_is_shown_alone_and_checked(client,
     assert "Choose another time" in html
 
 
+def test_a_picked_slot_that_filled_before_the_form_loaded_lists_the_others(
+    client, slot, participant
+):
+    other = later_slot(slot)
+    Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BLOCKED)
+    html = client.get(
+        signup_url(slot.tournament, participant=participant.pk, slot=slot.pk)
+    ).content.decode()
+    assert "no longer available" in html
+    assert f'value="{other.pk}"' in html and f'value="{slot.pk}"' not in html
+
+
 def test_unknown_or_wrong_kind_of_entrant_is_not_found(client, slot, participant):
     assert client.get(signup_url(slot.tournament, participant="nonsense")).status_code == 404
     team = team_create(actor="test", name="Wolves")
