@@ -11,6 +11,7 @@ from itertools import groupby
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -82,7 +83,14 @@ def tournament_list_public(*, data, now=None) -> TournamentFilter:
     now = now or timezone.now()
     queryset = (
         Tournament.objects.published()
-        .annotate(places_left=_places_left(now))
+        .annotate(
+            places_left=_places_left(now),
+            has_slots=Exists(
+                Slot.objects.filter(tournament_id=OuterRef("pk")).exclude(
+                    status=Slot.Status.CANCELLED
+                )
+            ),
+        )
         .prefetch_related(Prefetch("locations", queryset=Location.objects.order_by("name")))
         .order_by(F("starts_on").asc(nulls_last=True), "name", "pk")
     )

@@ -216,6 +216,20 @@ def test_the_rate_limit_page_is_friendly(client, tournament):
     assert "please wait a minute" in response.content.decode()
 
 
+def test_the_search_page_runs_the_same_queries_for_few_or_many_matches(client, tournament):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for extra in (1, 25):
+        for i in range(extra):
+            person("Sam", f"Taylor{extra}-{i}")
+        with CaptureQueriesContext(connection) as queries:
+            search(client, tournament, q="Sam Taylor")
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
 def test_an_unknown_tournament_is_not_found(client):
     response = client.get(reverse("participants:search", args=["nope"]), {"q": "anna"})
     assert response.status_code == 404

@@ -73,6 +73,12 @@ def test_the_list_shows_published_tournaments_with_dates_rooms_and_places_left(c
     assert "Secret Draft" not in html and "Gone" not in html
 
 
+def test_a_tournament_without_times_says_so_instead_of_full(client):
+    TournamentFactory(name="Not Yet")
+    html = client.get(reverse("tournaments:list")).content.decode()
+    assert "Times not published yet" in html and "No places left" not in html
+
+
 def test_places_left_respect_the_tournament_cap(client):
     slot = SlotFactory(capacity=10, time_block__tournament__max_participants=4)
     sign_up(slot)
