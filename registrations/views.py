@@ -130,6 +130,7 @@ def registration_create(request, slug):
             "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
             "all_slots_url": f"{request.path}?{query.urlencode()}",
             "pow_challenge": pow_challenge,
+            "pow_nojs_seconds": settings.LINEUP_POW_NOJS_SECONDS,
         },
         status=400 if form.is_bound else 200,
     )
