@@ -54,6 +54,7 @@ def walk_the_main_flow(page, live_server, shoot, festival, *, email):
     page.goto(live_server.url + "/")
     shoot(page, "1-home")
     page.get_by_role("link", name=tournament.name).click()
+    shoot(page, "1b-tournament")
     page.get_by_label("Your name or participant number").fill("zoe nunes")  # typo, no accents
     page.get_by_role("button", name="Search").click()
     result = page.locator(".result", has_text="Zoë N.")
