@@ -60,6 +60,19 @@ def _slot_groups(slots):
     ]
 
 
+def _slot_choices(request, tournament):
+    """(chosen, slots): a bookable slot picked on the tournament page is offered alone (with
+    a link to the others); otherwise every bookable slot is listed."""
+    chosen = tournament_selectors.slot_get_for_tournament(
+        tournament=tournament, pk=request.GET.get("slot")
+    )
+    if chosen is not None and not (chosen.is_bookable and chosen.starts_at > timezone.now()):
+        chosen = None
+    if chosen is not None:
+        return chosen, [chosen]
+    return None, tournament_selectors.slot_list_bookable(tournament=tournament)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key="ip", rate=_signup_rate, method="POST", group="signup")
 def registration_create(request, slug):
@@ -100,17 +113,7 @@ def registration_create(request, slug):
     if tournament.requires_proof_of_work and not pow_challenge:
         pow_challenge = proof_of_work.challenge_issue(tournament=tournament)
 
-    # A slot picked on the tournament page is shown alone (with a way to change it);
-    # otherwise every bookable slot is listed.
-    chosen = None
-    if request.GET.get("slot"):
-        chosen = tournament_selectors.slot_get_for_tournament(
-            tournament=tournament, pk=request.GET["slot"]
-        )
-        if chosen is not None and not (chosen.is_bookable and chosen.starts_at > timezone.now()):
-            chosen = None
-    slot_gone = bool(request.GET.get("slot")) and chosen is None and not form.is_bound
-    slots = [chosen] if chosen else tournament_selectors.slot_list_bookable(tournament=tournament)
+    chosen, slots = _slot_choices(request, tournament)
     query = request.GET.copy()
     query.pop("slot", None)
     return render(
@@ -126,7 +129,7 @@ def registration_create(request, slug):
             "form": form,
             "slot_groups": _slot_groups(slots),
             "single_slot": chosen is not None,
-            "slot_gone": slot_gone,
+            "slot_gone": bool(request.GET.get("slot")) and chosen is None and not form.is_bound,
             "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
             "all_slots_url": f"{request.path}?{query.urlencode()}",
             "pow_challenge": pow_challenge,
