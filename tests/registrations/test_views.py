@@ -553,6 +553,20 @@ def test_cancel_asks_first_then_frees_the_place_at_once(client, registration, sl
     assert "Cancel this registration" not in html.replace("Cancel this registration?", "")
 
 
+def test_busy_while_cancelling_is_a_try_again_page_and_changes_nothing(client, registration):
+    with mock.patch.object(services, "registration_cancel", side_effect=Busy()):
+        response = client.post(reverse("registrations:cancel", args=[registration.reference]))
+    assert response.status_code == 503
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_reference_pages_are_rate_limited(client, registration, settings):
+    settings.LINEUP_RATE_REFERENCE = "2/m"
+    url = reverse("registrations:detail", args=[registration.reference])
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_a_cancelled_registration_cannot_be_cancelled_again(client, registration):
     services.registration_cancel(registration=registration, actor="test")
     response = client.post(
