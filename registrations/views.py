@@ -244,7 +244,7 @@ def registration_cancel(request, reference):
     if not _can_cancel(registration, timezone.now()):
         messages.error(request, _why_not_cancellable(registration))
         return detail
-    form = ConfirmActionForm(request.POST or None)
+    form = ConfirmActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.registration_cancel(
