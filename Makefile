@@ -24,7 +24,7 @@ run: install
 	@echo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install postgres
+test: install postgres chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret DEBUG=0 HTTPS=0 \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -33,6 +33,11 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
+
+# Browser tests drive the system Chromium: installed (as root, or via sudo) when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
 lint: install
 	$(PY) -m ruff check .

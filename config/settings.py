@@ -4,6 +4,7 @@ Read `.env.example` for the variables. Production defaults are the safe ones (DE
 HTTPS on); a missing or malformed value fails at start-up rather than at the first request.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Busy (lock wait ran out) -> 503 page, rate limited -> 429 page.
+    "config.middleware.FriendlyErrorsMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -178,3 +181,23 @@ if not 100 <= LINEUP_LOCK_TIMEOUT_MS <= 60_000:
 
 # Where people reach Lineup: used for links in e-mails sent outside a request.
 LINEUP_BASE_URL = env.str("LINEUP_BASE_URL", default="http://localhost:8000").rstrip("/")
+
+# Public pages.
+# Per-client limits ("N/s", "N/m", "N/h") with django-ratelimit, counted in the default cache:
+# in production CACHE_URL points at Redis so every worker process shares one count (a
+# per-process cache would multiply every limit by the number of workers).
+_RATE = r"^[1-9][0-9]*/[1-9]?[0-9]*[smhd]$"
+LINEUP_RATE_SIGNUP = env.str("LINEUP_RATE_SIGNUP", default="20/m")
+LINEUP_RATE_SEARCH = env.str("LINEUP_RATE_SEARCH", default="60/m")
+LINEUP_RATE_REFERENCE = env.str("LINEUP_RATE_REFERENCE", default="60/m")
+for _name in ("LINEUP_RATE_SIGNUP", "LINEUP_RATE_SEARCH", "LINEUP_RATE_REFERENCE"):
+    if not re.match(_RATE, vars()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 20/m (count per s, m, h or d).")
+# Behind a proxy the client's address is in a header the proxy sets, e.g. HTTP_X_REAL_IP.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# Proof of work for tournaments that switch it on: leading zero bits of SHA-256 (16 is about
+# 65,000 hashes, a second or two on a phone), and the wait that replaces it without JavaScript.
+LINEUP_POW_BITS = env.int("LINEUP_POW_BITS", default=16)
+if not 1 <= LINEUP_POW_BITS <= 24:
+    raise ImproperlyConfigured("LINEUP_POW_BITS must be between 1 and 24.")
+LINEUP_POW_NOJS_SECONDS = env.int("LINEUP_POW_NOJS_SECONDS", default=30)

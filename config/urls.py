@@ -3,5 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("tournaments.urls")),
+    path("", include("participants.urls")),
     path("", include("registrations.urls")),
 ]

@@ -19,8 +19,22 @@ SUBJECTS = {
 @task()
 def send_registration_email(*, registration_id: str, kind: str):
     """E-mail the contact about a registration; runs after commit, never under a lock."""
-    registration = Registration.objects.select_related("tournament", "slot__location").get(
-        pk=registration_id
+    registration = (
+        Registration.objects.select_related("tournament", "slot__location")
+        .only(
+            "reference",
+            "contact_name",
+            "contact_email",
+            "entrant_name",
+            "hold_expires_at",
+            "cancel_reason",
+            "tournament__name",
+            "slot__starts_at",
+            "slot__ends_at",
+            "slot__location__name",
+            "slot__location__building",
+        )
+        .get(pk=registration_id)
     )
     if not registration.contact_email:
         return

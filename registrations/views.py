@@ -1,10 +1,284 @@
-from django.shortcuts import get_object_or_404, render
+"""Public sign-up, and the private reference page where an entry is viewed, confirmed or
+cancelled. Views are thin: form → engine (registrations/services.py) → redirect.
+"""
 
+from itertools import groupby
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from participants import selectors as participant_selectors
+from registrations import proof_of_work, selectors, services
+from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
 from registrations.models import Registration
+from tournaments import selectors as tournament_selectors
+
+ACTOR = "public"
 
 
-def registration_detail(request, reference):
-    registration = get_object_or_404(
-        Registration.objects.select_related("tournament", "slot__location"), reference=reference
+def _signup_rate(group, request):
+    return settings.LINEUP_RATE_SIGNUP
+
+
+def _reference_rate(group, request):
+    return settings.LINEUP_RATE_REFERENCE
+
+
+# --- signing up ------------------------------------------------------------------------------
+
+
+def _chosen_entrant(request, tournament):
+    """The listed participant or team picked in the search (query string), or (None, None).
+
+    An id that is unknown, malformed or of the wrong kind for this tournament is a 404.
+    """
+    participant_id = request.GET.get("participant")
+    team_id = request.GET.get("team")
+    participant = team = None
+    if participant_id:
+        participant = participant_selectors.participant_get_public(pk=participant_id)
+        if participant is None or tournament.is_team_event:
+            raise Http404("No such participant.")
+    elif team_id:
+        team = participant_selectors.team_get_public(pk=team_id)
+        if team is None or not tournament.is_team_event:
+            raise Http404("No such team.")
+    return participant, team
+
+
+def _slot_groups(slots):
+    """Bookable slots grouped by local day, for the form's fieldsets."""
+    return [
+        (day, list(day_slots))
+        for day, day_slots in groupby(slots, key=lambda s: timezone.localtime(s.starts_at).date())
+    ]
+
+
+def _slot_choices(request, tournament):
+    """(chosen, slots): a bookable slot picked on the tournament page is offered alone (with
+    a link to the others); otherwise every bookable slot is listed."""
+    chosen = tournament_selectors.slot_get_for_tournament(
+        tournament=tournament, pk=request.GET.get("slot")
     )
-    return render(request, "registrations/registration_detail.html", {"registration": registration})
+    if chosen is not None and not (chosen.is_bookable and chosen.starts_at > timezone.now()):
+        chosen = None
+    if chosen is not None:
+        return chosen, [chosen]
+    return None, tournament_selectors.slot_list_bookable(tournament=tournament)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(key="ip", rate=_signup_rate, method="POST", group="signup")
+def registration_create(request, slug):
+    tournament = tournament_selectors.tournament_get_public(slug=slug)
+    participant, team = _chosen_entrant(request, tournament)
+    if participant is None and team is None and not tournament.allows_typed_names:
+        messages.info(request, "First find yourself on the list.")
+        return redirect("participants:search", slug=tournament.slug)
+    if not tournament.registration_is_open():
+        opens = tournament.registration_opens_at
+        return render(
+            request,
+            "registrations/registration_closed.html",
+            {
+                "tournament": tournament,
+                "opens_later": tournament.status == tournament.Status.PUBLISHED
+                and opens is not None
+                and timezone.now() < opens,
+            },
+            status=200 if request.method != "POST" else 409,
+        )
+
+    form_kwargs = {"tournament": tournament, "participant": participant, "team": team}
+    pow_challenge = ""
+    if request.method == "POST":
+        form = SignupForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            response, pow_challenge = _sign_up(request, tournament, form)
+            if response is not None:
+                return response
+        elif tournament.requires_proof_of_work:
+            pow_challenge = request.POST.get("pow_challenge", "")
+    else:
+        form = SignupForm(
+            initial={"idempotency_key": new_idempotency_key(), "slot": request.GET.get("slot")},
+            **form_kwargs,
+        )
+    if tournament.requires_proof_of_work and not pow_challenge:
+        pow_challenge = proof_of_work.challenge_issue(tournament=tournament)
+
+    chosen, slots = _slot_choices(request, tournament)
+    query = request.GET.copy()
+    query.pop("slot", None)
+    return render(
+        request,
+        "registrations/registration_form.html",
+        {
+            "tournament": tournament,
+            "participant": participant,
+            "participant_name": participant.public_name(full=tournament.public_full_names)
+            if participant
+            else "",
+            "team": team,
+            "form": form,
+            "slot_groups": _slot_groups(slots),
+            "single_slot": chosen is not None,
+            "slot_gone": bool(request.GET.get("slot")) and chosen is None and not form.is_bound,
+            "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
+            "all_slots_url": f"{request.path}?{query.urlencode()}",
+            "pow_challenge": pow_challenge,
+            "pow_nojs_seconds": settings.LINEUP_POW_NOJS_SECONDS,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _sign_up(request, tournament, form):
+    """Run a valid form through the engine: (response, challenge to re-render with)."""
+    data = form.cleaned_data
+    key = data["idempotency_key"]
+    if tournament.requires_proof_of_work:
+        # A resubmitted form (double click, reload) lands on the entry it already made
+        # before its challenge, already spent, is checked again. Without a puzzle the engine
+        # itself answers a repeated key with the first registration.
+        done = selectors.registration_reference_for_key(idempotency_key=key)
+        if done is not None:
+            if done[1] != tournament.pk:
+                raise Http404("No such registration.")
+            return redirect("registrations:detail", reference=done[0]), ""
+        challenge = data.get("pow_challenge", "")
+        try:
+            proof_of_work.challenge_verify(
+                tournament=tournament, challenge=challenge, nonce=data.get("pow_nonce"), owner=key
+            )
+        except proof_of_work.ProofOfWorkFailed as exc:
+            form.add_error(None, exc.message)
+            return None, challenge if exc.keep_challenge else ""
+    team_event = tournament.is_team_event
+    try:
+        registration = services.registration_create(
+            tournament=tournament,
+            actor=ACTOR,
+            slot=data["slot"],
+            participant=form.participant,
+            team=form.team,
+            members=form.member_entries() if team_event else (),
+            entrant_name=data.get("entrant_name", ""),
+            contact_name=data["contact_name"],
+            contact_email=data["contact_email"],
+            contact_phone=data["contact_phone"],
+            idempotency_key=key,
+        )
+    except (services.SlotFull, services.SlotUnavailable) as exc:
+        return _slot_taken(request, tournament, form, exc), ""
+    except services.RegistrationError as exc:
+        form.add_error(None, exc.message)
+        return None, data.get("pow_challenge", "")
+    if registration.tournament_id != tournament.pk:
+        raise Http404("No such registration.")
+    return redirect("registrations:detail", reference=registration.reference), ""
+
+
+def _slot_taken(request, tournament, form, exc):
+    """The chosen slot filled (or closed) between page load and submit: offer the nearest."""
+    slot = form.cleaned_data["slot"]
+    seats = len(form.member_entries()) if tournament.is_team_event else 1
+    nearest = tournament_selectors.slot_list_nearest_open(
+        tournament=tournament, around=slot, seats=max(seats, 1)
+    )
+    return render(
+        request,
+        "registrations/registration_slot_taken.html",
+        {
+            "tournament": tournament,
+            "form": form,
+            "slot": slot,
+            "message": exc.message,
+            "nearest": nearest,
+            "pow_challenge": form.cleaned_data.get("pow_challenge", ""),
+            "action": request.get_full_path(),
+        },
+        status=409,
+    )
+
+
+# --- the private reference page ----------------------------------------------------------------
+
+
+def _can_cancel(registration, now):
+    if registration.status not in (Registration.Status.RESERVED, Registration.Status.CONFIRMED):
+        return False
+    return registration.slot is None or registration.slot.starts_at > now
+
+
+@require_http_methods(["GET", "HEAD"])
+@ratelimit(key="ip", rate=_reference_rate, group="reference")
+def registration_detail(request, reference):
+    registration = selectors.registration_get_by_reference(reference=reference)
+    now = timezone.now()
+    return render(
+        request,
+        "registrations/registration_detail.html",
+        {
+            "registration": registration,
+            "link": request.build_absolute_uri(
+                reverse("registrations:detail", args=[registration.reference])
+            ),
+            "can_cancel": _can_cancel(registration, now),
+            "can_confirm": registration.status == Registration.Status.RESERVED,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
+def registration_cancel(request, reference):
+    registration = selectors.registration_get_by_reference(reference=reference)
+    detail = redirect("registrations:detail", reference=registration.reference)
+    if not _can_cancel(registration, timezone.now()):
+        messages.error(request, _why_not_cancellable(registration))
+        return detail
+    form = ConfirmActionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_cancel(
+                registration=registration, actor=ACTOR, reason=form.cleaned_data["reason"]
+            )
+        except services.RegistrationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "The registration is cancelled and the place is free.")
+        return detail
+    return render(
+        request,
+        "registrations/registration_cancel.html",
+        {"registration": registration, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _why_not_cancellable(registration):
+    if registration.status == Registration.Status.CANCELLED:
+        return "This registration is already cancelled."
+    if registration.status in (Registration.Status.CHECKED_IN, Registration.Status.NO_SHOW):
+        return "This registration can no longer be cancelled online."
+    return "This time has started, so the registration can no longer be cancelled online."
+
+
+@require_POST
+@ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
+def registration_confirm(request, reference):
+    registration = selectors.registration_get_by_reference(reference=reference)
+    try:
+        services.registration_confirm(registration=registration, actor=ACTOR)
+    except services.RegistrationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your place is confirmed.")
+    return redirect("registrations:detail", reference=registration.reference)

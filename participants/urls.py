@@ -1,0 +1,11 @@
+"""Public participant search."""
+
+from django.urls import path
+
+from participants import views
+
+app_name = "participants"
+
+urlpatterns = [
+    path("t/<slug:slug>/find/", views.participant_search, name="search"),
+]

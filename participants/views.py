@@ -1,0 +1,44 @@
+"""The public "find yourself" search, scoped to the tournament being signed up for."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+from django_ratelimit.decorators import ratelimit
+
+from participants import selectors
+from tournaments import selectors as tournament_selectors
+
+
+def _search_rate(group, request):
+    return settings.LINEUP_RATE_SEARCH
+
+
+@require_safe
+@ratelimit(key="ip", rate=_search_rate, method="GET", group="search")
+def participant_search(request, slug):
+    tournament = tournament_selectors.tournament_get_public(slug=slug)
+    query = request.GET.get("q", "")
+    search = selectors.team_search if tournament.is_team_event else selectors.participant_search
+    results = search(query=query, tournament=tournament) if query.strip() else None
+    for item in results or ():
+        item.shown_name = (
+            item.name
+            if tournament.is_team_event
+            else item.public_name(full=tournament.public_full_names)
+        )
+    slot = tournament_selectors.slot_get_for_tournament(
+        tournament=tournament, pk=request.GET.get("slot")
+    )
+    return render(
+        request,
+        "participants/participant_search.html",
+        {
+            "tournament": tournament,
+            "query": query.strip(),
+            "results": results,
+            "too_short": bool(query.strip()) and len(query.strip()) < selectors.MIN_QUERY_LENGTH,
+            "slot": slot,
+            "full_names": tournament.public_full_names,
+            "is_open": tournament.registration_is_open(),
+        },
+    )

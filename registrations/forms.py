@@ -1,0 +1,164 @@
+"""Public sign-up forms: they validate and clean; the engine decides about places."""
+
+import re
+import secrets
+
+from django import forms
+
+from tournaments import selectors as tournament_selectors
+
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+MAX_TYPED_MEMBERS = 40
+
+
+def new_idempotency_key():
+    return secrets.token_urlsafe(24)
+
+
+def clean_phone(value):
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    digits = re.sub(r"\D", "", value)
+    if not _PHONE_CHARS.match(value) or not 7 <= len(digits) <= 15:
+        raise forms.ValidationError(
+            "Enter a phone number of 7 to 15 digits, e.g. +44 20 7946 0958."
+        )
+    return value
+
+
+class SignupForm(forms.Form):
+    """Slot, who (listed participant or team, or a typed name) and how to reach the contact.
+
+    `slot` is any slot of the tournament: whether it still has room is the engine's call,
+    made under lock, so a slot that filled meanwhile gets its own page instead of an error.
+    """
+
+    slot = forms.CharField(
+        label="Time", error_messages={"required": "Choose a time from the list."}
+    )
+    entrant_name = forms.CharField(label="Full name", max_length=200)
+    members = forms.MultipleChoiceField(
+        label="Team members", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    extra_members = forms.CharField(
+        label="Other members (one name per line)",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    contact_name = forms.CharField(
+        label="Your name", required=False, max_length=200, help_text="If it is not the entrant."
+    )
+    contact_email = forms.EmailField(
+        label="E-mail",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    contact_phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    pow_challenge = forms.CharField(widget=forms.HiddenInput, required=False)
+    pow_nonce = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+
+    def __init__(self, *args, tournament, participant=None, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tournament = tournament
+        self.participant = participant
+        self.team = team
+        team_event = tournament.is_team_event
+        if participant is not None or team is not None:
+            del self.fields["entrant_name"]
+        elif team_event:
+            self.fields["entrant_name"].label = "Team name"
+        if team is not None:
+            full = tournament.public_full_names
+            self.fields["members"].choices = [
+                (str(p.pk), p.public_name(full=full)) for p in team.members.all()
+            ]
+        else:
+            del self.fields["members"]
+        if not team_event or not tournament.allows_typed_names:
+            del self.fields["extra_members"]
+        elif team is None:
+            self.fields["extra_members"].label = "Team members (one name per line)"
+        if not tournament.requires_proof_of_work:
+            del self.fields["pow_challenge"]
+            del self.fields["pow_nonce"]
+
+    def clean_slot(self):
+        slot = tournament_selectors.slot_get_for_tournament(
+            tournament=self.tournament, pk=self.cleaned_data["slot"]
+        )
+        if slot is None:
+            raise forms.ValidationError("Choose a time from the list.")
+        return slot
+
+    def clean_entrant_name(self):
+        name = " ".join(self.cleaned_data["entrant_name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError("Enter the name as it should appear on the schedule.")
+        return name
+
+    def clean_contact_name(self):
+        return " ".join(self.cleaned_data["contact_name"].split())
+
+    def clean_contact_phone(self):
+        return clean_phone(self.cleaned_data["contact_phone"])
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        if not _TOKEN.match(key):
+            raise forms.ValidationError("This form is incomplete. Please reload the page.")
+        return key
+
+    def clean_extra_members(self):
+        names = [" ".join(n.split()) for n in self.cleaned_data["extra_members"].splitlines()]
+        names = [n for n in names if n]
+        if len(names) > MAX_TYPED_MEMBERS:
+            raise forms.ValidationError(f"At most {MAX_TYPED_MEMBERS} names, one per line.")
+        if any(len(n) > 200 for n in names):
+            raise forms.ValidationError("Each name can be at most 200 characters long.")
+        return names
+
+    def clean(self):
+        data = super().clean()
+        no_contact = not data.get("contact_email") and not data.get("contact_phone")
+        if no_contact and not {"contact_email", "contact_phone"} & set(self.errors):
+            self.add_error(
+                "contact_email",
+                "Give an e-mail address or a phone number so the organizers can reach you.",
+            )
+        if self.tournament.is_team_event and not self.errors and not self.member_entries():
+            field = "members" if self.team is not None else "extra_members"
+            self.add_error(
+                field if field in self.fields else None, "A team entry needs at least one member."
+            )
+        return data
+
+    def member_entries(self):
+        """The team's members for the engine: chosen participants and typed names."""
+        chosen = set(self.cleaned_data.get("members") or [])
+        listed = [p for p in self.team.members.all() if str(p.pk) in chosen] if self.team else []
+        return listed + list(self.cleaned_data.get("extra_members") or [])
+
+    def selected_slot_id(self):
+        value = self["slot"].value()
+        return str(value) if value else ""
+
+
+class ConfirmActionForm(forms.Form):
+    """The cancel confirmation: a button, plus an optional reason."""
+
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,105 @@
+"""A self-hosted proof-of-work puzzle for sign-up forms of tournaments that ask for one.
+
+The server hands out a signed, timestamped challenge with the form; the browser
+(static/lineup.js) finds a nonce such that SHA-256("<challenge>:<nonce>") starts with
+`bits` zero bits (about 2**bits hashes, a second or two on a phone) and sends it with the
+form. Nothing leaves our servers: no third-party CAPTCHA.
+
+Without JavaScript nobody can solve it, so the form falls back to a waiting period: a
+submission without a nonce is accepted once the challenge is `LINEUP_POW_NOJS_SECONDS` old.
+That costs a bot wall-clock time instead of CPU; together with the per-client rate limit it
+still caps how fast one client can sign people up, and it never locks out a person.
+
+Each challenge works for one sign-up only: the first form (idempotency key) that uses it
+owns it, so a double-click of that same form still goes through.
+"""
+
+import hashlib
+import secrets
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+
+_SALT = "lineup.proof-of-work"
+# How long a challenge stays valid: long enough to fill in the form on a phone.
+MAX_AGE_SECONDS = 30 * 60
+
+
+class ProofOfWorkFailed(Exception):
+    """`keep_challenge`: resubmit the same challenge (a no-JavaScript wait still counting)."""
+
+    def __init__(self, message, *, keep_challenge=False):
+        self.message = message
+        self.keep_challenge = keep_challenge
+        super().__init__(message)
+
+
+def challenge_issue(*, tournament) -> str:
+    payload = {
+        "t": str(tournament.pk),
+        "b": settings.LINEUP_POW_BITS,
+        "at": int(time.time()),
+        "r": secrets.token_hex(8),
+    }
+    return signing.dumps(payload, salt=_SALT, compress=False)
+
+
+def challenge_bits(challenge: str) -> int:
+    return signing.loads(challenge, salt=_SALT)["b"]
+
+
+def leading_zero_bits(digest: bytes) -> int:
+    bits = 0
+    for byte in digest:
+        if byte == 0:
+            bits += 8
+            continue
+        return bits + 8 - byte.bit_length()
+    return bits
+
+
+def solve(challenge: str) -> str:
+    """What the browser does; used by tests and the benchmark's clients."""
+    bits = challenge_bits(challenge)
+    nonce = 0
+    while True:
+        digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+        if leading_zero_bits(digest) >= bits:
+            return str(nonce)
+        nonce += 1
+
+
+def challenge_verify(*, tournament, challenge: str, nonce: str, owner: str, now=None) -> None:
+    """Accept a solved (or, without JavaScript, a waited-out) challenge once, for `owner`.
+
+    Raises `ProofOfWorkFailed` with a message for the person.
+    """
+    now = now or time.time()
+    try:
+        payload = signing.loads(challenge or "", salt=_SALT, max_age=MAX_AGE_SECONDS)
+    except signing.SignatureExpired:
+        raise ProofOfWorkFailed(
+            "This form was open too long. Please check the details and submit again."
+        ) from None
+    except signing.BadSignature:
+        raise ProofOfWorkFailed("This form is incomplete. Please reload the page.") from None
+    if payload.get("t") != str(tournament.pk):
+        raise ProofOfWorkFailed("This form is incomplete. Please reload the page.")
+    nonce = (nonce or "").strip()
+    if nonce:
+        digest = hashlib.sha256(f"{challenge}:{nonce[:40]}".encode()).digest()
+        if leading_zero_bits(digest) < payload["b"]:
+            raise ProofOfWorkFailed("The browser check failed. Please submit again.")
+    else:
+        wait = settings.LINEUP_POW_NOJS_SECONDS - (now - payload["at"])
+        if wait > 0:
+            raise ProofOfWorkFailed(
+                "To keep bots out, this tournament asks browsers without JavaScript to wait a "
+                f"little: please press the button again in {int(wait) + 1} seconds.",
+                keep_challenge=True,
+            )
+    key = "pow:" + hashlib.sha256(challenge.encode()).hexdigest()
+    if not cache.add(key, owner, MAX_AGE_SECONDS + 60) and cache.get(key) != owner:
+        raise ProofOfWorkFailed("This form was already used. Please reload the page.")

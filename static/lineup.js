@@ -1,0 +1,69 @@
+/* Lineup: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // Sign-up forms: one submission per click (the server also de-duplicates by token).
+  document.querySelectorAll("form.signup").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "1") { event.preventDefault(); return; }
+      if (form.dataset.powPending === "1") { event.preventDefault(); form.dataset.submitWhenSolved = "1"; return; }
+      form.dataset.sent = "1";
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+    });
+  });
+
+  // Proof of work (registrations/proof_of_work.py): find a nonce such that
+  // SHA-256("<challenge>:<nonce>") starts with the challenge's number of zero bits.
+  function zeroBits(bytes) {
+    var bits = 0;
+    for (var i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 0) { bits += 8; continue; }
+      return bits + Math.clz32(bytes[i]) - 24;
+    }
+    return bits;
+  }
+  function wantedBits(challenge) {
+    // The signed payload (before the first ':') is base64url JSON with "b": bits.
+    try {
+      var payload = challenge.split(":")[0].replace(/-/g, "+").replace(/_/g, "/");
+      while (payload.length % 4) { payload += "="; }
+      return JSON.parse(atob(payload)).b;
+    } catch (e) { return null; }
+  }
+  async function solve(challenge, bits) {
+    var encoder = new TextEncoder();
+    for (var nonce = 0; ; nonce++) {
+      var digest = await crypto.subtle.digest("SHA-256", encoder.encode(challenge + ":" + nonce));
+      if (zeroBits(new Uint8Array(digest)) >= bits) { return String(nonce); }
+    }
+  }
+  document.querySelectorAll("input[data-pow-challenge]").forEach(function (input) {
+    var form = input.form;
+    var nonceInput = form.querySelector("input[data-pow-nonce]");
+    var status = form.querySelector("[data-pow-status]");
+    var bits = wantedBits(input.value);
+    if (!window.crypto || !crypto.subtle || bits === null) { return; } // the no-JS wait applies
+    form.dataset.powPending = "1";
+    if (status) { status.textContent = "Checking this browser (a second or two)…"; }
+    solve(input.value, bits).then(function (nonce) {
+      nonceInput.value = nonce;
+      form.dataset.powPending = "";
+      if (status) { status.textContent = "Browser check done."; }
+      if (form.dataset.submitWhenSolved === "1") { form.requestSubmit(); }
+    });
+  });
+
+  // "Copy link" next to the private link.
+  if (navigator.clipboard) {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var target = document.querySelector(button.dataset.copy);
+      if (!target) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(target.href || target.textContent).then(function () {
+          button.textContent = "Copied";
+        });
+      });
+    });
+  }
+})();

@@ -1,0 +1,90 @@
+"""Public tournament pages: the list, one tournament's schedule, the printable day schedule."""
+
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from tournaments import selectors
+
+PAGE_SIZE = 12
+
+
+@require_safe
+def tournament_list(request):
+    filterset = selectors.tournament_list_public(data=request.GET)
+    valid = not filterset.is_bound or filterset.is_valid()
+    tournaments = filterset.qs if valid else filterset.queryset.none()
+    page = Paginator(tournaments, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tournaments/tournament_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_safe
+def tournament_detail(request, slug):
+    tournament = selectors.tournament_get_public(slug=slug, with_seats_taken=True)
+    return render(
+        request,
+        "tournaments/tournament_detail.html",
+        {
+            "tournament": tournament,
+            "days": selectors.tournament_schedule(tournament=tournament),
+            "is_open": tournament.registration_is_open(),
+            "is_full": selectors.tournament_is_full(tournament),
+            "now": timezone.now(),
+        },
+    )
+
+
+# How often the venue screen reloads itself (a meta refresh: works without JavaScript).
+SCHEDULE_REFRESH_SECONDS = 60
+
+
+@require_safe
+def tournament_schedule(request, slug):
+    tournament = selectors.tournament_get_public(slug=slug)
+    days = selectors.tournament_days(tournament=tournament)
+    rooms = selectors.tournament_rooms(tournament=tournament)
+    day = _chosen_day(request.GET.get("day"), days)
+    room = next((r for r in rooms if str(r.pk) == request.GET.get("room")), None)
+    schedule = selectors.day_schedule(tournament=tournament, day=day, location=room) if day else []
+    return render(
+        request,
+        "tournaments/tournament_schedule.html",
+        {
+            "tournament": tournament,
+            "days": days,
+            "day": day,
+            "rooms": rooms,
+            "room": room,
+            "schedule": schedule,
+            "refresh_seconds": SCHEDULE_REFRESH_SECONDS,
+        },
+    )
+
+
+def _chosen_day(value, days):
+    """The asked-for day if it is one of the tournament's, else today's or the first."""
+    try:
+        asked = date.fromisoformat(value or "")
+    except ValueError:
+        asked = None
+    if asked in days:
+        return asked
+    today = timezone.localdate()
+    if today in days:
+        return today
+    return next((d for d in days if d >= today), days[0] if days else None)
