@@ -159,11 +159,14 @@ class Table:
         """Roughly how many data rows there are (for a progress bar), or None."""
         if self.kind == "xlsx":
             return None
-        newlines = 0
+        lines, last = 0, b"\n"
         with self._binary() as f:
             while chunk := f.read(1 << 20):
-                newlines += chunk.count(b"\n")
-        return max(newlines - self.header_line + 1, 0)
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        if last != b"\n":
+            lines += 1  # the last line has no line break
+        return max(lines - self.header_line, 0)
 
     def _all_rows(self):
         if self.kind == "xlsx":

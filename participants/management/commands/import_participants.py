@@ -67,7 +67,9 @@ class Command(BaseCommand):
         target = tournament_by_slug(tournament) if tournament else None
         reject_path = Path(reject_file) if reject_file else path.with_suffix(".rejected.csv")
         verbosity = options["verbosity"]
-        progress = Progress(self, labels={"check": "Checking", "write": "Importing"})
+        progress = Progress(
+            self, labels={"check": "Checking", "write": "Importing"}, verbosity=verbosity
+        )
 
         def show_row(change):
             if change.action == "unchanged" and verbosity < 3:
