@@ -66,7 +66,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         target = tournament_by_slug(tournament) if tournament else None
         reject_path = Path(reject_file) if reject_file else path.with_suffix(".rejected.csv")
-        verbosity = options["verbosity"]
+        verbosity = self.verbosity = options["verbosity"]
         progress = Progress(
             self, labels={"check": "Checking", "write": "Importing"}, verbosity=verbosity
         )
@@ -109,6 +109,8 @@ class Command(BaseCommand):
         self._report(result, target, skip_bad_rows, reject_path)
 
     def _report(self, result, target, skip_bad_rows, reject_path):
+        if self.verbosity < 1:
+            return
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(warning))
         if target is not None:
