@@ -41,10 +41,12 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
+from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -134,14 +136,14 @@ class Table:
             )
         else:
             self.kind = "csv"
-        self.delimiter = ","
+        self.delimiter, self._sniffed = ",", False
         self.header_line, self.header = self._read_header()
 
     def _binary(self):
         if isinstance(self._source, str | Path):
             return open(self._source, "rb")
         self._source.seek(0)
-        return _Unclosed(self._source)
+        return nullcontext(self._source)  # a file we were given: its owner closes it
 
     def _read_header(self):
         for line, cells in self._all_rows():
@@ -177,14 +179,15 @@ class Table:
     def _csv_rows(self):
         with self._binary() as f:
             lines = self._decoded_lines(f)
-            if not hasattr(self, "header"):  # sniff on the first non-blank line
+            if not self._sniffed:  # the separator is the one the first non-blank line uses
                 first = []
                 for text in lines:
                     first.append(text)
                     if text.strip():
                         self.delimiter = _sniff_delimiter(text)
                         break
-                lines = _chain(first, lines)
+                self._sniffed = True
+                lines = chain(first, lines)
             reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
             while True:
                 start = reader.line_num + 1
@@ -220,8 +223,11 @@ class Table:
         with self._binary() as f:
             try:
                 workbook = load_workbook(f, read_only=True, data_only=True)
-            except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-                raise ImportFileError(f"This spreadsheet could not be read ({exc}).") from exc
+            except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+                raise ImportFileError(
+                    "This file could not be read as an Excel .xlsx workbook. Save it as .xlsx "
+                    "or as CSV UTF-8 and try again."
+                ) from exc
             try:
                 sheet = workbook.worksheets[0]
                 for line, values in enumerate(
@@ -230,24 +236,6 @@ class Table:
                     yield line, list(values)
             finally:
                 workbook.close()
-
-
-class _Unclosed:
-    """A context manager around a file we were given: leave closing it to its owner."""
-
-    def __init__(self, f):
-        self.f = f
-
-    def __enter__(self):
-        return self.f
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _chain(first, rest):
-    yield from first
-    yield from rest
 
 
 # --- columns ---------------------------------------------------------------------------------

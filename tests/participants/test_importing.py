@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,14 @@ class TestSpreadsheet:
         path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
 
         with pytest.raises(ImportFileError, match=r"old Excel \.xls"):
+            Table(path)
+
+    def test_another_kind_of_zip_file_is_refused_with_advice(self, tmp_path):
+        path = tmp_path / "list.ods"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+
+        with pytest.raises(ImportFileError, match=r"could not be read as an Excel \.xlsx"):
             Table(path)
 
 
