@@ -8,6 +8,7 @@ A header-only file gives the baseline RSS of Django itself.
 
     .venv/bin/python bench/import_participants.py                 # 10k, 50k, 100k rows
     .venv/bin/python bench/import_participants.py --sizes 2000,5000
+    .venv/bin/python bench/import_participants.py --format xlsx --sizes 10000
     .venv/bin/python bench/import_participants.py --database-url postgres://.../lineup_x
 
 The database (default IMPORT_BENCH_DATABASE_URL, else lineup_import_bench: a database of its
@@ -38,27 +39,44 @@ LAST = "King Li Durand Ivanov Schmidt Haddad O'Neill Sato Núñez Müller Moreau
 SCHOOLS = ["Hill School", "Lakeside Academy", "Lycée Molière", "Gymnasium Süd", "St. Mary's"]
 
 
-def write_file(path, rows, seed=7):
-    """A realistic roster: ids, accented names, dates, schools; one in ten rows in a team."""
+HEADER = ["External ID", "First Name", "Last Name", "Date of Birth", "Grade", "School", "Team"]
+
+
+def roster(rows, seed=7):
+    """A realistic roster: ids, accented names, dates, schools; one in ten rows in a team.
+
+    The same seed gives the same file, so a re-import changes nothing.
+    """
     rng = random.Random(seed)
+    first, last = FIRST.split(), LAST.split()
+    for n in range(rows):
+        born = f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(2006, 2015)}"
+        yield [
+            f"B-{n:07d}",
+            rng.choice(first),
+            rng.choice(last),
+            born,
+            str(rng.randint(1, 12)),
+            rng.choice(SCHOOLS),
+            f"Team {n % 500}" if n % 10 == 0 else "",
+        ]
+
+
+def write_file(path, rows):
+    if path.suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        sheet.append(HEADER)
+        for row in roster(rows):
+            sheet.append(row)
+        workbook.save(path)
+        return
     with open(path, "w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(
-            ["External ID", "First Name", "Last Name", "Date of Birth", "Grade", "School", "Team"]
-        )
-        for n in range(rows):
-            school = rng.choice(SCHOOLS)
-            out.writerow(
-                [
-                    f"B-{n:07d}",
-                    rng.choice(FIRST.split()),
-                    rng.choice(LAST.split()),
-                    f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(2006, 2015)}",
-                    str(rng.randint(1, 12)),
-                    school,
-                    f"Team {n % 500}" if n % 10 == 0 else "",
-                ]
-            )
+        out.writerow(HEADER)
+        out.writerows(roster(rows))
 
 
 def ensure_database(url):
@@ -100,6 +118,7 @@ def run(env, *args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,50000,100000")
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -121,7 +140,7 @@ def main():
     ensure_database(args.database_url)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     load = os.getloadavg()
-    print(f"# import_participants benchmark, {datetime.now():%Y-%m-%d %H:%M}")
+    print(f"# import_participants ({args.format}), {datetime.now():%Y-%m-%d %H:%M}")
     print(
         f"# {platform.node()}: {os.cpu_count()} CPU, Python {platform.python_version()}, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start"
@@ -129,7 +148,7 @@ def main():
     print(f"{'rows':>8} {'run':<10} {'seconds':>8} {'rows/s':>8} {'peak RSS MB':>12}  result")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in [0, *sizes]:
-            path = Path(tmp) / f"roster-{rows}.csv"
+            path = Path(tmp) / f"roster-{rows}.{args.format}"
             write_file(path, rows)
             empty_tables(args.database_url)
             for label in ("first", "re-import") if rows else ("baseline",):

@@ -39,6 +39,7 @@ import csv
 import hashlib
 import re
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -136,7 +137,7 @@ class Table:
             )
         else:
             self.kind = "csv"
-        self.delimiter, self._sniffed = ",", False
+        self.delimiter, self._sniffed, self._spool = ",", False, None
         self.header_line, self.header = self._read_header()
 
     def _binary(self):
@@ -146,7 +147,7 @@ class Table:
         return nullcontext(self._source)  # a file we were given: its owner closes it
 
     def _read_header(self):
-        for line, cells in self._all_rows():
+        for line, cells in self._csv_rows() if self.kind == "csv" else self._xlsx_rows():
             if any(_cell_text(c) for c in cells):
                 return line, [_cell_text(c) for c in cells]
         raise ImportFileError("The file is empty: it needs a header row with column names.")
@@ -171,10 +172,24 @@ class Table:
         return max(lines - self.header_line, 0)
 
     def _all_rows(self):
-        if self.kind == "xlsx":
-            yield from self._xlsx_rows()
-        else:
+        if self.kind == "csv":
             yield from self._csv_rows()
+        else:
+            yield from self._spooled_rows()
+
+    def _spooled_rows(self):
+        """The sheet's rows from a temporary CSV written on the first full read: openpyxl
+        parses a sheet several times slower than the csv module, so it does it once."""
+        if self._spool is None:
+            spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            writer = csv.writer(spool)
+            for line, values in self._xlsx_rows():
+                if any(v not in (None, "") for v in values):
+                    writer.writerow([line, *(_cell_text(v) for v in values)])
+            self._spool = spool
+        self._spool.seek(0)
+        for line, *cells in csv.reader(self._spool):
+            yield int(line), cells
 
     def _csv_rows(self):
         with self._binary() as f:
