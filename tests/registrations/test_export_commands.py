@@ -94,6 +94,10 @@ class TestExportRegistrations:
 
         assert [r[4] for r in rows(out)[1:]] == ["Ada King"]
 
+    def test_active_and_cancelled_together_are_refused(self, festival):
+        with pytest.raises(CommandError, match="drop one of the two"):
+            command("export_registrations", "--active", "--status", "cancelled")
+
     def test_it_filters_by_status(self, festival):
         out, _ = command("export_registrations", "--status", "cancelled")
 

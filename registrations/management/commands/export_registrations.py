@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from registrations.exports import registrations_csv_write
 from registrations.models import Registration
@@ -37,9 +37,10 @@ class Command(BaseCommand):
     def handle(self, *args, tournament, status, active, output, bom, **options):
         tournaments = [tournament_by_slug(slug) for slug in tournament] if tournament else None
         statuses = list(status or [])
-        if active:
-            statuses = [s for s in statuses or Registration.ACTIVE_STATUSES]
-            statuses = [s for s in statuses if s != Registration.Status.CANCELLED]
+        if active and Registration.Status.CANCELLED in statuses:
+            raise CommandError("--active leaves out cancelled registrations; drop one of the two.")
+        if active and not statuses:
+            statuses = list(Registration.ACTIVE_STATUSES)
         with csv_output(self, output, bom=bom) as out:
             rows = registrations_csv_write(out=out, tournaments=tournaments, statuses=statuses)
         if options["verbosity"] >= 1:
