@@ -46,7 +46,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 
@@ -436,12 +436,15 @@ def schedule_import(
     try:
         with transaction.atomic():
             plan.apply(actor=actor, generate_slots=generate_slots)
-            if result.errors:
-                raise _RollBack()
-            if dry_run:
-                raise _RollBack()
+            if result.errors or dry_run:
+                raise _RollBack()  # a dry run meets every rule the real one does, then undoes
     except _RollBack:
         pass
+    except IntegrityError as exc:
+        raise ImportFileError(
+            f"The schedule changed while this file was imported ({exc}); nothing was written. "
+            "Run the import again."
+        ) from exc
     if result.errors:
         result.errors.sort(key=_error_order)
         raise ScheduleImportInvalid(result)
