@@ -16,12 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# seed_demo prints the address and the demo login; it leaves a database with other data alone
+# (the leading "-" still starts the server then).
 run: install
+	@mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	@echo
-	@echo "  Lineup runs at http://$(HOST):$(PORT)/   (organizers: http://$(HOST):$(PORT)/admin/)"
-	@echo "  Create an organizer login with: DEBUG=1 $(PY) manage.py createsuperuser"
-	@echo
+	-DEBUG=1 $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install postgres chromium

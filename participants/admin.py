@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from participants import services
 from participants.admin_forms import MergeForm, TeamSlotForm
+from participants.admin_import import ParticipantImportAdminMixin
 from participants.models import Participant, Team
 from registrations.models import Registration, RegistrationMember
 from registrations.services import registration_create, registration_create_group
@@ -60,7 +61,9 @@ def _active_entries_count(outer):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class ParticipantAdmin(
+    ParticipantImportAdminMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
+):
     list_display = [
         "full_name",
         "display_name",

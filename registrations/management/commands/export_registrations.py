@@ -1,0 +1,48 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from registrations.exports import registrations_csv_write
+from registrations.models import Registration
+from tournaments.management.commands._shared import (
+    add_output_arguments,
+    csv_output,
+    tournament_by_slug,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Write registrations as CSV with every field, contacts included, to standard output "
+        "or to a file with -o. Streams, so it suits any size. Filter by tournament and status."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "-t",
+            "--tournament",
+            metavar="SLUG",
+            action="append",
+            help="Only this tournament (repeat for several).",
+        )
+        parser.add_argument(
+            "--status",
+            action="append",
+            choices=Registration.Status.values,
+            help="Only registrations in this status (repeat for several).",
+        )
+        parser.add_argument(
+            "--active", action="store_true", help="Leave out cancelled registrations."
+        )
+        add_output_arguments(parser)
+
+    def handle(self, *args, tournament, status, active, output, bom, **options):
+        tournaments = [tournament_by_slug(slug) for slug in tournament] if tournament else None
+        statuses = list(status or [])
+        if active and Registration.Status.CANCELLED in statuses:
+            raise CommandError("--active leaves out cancelled registrations; drop one of the two.")
+        if active and not statuses:
+            statuses = list(Registration.ACTIVE_STATUSES)
+        with csv_output(self, output, bom=bom) as out:
+            rows = registrations_csv_write(out=out, tournaments=tournaments, statuses=statuses)
+        if options["verbosity"] >= 1:
+            where = output or "standard output"
+            self.stderr.write(self.style.SUCCESS(f"Wrote {rows} registration(s) to {where}."))
