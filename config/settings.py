@@ -151,6 +151,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every command
 
 # HTTPS: on by default outside DEBUG; a deployment behind a TLS-terminating proxy also sets
 # SECURE_PROXY_SSL_HEADER via USE_X_FORWARDED_PROTO.
