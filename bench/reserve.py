@@ -11,13 +11,15 @@ concurrent workers, two measurements run back to back on the same freshly reset 
   conditional UPDATE, same two INSERTs) from a script this program generates, with as many
   clients. That is the most this machine's PostgreSQL can do for this transaction.
 
-It prints reservations per second, p50/p99 latency, the engine/raw ratio, failures by kind
-and the SQL statements one reservation needs (captured inside a worker). Any failure other
-than "full" makes the exit status non-zero.
+It prints reservations per second, p50/p99 latency, the engine/raw ratio, failures by kind,
+the CPU one reservation costs on each side (Python and PostgreSQL backend, read from /proc
+when the database is local) and the SQL statements one reservation needs (captured inside a
+worker). Any failure other than "full" makes the exit status non-zero.
 
     .venv/bin/python bench/reserve.py              # the default run, about 2-3 minutes
     .venv/bin/python bench/reserve.py --quick      # a smoke run in well under a minute
     .venv/bin/python bench/reserve.py --repeat 3   # medians of three runs
+    .venv/bin/python bench/reserve.py --profile 500  # where one worker's time goes
 
 The benchmark database (default `lineup_bench`) is created and migrated on first use; its
 registrations are wiped before every measurement, so it refuses to run on a database that
@@ -29,11 +31,13 @@ import multiprocessing
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from array import array
@@ -109,7 +113,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--workers", type=_counts, default=[1, 8, 32, 64], help="worker counts")
     parser.add_argument("--scenarios", type=_scenarios, default=["hot", "spread"])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument(
+        "--duration", type=int, default=5, help="seconds per measurement (whole seconds: pgbench)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 2 s per measurement, 1 and 8 workers"
     )
@@ -135,6 +141,13 @@ def parse_args(argv=None):
         "statements (DATABASES OPTIONS server_side_binding=True, prepare_threshold=5); the "
         "project's settings stay as they are",
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="instead of the matrix: N reservations in this process (spread slots) under "
+        "cProfile; prints CPU per reservation and the costliest functions",
+    )
     parser.add_argument("--no-pgbench", action="store_true", help="measure the engine only")
     parser.add_argument("--pgbench", default=None, help="pgbench binary (found if not given)")
     parser.add_argument(
@@ -150,14 +163,16 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=20_240_601, help="slot choice seed")
     args = parser.parse_args(argv)
     if args.quick:
-        args.duration = min(args.duration, 2.0)
+        args.duration = min(args.duration, 2)
         if args.workers == [1, 8, 32, 64]:
             args.workers = [1, 8]
     if args.duration <= 0 or args.repeat < 1 or args.slots < 1 or args.existing < 0:
         parser.error("--duration, --repeat and --slots must be positive, --existing >= 0")
     if args.participants < 1000:
         parser.error("--participants must be at least 1000")
-    if not args.no_pgbench:
+    if args.profile is not None and not 1 <= args.profile <= args.participants // 2:
+        parser.error("--profile needs a count between 1 and half of --participants")
+    if not args.no_pgbench and args.profile is None:
         args.pgbench = args.pgbench or _find_pgbench()
         if not args.pgbench:
             parser.error("pgbench not found: install PostgreSQL's client tools or --no-pgbench")
@@ -439,6 +454,17 @@ class WorkerReport:
     samples: dict = field(default_factory=dict)
     statements: list = field(default_factory=list)
     setup_error: str = ""
+    client_cpu: float = 0.0  # seconds of this process's CPU in the timed loop
+    server_cpu: float | None = None  # seconds of its PostgreSQL backend's CPU, if local
+
+
+def backend_cpu(pid):
+    """CPU seconds a local PostgreSQL backend has used so far, or None if it is not ours to see."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _failure_kind(exc):
@@ -491,6 +517,9 @@ def _engine_worker(index, workers, plan, fixture, barrier, results):
             )
         connection.ensure_connection()  # connection set-up stays out of the timed region
         tournament = Tournament.objects.get(pk=fixture.tournament_id)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
         # Warm up (and let psycopg prepare its statements, if it does) on a quiet slot of
         # this worker's own, so that no warm-up waits for a lock; the first one is captured.
         quiet_slot = 1 + index % fixture.slots
@@ -515,6 +544,7 @@ def _engine_worker(index, workers, plan, fixture, barrier, results):
         return
 
     clock = time.perf_counter
+    server_cpu, client_cpu = backend_cpu(backend), time.process_time()
     report.started = started = clock()
     deadline = started + duration
     latencies = report.latencies
@@ -535,6 +565,9 @@ def _engine_worker(index, workers, plan, fixture, barrier, results):
         else:
             latencies.append(clock() - begin)
     report.finished = clock()
+    report.client_cpu = time.process_time() - client_cpu
+    if server_cpu is not None and (now := backend_cpu(backend)) is not None:
+        report.server_cpu = now - server_cpu
     connection.close()
     results.put(report)
 
@@ -549,6 +582,9 @@ class Measurement:
     samples: dict = field(default_factory=dict)
     statements: list = field(default_factory=list)
     consistent: bool = True
+    # CPU milliseconds per reservation: the Python side (engine only) and the database side.
+    client_cpu_ms: float | None = None
+    server_cpu_ms: float | None = None
 
 
 def _percentile(values, fraction):
@@ -610,6 +646,11 @@ def run_engine(*, plan, workers, fixture):
     measurement.p50_ms = _percentile(latencies, 0.50) * 1000
     measurement.p99_ms = _percentile(latencies, 0.99) * 1000
     measurement.statements = min((r.statements for r in reports), key=len)
+    attempts = measurement.done + sum(measurement.failures.values())
+    if attempts:
+        measurement.client_cpu_ms = 1000 * sum(r.client_cpu for r in reports) / attempts
+        if all(r.server_cpu is not None for r in reports):
+            measurement.server_cpu_ms = 1000 * sum(r.server_cpu for r in reports) / attempts
     counts = {len(r.statements) for r in reports}
     if len(counts) > 1:
         measurement.samples["statements"] = f"workers saw different counts: {sorted(counts)}"
@@ -645,10 +686,12 @@ def pgbench_script(lock_timeout_ms):
         f't."{f.column}" AS t_{f.column}' for f in Tournament._meta.concrete_fields
     )
     active = "('reserved', 'confirmed', 'checked_in', 'no_show')"
+    # As `_Entry.active_registrations` builds it: the entrant's registrations by index.
     entered = (
-        "SELECT 1 FROM registrations_registration r"
-        " LEFT JOIN registrations_registrationmember m ON r.id = m.registration_id"
-        " WHERE (r.participant_id IN (:participant) OR m.participant_id IN (:participant))"
+        "SELECT 1 FROM registrations_registration r WHERE r.id IN ("
+        "(SELECT id FROM registrations_registration WHERE participant_id IN (:participant))"
+        " UNION (SELECT registration_id FROM registrations_registrationmember"
+        " WHERE participant_id IN (:participant)))"
         f" AND r.status IN {active}"
     )
     return f"""\
@@ -695,6 +738,46 @@ ROLLBACK;
 """
 
 
+RAW_APPLICATION = "lineup-bench-raw"
+
+
+def _watch_backends(url, stop, samples):
+    """Every 0.2 s, note the CPU time of each pgbench backend: (time, {pid: seconds})."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                [RAW_APPLICATION],
+            ).fetchall()
+            samples.append((time.time(), {pid: backend_cpu(pid) for (pid,) in pids}))
+            stop.wait(0.2)
+
+
+def _backend_cpu_per_transaction(samples, clients, finished_at):
+    """Backend CPU ms per transaction between the first and last sample that saw them all.
+
+    Leaves out the connection start-up, as the engine's figure does.
+    """
+    full = [
+        (at, cpu)
+        for at, cpu in samples
+        if len(cpu) == clients and all(v is not None for v in cpu.values())
+    ]
+    if len(full) < 2:
+        return None
+    (start, first), (end, last) = full[0], full[-1]
+    spent = sum(last[pid] - first[pid] for pid in last if pid in first)
+    done = sum(1 for at in finished_at if start <= at <= end)
+    return 1000 * spent / done if done else None
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _connection_options(url):
     parts = urlsplit(url)
     options = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
@@ -718,7 +801,7 @@ def run_pgbench(*, pgbench, url, script, scenario, clients, fixture, duration, w
         "--protocol=prepared",
         f"--client={clients}",
         f"--jobs={min(clients, os.cpu_count() or 1)}",
-        f"--time={max(1, round(duration))}",
+        f"--time={duration}",
         f"--file={script}",
         "--define=k=-1",
         f"--define=nclients={clients}",
@@ -728,7 +811,17 @@ def run_pgbench(*, pgbench, url, script, scenario, clients, fixture, duration, w
         f"--log-prefix={workdir / 'pgbench_log'}",
         database,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    env["PGAPPNAME"] = RAW_APPLICATION
+    samples, stop = [], threading.Event()
+    watcher = threading.Thread(target=_watch_backends, args=(url, stop, samples), daemon=True)
+    watcher.start()
+    children_cpu = _children_cpu()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    finally:
+        stop.set()
+        watcher.join()
+    pgbench_cpu = _children_cpu() - children_cpu
     output = done.stdout + done.stderr
     measurement = Measurement()
     tps = re.search(r"^tps = ([\d.]+)", output, re.M)
@@ -745,13 +838,17 @@ def run_pgbench(*, pgbench, url, script, scenario, clients, fixture, duration, w
         measurement.samples["pgbench client aborted"] = first.group(0)[:300] if first else ""
     if failed and int(failed.group(1)):
         measurement.failures["pgbench failed transaction"] += int(failed.group(1))
-    latencies = []
+    latencies, finished_at = [], []
     for log in workdir.glob("pgbench_log*"):
         for line in log.read_text().splitlines():
             fields = line.split()
-            if len(fields) >= 3 and fields[2].isdigit():
+            if len(fields) >= 6 and fields[2].isdigit():
                 latencies.append(int(fields[2]) / 1000)  # microseconds -> ms
+                finished_at.append(int(fields[4]) + int(fields[5]) / 1e6)
     transactions = int(processed.group(1)) if processed else len(latencies)
+    if transactions:
+        measurement.client_cpu_ms = 1000 * pgbench_cpu / transactions
+    measurement.server_cpu_ms = _backend_cpu_per_transaction(samples, clients, finished_at)
     registrations, seats, audits = count_outcome(fixture)
     if not registrations == seats == audits:
         measurement.failures["inconsistent counts"] += 1
@@ -814,77 +911,68 @@ def print_statements(statements):
     return len(work)
 
 
-def summarise(rows, repeat):
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarise(rows):
     """Median figures per (scenario, workers) over the repeats; failures summed."""
     table = []
     for key in dict.fromkeys((r[0], r[1]) for r in rows):
         runs = [(engine, raw) for s, w, engine, raw in rows if (s, w) == key]
+        engines = [engine for engine, _ in runs]
+        raws = [raw for _, raw in runs if raw]
         engine_failures, raw_failures = Counter(), Counter()
-        ratios = []
         for engine, raw in runs:
             engine_failures.update(engine.failures)
             if raw:
                 raw_failures.update(raw.failures)
-                if raw.rate:
-                    ratios.append(engine.rate / raw.rate)
-        raws = [raw for _, raw in runs if raw]
+        engine_cpu = [_cpu(e) for e in engines]
+        raw_cpu = [_cpu(r) for r in raws]
         table.append(
             {
                 "scenario": key[0],
                 "workers": key[1],
-                "engine": statistics.median(e.rate for e, _ in runs),
-                "p50": statistics.median(e.p50_ms for e, _ in runs),
-                "p99": statistics.median(e.p99_ms for e, _ in runs),
-                "raw": statistics.median(r.rate for r in raws) if raws else None,
-                "raw_p50": statistics.median(r.p50_ms for r in raws) if raws else None,
-                "raw_p99": statistics.median(r.p99_ms for r in raws) if raws else None,
-                "ratio": statistics.median(ratios) if ratios else None,
+                "engine": _median(e.rate for e in engines),
+                "p50": _median(e.p50_ms for e in engines),
+                "p99": _median(e.p99_ms for e in engines),
+                "raw": _median(r.rate for r in raws),
+                "raw_p50": _median(r.p50_ms for r in raws),
+                "raw_p99": _median(r.p99_ms for r in raws),
+                # The median of each run's ratio: engine and pgbench ran back to back.
+                "ratio": _median(e.rate / r.rate for e, r in runs if r and r.rate),
                 "engine_failures": engine_failures,
                 "raw_failures": raw_failures,
+                "engine_py": _median(e.client_cpu_ms for e in engines),
+                "engine_db": _median(e.server_cpu_ms for e in engines),
+                "raw_client": _median(r.client_cpu_ms for r in raws),
+                "raw_db": _median(r.server_cpu_ms for r in raws),
+                "cpu_ratio": _median(
+                    r / e for e, r in zip(engine_cpu, raw_cpu, strict=False) if e and r
+                ),
             }
         )
     return table
+
+
+def _cpu(measurement):
+    """All CPU one reservation cost, client and database, in ms (None if unknown)."""
+    if measurement.client_cpu_ms is None or measurement.server_cpu_ms is None:
+        return None
+    return measurement.client_cpu_ms + measurement.server_cpu_ms
 
 
 def _other(counter):
     return Counter({k: v for k, v in counter.items() if k != "full"})
 
 
-def print_table(table, repeat, markdown):
-    headers = [
-        "scenario",
-        "workers",
-        "engine res/s",
-        "p50 ms",
-        "p99 ms",
-        "raw-SQL tps",
-        "raw p50",
-        "raw p99",
-        "engine/raw",
-        "full (eng/raw)",
-        "other failures",
-    ]
-    lines = []
-    for row in table:
-        raw = row["raw"] is not None
-        lines.append(
-            [
-                row["scenario"],
-                str(row["workers"]),
-                f"{row['engine']:.0f}",
-                f"{row['p50']:.1f}",
-                f"{row['p99']:.1f}",
-                f"{row['raw']:.0f}" if raw else "-",
-                f"{row['raw_p50']:.1f}" if raw else "-",
-                f"{row['raw_p99']:.1f}" if raw else "-",
-                f"{row['ratio']:.0%}" if row["ratio"] is not None else "-",
-                f"{row['engine_failures']['full']}/{row['raw_failures']['full'] if raw else '-'}",
-                _kinds(_other(row["engine_failures"]) + _other(row["raw_failures"])),
-            ]
-        )
+def _fmt(value, pattern="{:.0f}"):
+    return "-" if value is None else pattern.format(value)
+
+
+def render(headers, lines, markdown):
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
-    title = f"Medians of {repeat} runs" if repeat > 1 else "One run"
-    print(f"\n{title} (latencies of successful reservations, in ms):")
 
     def aligned(cells):  # the scenario name left, figures right
         return "  ".join(
@@ -904,6 +992,73 @@ def print_table(table, repeat, markdown):
             print("| " + " | ".join(line) + " |")
 
 
+def print_tables(table, repeat, markdown):
+    title = f"Medians of {repeat} runs" if repeat > 1 else "One run"
+    print(f"\n{title}; latencies are of successful reservations, in ms:")
+    render(
+        [
+            "scenario",
+            "workers",
+            "engine res/s",
+            "p50",
+            "p99",
+            "raw-SQL tps",
+            "raw p50",
+            "raw p99",
+            "engine/raw",
+            "full (eng/raw)",
+            "other failures",
+        ],
+        [
+            [
+                row["scenario"],
+                str(row["workers"]),
+                _fmt(row["engine"]),
+                _fmt(row["p50"], "{:.1f}"),
+                _fmt(row["p99"], "{:.1f}"),
+                _fmt(row["raw"]),
+                _fmt(row["raw_p50"], "{:.1f}"),
+                _fmt(row["raw_p99"], "{:.1f}"),
+                _fmt(row["ratio"], "{:.0%}"),
+                f"{row['engine_failures']['full']}/"
+                + (str(row["raw_failures"]["full"]) if row["raw"] is not None else "-"),
+                _kinds(_other(row["engine_failures"]) + _other(row["raw_failures"])),
+            ]
+            for row in table
+        ],
+        markdown,
+    )
+    print(
+        "\nCPU per reservation, in ms (engine: Python worker + its PostgreSQL backend; raw: "
+        "pgbench + its backends).\nOn a CPU-bound machine the throughput ratio tends to the "
+        "CPU ratio, which other people's load disturbs far less:"
+    )
+    render(
+        [
+            "scenario",
+            "workers",
+            "engine Python",
+            "engine DB",
+            "raw pgbench",
+            "raw DB",
+            "raw/engine CPU",
+        ],
+        [
+            [
+                row["scenario"],
+                str(row["workers"]),
+                _fmt(row["engine_py"], "{:.2f}"),
+                _fmt(row["engine_db"], "{:.2f}"),
+                _fmt(row["raw_client"], "{:.2f}"),
+                _fmt(row["raw_db"], "{:.2f}"),
+                _fmt(row["cpu_ratio"], "{:.0%}"),
+            ]
+            for row in table
+        ],
+        markdown,
+    )
+
+
 def print_failure_samples(rows):
     shown = set()
     for scenario, workers, engine, raw in rows:
@@ -914,6 +1069,75 @@ def print_failure_samples(rows):
                 if kind != "full" and (side, kind) not in shown:
                     shown.add((side, kind))
                     print(f"  {side}, {scenario} x{workers}, {kind}: {text}")
+
+
+def progress_line(scenario, workers, engine, raw):
+    def side(m, unit):
+        cpu = _cpu(m)
+        return f"{m.rate:6.0f} {unit} p50 {m.p50_ms:6.1f} p99 {m.p99_ms:6.1f} ms" + (
+            f" cpu {cpu:5.2f} ms" if cpu is not None else ""
+        )
+
+    ratio = f"{engine.rate / raw.rate:4.0%}" if raw and raw.rate else "   -"
+    load = os.getloadavg()[0]
+    return (
+        f"{scenario:6} x{workers:<3} engine {side(engine, 'res/s')} | "
+        f"raw {side(raw, 'tps') if raw else '-'} | {ratio} | load {load:.1f}"
+    )
+
+
+def profile(fixture, count, server_side_binding):
+    """Where one worker's time goes: CPU split, then cProfile's costliest functions."""
+    import cProfile
+    import pstats
+    import random
+
+    from django.db import connection
+
+    from participants.models import Participant
+    from registrations.services import registration_create
+    from tournaments.models import Slot, Tournament
+
+    if server_side_binding:
+        connection.close()
+        connection.settings_dict["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    tournament = Tournament.objects.get(pk=fixture.tournament_id)
+    rng = random.Random(1)
+    numbers = iter(range(1, fixture.participants + 1))
+
+    def reserve():
+        number = next(numbers)
+        registration_create(
+            tournament=tournament,
+            slot=Slot(id=slot_id(rng.randint(1, fixture.slots))),
+            participant=Participant(
+                id=participant_id(number), first_name="Bench", last_name=f"Participant {number}"
+            ),
+            actor=ACTOR,
+        )
+
+    for _ in range(50):
+        reserve()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    server, client, wall = backend_cpu(backend), time.process_time(), time.perf_counter()
+    for _ in range(count):
+        reserve()
+    wall, client = time.perf_counter() - wall, time.process_time() - client
+    server = backend_cpu(backend) - server if server is not None else None
+    print(
+        f"{count} reservations, one after another: {1000 * wall / count:.2f} ms each, "
+        f"Python CPU {1000 * client / count:.2f} ms"
+        + (f", PostgreSQL backend CPU {1000 * server / count:.2f} ms" if server else "")
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        reserve()
+    profiler.disable()
+    print("\nUnder cProfile (which slows Python down), by cumulative time:")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -933,6 +1157,11 @@ def main(argv=None):
         rebuild=args.rebuild,
     )
     print(machine_summary())
+    if args.profile:
+        reset(fixture)
+        profile(fixture, args.profile, args.server_side_binding)
+        reset(fixture)
+        return 0
     print(
         f"Measuring {', '.join(args.scenarios)} x workers {args.workers}, "
         f"{args.duration:g} s each, {args.repeat} run(s); hot = one slot, "
@@ -970,18 +1199,7 @@ def main(argv=None):
                             duration=args.duration,
                             workdir=workdir,
                         )
-                    ratio = f"{engine.rate / raw.rate:.0%}" if raw and raw.rate else "-"
-                    print(
-                        f"  run {run + 1} {scenario:6} x{workers:<3} engine {engine.rate:7.0f}/s "
-                        f"p50 {engine.p50_ms:6.1f} p99 {engine.p99_ms:6.1f} ms | raw "
-                        + (
-                            f"{raw.rate:7.0f}/s p50 {raw.p50_ms:6.1f} p99 {raw.p99_ms:6.1f} ms"
-                            if raw
-                            else "-"
-                        )
-                        + f" | {ratio}",
-                        flush=True,
-                    )
+                    print(f"  run {run + 1} {progress_line(scenario, workers, engine, raw)}")
                     rows.append((scenario, workers, engine, raw))
         if args.show_sql:
             print("\nThe engine's statements for one reservation (captured in a worker):")
@@ -990,8 +1208,8 @@ def main(argv=None):
             print(f"\nThe pgbench script:\n{script.read_text()}")
         reset(fixture)
 
-    table = summarise(rows, args.repeat)
-    print_table(table, args.repeat, args.markdown)
+    table = summarise(rows)
+    print_tables(table, args.repeat, args.markdown)
     print()
     work_statements = print_statements(statements)
     failures = Counter()
