@@ -13,7 +13,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, UUIDField, Value
+from django.db.models import Exists, F, OuterRef, Subquery, Sum, UUIDField, Value
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -106,16 +106,30 @@ class _Entry:
     members: tuple = field(default=())  # (participant_id or None, name) for team entries
 
     def active_registrations(self, exclude_id=None):
-        """Active registrations that hold any of these people (or this team), or None."""
-        who = Q()
+        """Active registrations that hold any of these people (or this team), or None.
+
+        Written as `pk IN (… UNION …)` of index lookups rather than an OR across the members
+        join, which PostgreSQL can only answer by reading every active registration: the
+        checks cost the same with ten registrations or a million.
+        """
+        held = []
         if self.person_ids:
-            who |= Q(participant_id__in=self.person_ids)
-            who |= Q(members__participant_id__in=self.person_ids)
+            held.append(
+                Registration.objects.filter(participant_id__in=self.person_ids).values("pk")
+            )
+            held.append(
+                RegistrationMember.objects.filter(participant_id__in=self.person_ids).values(
+                    "registration_id"
+                )
+            )
         if self.team_id:
-            who |= Q(team_id=self.team_id)
-        if not who:
+            held.append(Registration.objects.filter(team_id=self.team_id).values("pk"))
+        if not held:
             return None
-        registrations = Registration.objects.filter(who, status__in=ACTIVE)
+        first, *rest = (ids.order_by() for ids in held)  # no ORDER BY inside a UNION
+        registrations = Registration.objects.filter(
+            pk__in=first.union(*rest) if rest else first, status__in=ACTIVE
+        )
         return registrations.exclude(pk=exclude_id) if exclude_id else registrations
 
 
