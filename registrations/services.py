@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery, Sum, UUIDField, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, F, Sum, UUIDField, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -105,32 +106,85 @@ class _Entry:
     person_ids: tuple = ()
     members: tuple = field(default=())  # (participant_id or None, name) for team entries
 
-    def active_registrations(self, exclude_id=None):
-        """Active registrations that hold any of these people (or this team), or None.
+    def held_ids_sql(self):
+        """SQL (and params) for the ids of registrations that hold these people or this team.
 
-        Written as `pk IN (… UNION …)` of index lookups rather than an OR across the members
-        join, which PostgreSQL can only answer by reading every active registration: the
-        checks cost the same with ten registrations or a million.
+        A `UNION` of index lookups rather than an OR across the members join, which
+        PostgreSQL can only answer by reading every active registration: the checks cost the
+        same with ten registrations or a million. Written as SQL because it sits inside the
+        statement that holds the slot's lock, where the ORM's query building was most of a
+        reservation's CPU (bench/RESULTS.md). Returns None when nobody is known.
         """
-        held = []
+        registration_table = Registration._meta.db_table
+        member_table = RegistrationMember._meta.db_table
+        parts, params = [], []
         if self.person_ids:
-            held.append(
-                Registration.objects.filter(participant_id__in=self.person_ids).values("pk")
+            people = ", ".join(["%s"] * len(self.person_ids))
+            ids = [_db_uuid(pk) for pk in self.person_ids]
+            parts.append(f"SELECT id FROM {registration_table} WHERE participant_id IN ({people})")
+            parts.append(
+                f"SELECT registration_id FROM {member_table} WHERE participant_id IN ({people})"
             )
-            held.append(
-                RegistrationMember.objects.filter(participant_id__in=self.person_ids).values(
-                    "registration_id"
-                )
-            )
+            params += ids + ids
         if self.team_id:
-            held.append(Registration.objects.filter(team_id=self.team_id).values("pk"))
-        if not held:
+            parts.append(f"SELECT id FROM {registration_table} WHERE team_id = %s")
+            params.append(_db_uuid(self.team_id))
+        if not parts:
             return None
-        first, *rest = (ids.order_by() for ids in held)  # no ORDER BY inside a UNION
-        registrations = Registration.objects.filter(
-            pk__in=first.union(*rest) if rest else first, status__in=ACTIVE
-        )
+        return " UNION ".join(parts), params
+
+    def active_registrations(self, exclude_id=None):
+        """Active registrations that hold any of these people (or this team), or None."""
+        held = self.held_ids_sql()
+        if held is None:
+            return None
+        registrations = Registration.objects.filter(pk__in=RawSQL(*held), status__in=ACTIVE)
         return registrations.exclude(pk=exclude_id) if exclude_id else registrations
+
+    def checks(self, *, tournament_column, idempotency_key, placed):
+        """Annotations answering, for the row being locked, every question about the entry:
+        a replayed idempotency key, an entry already in this tournament, and (when `placed` in
+        a slot) bookings in other tournaments that need the clash check.
+        """
+        registration_table = Registration._meta.db_table
+        active = ", ".join(["%s"] * len(ACTIVE))
+        checks = {
+            "replay_id": RawSQL(
+                f"SELECT id FROM {registration_table} WHERE idempotency_key = %s",
+                [idempotency_key],
+                output_field=UUIDField(),
+            )
+            if idempotency_key
+            else Value(None, output_field=UUIDField()),
+            "already_entered": Value(False),
+            "booked_elsewhere": Value(False),
+        }
+        held = self.held_ids_sql()
+        if held is None:
+            return checks
+        held_sql, held_params = held
+        entered = (
+            f"SELECT 1 FROM {registration_table} r WHERE r.id IN ({held_sql}) "
+            f"AND r.status IN ({active})"
+        )
+        checks["already_entered"] = RawSQL(
+            f"EXISTS ({entered} AND r.tournament_id = {tournament_column})",
+            [*held_params, *ACTIVE],
+            output_field=BooleanField(),
+        )
+        if placed:
+            checks["booked_elsewhere"] = RawSQL(
+                f"EXISTS ({entered} AND r.slot_id IS NOT NULL "
+                f"AND r.tournament_id <> {tournament_column})",
+                [*held_params, *ACTIVE],
+                output_field=BooleanField(),
+            )
+        return checks
+
+
+def _db_uuid(value):
+    """A UUID as the database stores it (native on PostgreSQL, hex text on SQLite)."""
+    return Registration._meta.pk.get_db_prep_value(value, connection)
 
 
 def _entry_for(*, tournament, participant, team, members, entrant_name) -> _Entry:
@@ -421,6 +475,11 @@ def registration_override(*, reason: str, **kwargs) -> Registration:
     return registration_create(override_reason=reason, **kwargs)
 
 
+def _column(model, name):
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)}.{quote(name)}"
+
+
 def _place_new_entry(
     *, tournament, slot_id, entry, idempotency_key, override_reason, contact, actor
 ):
@@ -428,35 +487,30 @@ def _place_new_entry(
     _lock_people(entry)
 
     # One query locks the slot and answers every question about the people now held.
-    tournament_ref = "tournament_id" if slot_id else "pk"
-    entered = entry.active_registrations()
-    checks = {
-        "replay_id": Subquery(
-            Registration.objects.filter(idempotency_key=idempotency_key).values("pk")[:1]
-        )
-        if idempotency_key
-        else Value(None, output_field=UUIDField()),
-        "already_entered": Exists(entered.filter(tournament_id=OuterRef(tournament_ref)))
-        if entered is not None
-        else Value(False),
-        "booked_elsewhere": Exists(
-            entered.filter(slot__isnull=False).exclude(tournament_id=OuterRef(tournament_ref))
-        )
-        if entered is not None and slot_id
-        else Value(False),
-    }
     if slot_id:
         row = (
             Slot.objects.select_for_update(of=("self",))
             .select_related("tournament")
-            .annotate(**checks)
+            .annotate(
+                **entry.checks(
+                    tournament_column=_column(Slot, "tournament_id"),
+                    idempotency_key=idempotency_key,
+                    placed=True,
+                )
+            )
             .get(pk=slot_id)
         )
         if row.tournament_id != tournament.pk:
             raise SlotUnavailable("This slot belongs to another tournament.")
         slot, tournament = row, row.tournament
     else:
-        row = tournament = Tournament.objects.annotate(**checks).get(pk=tournament.pk)
+        row = tournament = Tournament.objects.annotate(
+            **entry.checks(
+                tournament_column=_column(Tournament, "id"),
+                idempotency_key=idempotency_key,
+                placed=False,
+            )
+        ).get(pk=tournament.pk)
         slot = None
 
     if row.replay_id:
