@@ -1,5 +1,5 @@
 """Participant import: the one code path behind `manage.py import_participants` and the admin
-upload (`participants/admin_import.py`).
+upload (`participants/admin/importing.py`).
 
 The file
     CSV (UTF-8 with or without a byte-order mark; comma, semicolon or tab, sniffed from the

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from participants import admin_import
+from participants.admin import importing as admin_import
 from participants.models import Participant
 from registrations.models import AuditEvent, Registration
 from tests.factories import TournamentFactory

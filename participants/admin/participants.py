@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from participants import services
-from participants.admin_forms import MergeForm, TeamSlotForm
-from participants.admin_import import ParticipantImportAdminMixin
+from participants.admin.forms import MergeForm, TeamSlotForm
+from participants.admin.importing import ParticipantImportAdminMixin
 from participants.models import Participant, Team
 from registrations.models import Registration, RegistrationMember
 from registrations.services import registration_create, registration_create_group
