@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 
 from participants.models import Participant, Team
 from registrations.models import AuditEvent, Registration, RegistrationMember
+from tournaments.errors import LineupError
 from tournaments.locking import locked_atomic
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
 
@@ -27,14 +28,10 @@ ACTIVE = Registration.ACTIVE_STATUSES
 Status = Registration.Status
 
 
-class RegistrationError(Exception):
+class RegistrationError(LineupError):
     """A registration rule refused the change; `message` is fit to show to the person."""
 
     message = "This registration could not be completed."
-
-    def __init__(self, message=None):
-        self.message = message or self.message
-        super().__init__(self.message)
 
 
 class TournamentNotOpen(RegistrationError):

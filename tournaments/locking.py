@@ -10,18 +10,16 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from tournaments.errors import LineupError
+
 # PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
 _RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001"}
 
 
-class Busy(Exception):
+class Busy(LineupError):
     """A lock could not be had in time: the caller should try again shortly."""
 
     message = "Lots of people are signing up right now. Please try again in a moment."
-
-    def __init__(self, message=None):
-        self.message = message or self.message
-        super().__init__(self.message)
 
 
 def _is_lock_failure(exc):

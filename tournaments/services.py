@@ -13,18 +13,15 @@ from django.utils import timezone
 
 from registrations.models import Registration
 from registrations.services import audit_event_record, slot_cancel
+from tournaments.errors import LineupError
 from tournaments.locking import locked_atomic
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
 
 
-class ScheduleError(Exception):
+class ScheduleError(LineupError):
     """A schedule change was refused; `message` is fit to show to an organizer."""
 
     message = "This schedule change could not be made."
-
-    def __init__(self, message=None):
-        self.message = message or self.message
-        super().__init__(self.message)
 
 
 class SlotsHoldRegistrations(ScheduleError):
