@@ -15,6 +15,7 @@ from registrations.models import Registration
 from registrations.services import audit_event_record, slot_cancel
 from tournaments.locking import locked_atomic
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.selectors import tournament_public_forget
 
 
 class ScheduleError(Exception):
@@ -253,6 +254,7 @@ def tournament_set_max_participants(
         Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
             max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
         )
+        tournament_public_forget(slugs=[locked.slug])
         audit_event_record(
             actor=actor,
             action="tournament.set_max_participants",
@@ -294,6 +296,7 @@ def _tournament_set_status(*, tournament, actor, status, allowed_from, **payload
         )
         if updated != 1:
             raise StaleSchedule()
+        tournament_public_forget(slugs=[locked.slug])
         audit_event_record(
             actor=actor,
             action=f"tournament.{Tournament.Status(status).value}",
@@ -483,6 +486,7 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tourna
             Tournament.objects.filter(pk=current.pk).update(
                 **changed, version=F("version") + 1, updated_at=timezone.now()
             )
+            tournament_public_forget(slugs=[current.slug, changed.get("slug")])
             audit_event_record(
                 actor=actor,
                 action="tournament.update",
