@@ -538,6 +538,11 @@ def main():
     import django
 
     django.setup()
+    from django.core.cache import cache
+
+    # A fresh database needs a fresh cache: rate-limit counts and cached tournament rows of an
+    # earlier run (same slugs, other ids) must not leak into this one.
+    cache.clear()
     main_tournament, work, hot, hot_slot, hot_people = seed(args)
     from django.db import connections
 

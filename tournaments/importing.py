@@ -753,6 +753,7 @@ class _Plan:
         if not self._valid(tournament, item):
             return None
         tournament.save()
+        tournament_public_forget(slugs=[slug])  # a deleted namesake's, if any
         audit_event_record(
             actor=actor, action="tournament.create", target=tournament, tournament=tournament
         )

@@ -577,6 +577,7 @@ def tournament_create(*, actor: str, **fields) -> Tournament:
     fields["status"] = Tournament.Status.DRAFT
     with transaction.atomic():
         tournament = Tournament.objects.create(**fields)
+        tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any
         audit_event_record(
             actor=actor,
             action="tournament.create",

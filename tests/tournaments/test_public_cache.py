@@ -146,3 +146,19 @@ def test_the_engine_judges_an_entry_by_the_rules_it_reads_under_lock(tournament)
         tournament=stale, slot=slot, participant=ParticipantFactory(), actor="public"
     )
     assert registration.slot_id == slot.pk
+
+
+def test_a_new_tournament_replaces_a_deleted_namesake_at_once(
+    client, tournament, django_capture_on_commit_callbacks
+):
+    slug = tournament.slug
+    signup_page(client, tournament)
+    Tournament.objects.filter(pk=tournament.pk).delete()  # a superuser in the admin
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.tournament_create(actor="test", name="New One", slug=slug)
+
+    assert client.get(reverse("registrations:create", args=[slug])).status_code == 404  # draft
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tournament_publish(tournament=created, actor="test")
+    assert "Sign up for New One" in signup_page(client, created).content.decode()
