@@ -491,18 +491,23 @@ def _place_new_entry(
 
     # One query locks the slot and answers every question about the people now held.
     if slot_id:
-        row = (
-            Slot.objects.select_for_update(of=("self",))
-            .select_related("tournament")
-            .annotate(
-                **entry.checks(
-                    tournament_column=_column(Slot, "tournament_id"),
-                    idempotency_key=idempotency_key,
-                    placed=True,
+        try:
+            row = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("tournament")
+                .annotate(
+                    **entry.checks(
+                        tournament_column=_column(Slot, "tournament_id"),
+                        idempotency_key=idempotency_key,
+                        placed=True,
+                    )
                 )
+                .get(pk=slot_id)
             )
-            .get(pk=slot_id)
-        )
+        except Slot.DoesNotExist:  # deleted meanwhile, or an id the caller did not check
+            raise SlotUnavailable(
+                "This slot is not available. Please choose another one."
+            ) from None
         if row.tournament_id != tournament.pk:
             raise SlotUnavailable("This slot belongs to another tournament.")
         slot, tournament = row, row.tournament
