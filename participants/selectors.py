@@ -179,23 +179,16 @@ def team_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT) -> Se
     return SearchResults(query=raw, items=items[:limit], more=len(items) > limit)
 
 
+# Built once (every sign-up page and submit runs it); `get` works on a copy.
+_PUBLIC_PARTICIPANTS = Participant.objects.select_related("team").only(
+    "pk", "first_name", "last_name", "display_name", "school", "grade", "team_id", "team__name"
+)
+
+
 def participant_get_public(*, pk) -> Participant | None:
     """One participant by id with its team, or None (also for a malformed id)."""
     try:
-        return (
-            Participant.objects.select_related("team")
-            .only(
-                "pk",
-                "first_name",
-                "last_name",
-                "display_name",
-                "school",
-                "grade",
-                "team_id",
-                "team__name",
-            )
-            .get(pk=pk)
-        )
+        return _PUBLIC_PARTICIPANTS.get(pk=pk)
     except (Participant.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
 

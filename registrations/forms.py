@@ -5,8 +5,6 @@ import secrets
 
 from django import forms
 
-from tournaments import selectors as tournament_selectors
-
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_TYPED_MEMBERS = 40
@@ -31,12 +29,18 @@ def clean_phone(value):
 class SignupForm(forms.Form):
     """Slot, who (listed participant or team, or a typed name) and how to reach the contact.
 
-    `slot` is any slot of the tournament: whether it still has room is the engine's call,
-    made under lock, so a slot that filled meanwhile gets its own page instead of an error.
+    `slot` is the id of the chosen slot. Whether it is a slot of this tournament, open and
+    with room is the engine's call, made under lock when it reads the slot (so a submit reads
+    it once, not twice): the view turns a refusal into this field's error, or into the
+    "slot just filled" page for a slot that filled or closed meanwhile.
     """
 
-    slot = forms.CharField(
-        label="Time", error_messages={"required": "Choose a time from the list."}
+    slot = forms.UUIDField(
+        label="Time",
+        error_messages={
+            "required": "Choose a time from the list.",
+            "invalid": "Choose a time from the list.",
+        },
     )
     entrant_name = forms.CharField(label="Full name", max_length=200)
     members = forms.MultipleChoiceField(
@@ -91,14 +95,6 @@ class SignupForm(forms.Form):
         if not tournament.requires_proof_of_work:
             del self.fields["pow_challenge"]
             del self.fields["pow_nonce"]
-
-    def clean_slot(self):
-        slot = tournament_selectors.slot_get_for_tournament(
-            tournament=self.tournament, pk=self.cleaned_data["slot"]
-        )
-        if slot is None:
-            raise forms.ValidationError("Choose a time from the list.")
-        return slot
 
     def clean_entrant_name(self):
         name = " ".join(self.cleaned_data["entrant_name"].split())

@@ -38,6 +38,14 @@ _DETAIL_FIELDS = (
 )
 
 
+# Built once (every confirmation page runs it); `get` works on a copy.
+_PUBLIC_REGISTRATIONS = (
+    Registration.objects.select_related("tournament", "slot__location")
+    .only(*_DETAIL_FIELDS)
+    .filter(tournament__deleted_at__isnull=True, tournament__status__in=PUBLIC_STATUSES)
+)
+
+
 def registration_get_by_reference(*, reference: str) -> Registration:
     """The registration behind a private reference link, or Http404.
 
@@ -47,15 +55,7 @@ def registration_get_by_reference(*, reference: str) -> Registration:
     if not _REFERENCE.match(reference or ""):
         raise Http404("No such registration.")
     try:
-        registration = (
-            Registration.objects.select_related("tournament", "slot__location")
-            .only(*_DETAIL_FIELDS)
-            .get(
-                reference=reference,
-                tournament__deleted_at__isnull=True,
-                tournament__status__in=PUBLIC_STATUSES,
-            )
-        )
+        registration = _PUBLIC_REGISTRATIONS.get(reference=reference)
     except Registration.DoesNotExist:
         raise Http404("No such registration.") from None
     # Only team entries have members: individual pages skip the query.

@@ -430,13 +430,10 @@ def registration_create(
     If the tournament holds sign-ups (`hold_minutes`), the registration starts `reserved`
     until confirmed; otherwise it is `confirmed` at once.
     """
-    entry = _entry_for(
-        tournament=tournament,
-        participant=participant,
-        team=team,
-        members=members,
-        entrant_name=entrant_name,
+    entry_for = partial(
+        _entry_for, participant=participant, team=team, members=members, entrant_name=entrant_name
     )
+    entry = entry_for(tournament=tournament)
     override_reason = override_reason.strip()
     try:
         with locked_atomic():
@@ -444,6 +441,7 @@ def registration_create(
                 tournament=tournament,
                 slot_id=slot.pk if slot else None,
                 entry=entry,
+                entry_for=entry_for,
                 idempotency_key=idempotency_key or None,
                 override_reason=override_reason,
                 contact={
@@ -477,26 +475,36 @@ def _column(model, name):
     return f"{quote(model._meta.db_table)}.{quote(name)}"
 
 
+def _entry_rules(tournament):
+    return tournament.entry_kind, tournament.allows_typed_names
+
+
 def _place_new_entry(
-    *, tournament, slot_id, entry, idempotency_key, override_reason, contact, actor
+    *, tournament, slot_id, entry, entry_for, idempotency_key, override_reason, contact, actor
 ):
     now = timezone.now()
+    entry_rules = _entry_rules(tournament)
     _lock_people(entry)
 
     # One query locks the slot and answers every question about the people now held.
     if slot_id:
-        row = (
-            Slot.objects.select_for_update(of=("self",))
-            .select_related("tournament")
-            .annotate(
-                **entry.checks(
-                    tournament_column=_column(Slot, "tournament_id"),
-                    idempotency_key=idempotency_key,
-                    placed=True,
+        try:
+            row = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("tournament")
+                .annotate(
+                    **entry.checks(
+                        tournament_column=_column(Slot, "tournament_id"),
+                        idempotency_key=idempotency_key,
+                        placed=True,
+                    )
                 )
+                .get(pk=slot_id)
             )
-            .get(pk=slot_id)
-        )
+        except Slot.DoesNotExist:  # deleted meanwhile, or an id the caller did not check
+            raise SlotUnavailable(
+                "This slot is not available. Please choose another one."
+            ) from None
         if row.tournament_id != tournament.pk:
             raise SlotUnavailable("This slot belongs to another tournament.")
         slot, tournament = row, row.tournament
@@ -512,6 +520,10 @@ def _place_new_entry(
 
     if row.replay_id:
         return Registration.objects.get(pk=row.replay_id)
+    if _entry_rules(tournament) != entry_rules:
+        # The caller's tournament (a page's cached copy) is older than the row just read: who
+        # may enter is decided by the row read now.
+        entry_for(tournament=tournament)
     override = bool(override_reason)
     if not override:
         _check_open(tournament, now)
@@ -883,12 +895,11 @@ def registration_create_group(
     each entry goes through the same rules as `registration_create`, within one transaction:
     the first refusal raises its `RegistrationError`, naming the person, and nobody is entered.
     """
-    entries = [
-        _entry_for(
-            tournament=tournament, participant=person, team=None, members=(), entrant_name=""
-        )
+    entry_fors = [
+        partial(_entry_for, participant=person, team=None, members=(), entrant_name="")
         for person in participants
     ]
+    entries = [entry_for(tournament=tournament) for entry_for in entry_fors]
     if not entries:
         raise InvalidEntry("Choose at least one person to enter.")
     everyone = _Entry(
@@ -899,13 +910,14 @@ def registration_create_group(
     try:
         with locked_atomic():
             _lock_people(everyone)
-            for entry in entries:
+            for entry, entry_for in zip(entries, entry_fors, strict=True):
                 try:
                     created.append(
                         _place_new_entry(
                             tournament=tournament,
                             slot_id=slot.pk,
                             entry=entry,
+                            entry_for=entry_for,
                             idempotency_key=None,
                             override_reason=override_reason,
                             contact={},

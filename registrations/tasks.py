@@ -16,26 +16,27 @@ SUBJECTS = {
 }
 
 
+# What the e-mail shows, read afresh when the task runs. Built once (it runs after every
+# sign-up); `get` works on a copy.
+_FOR_EMAIL = Registration.objects.select_related("tournament", "slot__location").only(
+    "reference",
+    "contact_name",
+    "contact_email",
+    "entrant_name",
+    "hold_expires_at",
+    "cancel_reason",
+    "tournament__name",
+    "slot__starts_at",
+    "slot__ends_at",
+    "slot__location__name",
+    "slot__location__building",
+)
+
+
 @task()
 def send_registration_email(*, registration_id: str, kind: str):
     """E-mail the contact about a registration; runs after commit, never under a lock."""
-    registration = (
-        Registration.objects.select_related("tournament", "slot__location")
-        .only(
-            "reference",
-            "contact_name",
-            "contact_email",
-            "entrant_name",
-            "hold_expires_at",
-            "cancel_reason",
-            "tournament__name",
-            "slot__starts_at",
-            "slot__ends_at",
-            "slot__location__name",
-            "slot__location__building",
-        )
-        .get(pk=registration_id)
-    )
+    registration = _FOR_EMAIL.get(pk=registration_id)
     if not registration.contact_email:
         return
     context = {

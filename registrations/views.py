@@ -18,6 +18,7 @@ from registrations import proof_of_work, selectors, services
 from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
 from registrations.models import Registration
 from tournaments import selectors as tournament_selectors
+from tournaments.models import Slot
 
 ACTOR = "public"
 
@@ -165,7 +166,7 @@ def _sign_up(request, tournament, form):
         registration = services.registration_create(
             tournament=tournament,
             actor=ACTOR,
-            slot=data["slot"],
+            slot=Slot(pk=data["slot"]),  # the engine reads (and locks) it by id
             participant=form.participant,
             team=form.team,
             members=form.member_entries() if team_event else (),
@@ -176,7 +177,11 @@ def _sign_up(request, tournament, form):
             idempotency_key=key,
         )
     except (services.SlotFull, services.SlotUnavailable) as exc:
-        return _slot_taken(request, tournament, form, exc), ""
+        slot = tournament_selectors.slot_get_for_tournament(tournament=tournament, pk=data["slot"])
+        if slot is None:  # unknown, cancelled or another tournament's: not one we offered
+            form.add_error("slot", "Choose a time from the list.")
+            return None, data.get("pow_challenge", "")
+        return _slot_taken(request, tournament, form, slot, exc), ""
     except services.RegistrationError as exc:
         form.add_error(None, exc.message)
         return None, data.get("pow_challenge", "")
@@ -185,9 +190,8 @@ def _sign_up(request, tournament, form):
     return redirect("registrations:detail", reference=registration.reference), ""
 
 
-def _slot_taken(request, tournament, form, exc):
+def _slot_taken(request, tournament, form, slot, exc):
     """The chosen slot filled (or closed) between page load and submit: offer the nearest."""
-    slot = form.cleaned_data["slot"]
     seats = len(form.member_entries()) if tournament.is_team_event else 1
     nearest = tournament_selectors.slot_list_nearest_open(
         tournament=tournament, around=slot, seats=max(seats, 1)

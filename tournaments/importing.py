@@ -54,6 +54,7 @@ from participants.importing import ImportFileError, Table, normalize_heading
 from registrations.services import audit_event_record
 from tournaments.locking import Busy
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Location, TimeBlock, Tournament
+from tournaments.selectors import tournament_public_forget
 from tournaments.services import (
     ScheduleError,
     time_block_create,
@@ -731,6 +732,8 @@ class _Plan:
         changed = self._update(tournament, fields, item, actor, "tournament")
         if changed is None:
             return None
+        if changed:
+            tournament_public_forget(slugs=[slug])
         self._record("tournament", "update" if changed or cap_changed else "unchanged", item, slug)
         return tournament
 
@@ -750,6 +753,7 @@ class _Plan:
         if not self._valid(tournament, item):
             return None
         tournament.save()
+        tournament_public_forget(slugs=[slug])  # a deleted namesake's, if any
         audit_event_record(
             actor=actor, action="tournament.create", target=tournament, tournament=tournament
         )

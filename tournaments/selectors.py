@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import groupby
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import (
     Case,
     Exists,
@@ -97,12 +99,30 @@ def tournament_list_public(*, data, now=None) -> TournamentFilter:
     return TournamentFilter(data or None, queryset=queryset)
 
 
+# The public tournament row is read on every public request, so it is kept in the cache (the
+# shared Redis in production) for a few seconds. Services that change a tournament forget it
+# when they commit (`tournament_public_forget`); the timeout only bounds changes made some other
+# way (a shell, SQL). Staleness can only affect what a page shows: the engine decides with the
+# tournament it reads under lock. Bump the version when the cached fields change.
+PUBLIC_CACHE_SECONDS = 10
+_PUBLIC_CACHE_KEY = "lineup:tournament-public:v1:{slug}"
+
+
+def _public_cache_key(slug):
+    return _PUBLIC_CACHE_KEY.format(slug=slug)
+
+
 def tournament_get_public(*, slug: str, with_seats_taken: bool = False) -> Tournament:
     """A tournament the public may see (not draft, not deleted), or Http404.
 
-    `with_seats_taken` adds the places already taken (a sum over its registrations), which
-    only pages that show whether the tournament is full need.
+    Served from the cache for up to `PUBLIC_CACHE_SECONDS` (see above), except with
+    `with_seats_taken`, which adds the places already taken (a sum over its registrations)
+    that only pages showing whether the tournament is full need, always read afresh.
     """
+    if not with_seats_taken:
+        cached = cache.get(_public_cache_key(slug))
+        if cached is not None:
+            return cached
     # Public pages never show the rules or bookkeeping columns: skip them (cheaper on the
     # busiest pages). The engine reads the tournament afresh under lock anyway.
     tournaments = (
@@ -115,9 +135,20 @@ def tournament_get_public(*, slug: str, with_seats_taken: bool = False) -> Tourn
             seats_taken=Coalesce(_seats_taken(OuterRef("pk")), Value(0))
         )
     try:
-        return tournaments.get()
+        tournament = tournaments.get()
     except Tournament.DoesNotExist:
         raise Http404("No such tournament.") from None
+    if not with_seats_taken:
+        cache.set(_public_cache_key(slug), tournament, PUBLIC_CACHE_SECONDS)
+    return tournament
+
+
+def tournament_public_forget(*, slugs) -> None:
+    """Drop the cached public rows of these slugs once the current transaction commits
+    (at once outside one), so the next page reads what was committed."""
+    keys = [_public_cache_key(slug) for slug in {*slugs} if slug]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 
 def tournament_is_full(tournament) -> bool:
@@ -226,18 +257,21 @@ _SLOT_FIELDS = (
 )
 
 
+# Built once: every sign-up page and submit runs it, and building a queryset costs about as
+# much CPU as PostgreSQL needs to answer it. Querysets are lazy and `get` works on a copy.
+_PUBLIC_SLOTS = (
+    Slot.objects.select_related("location")
+    .only(*_SLOT_FIELDS)
+    .exclude(status=Slot.Status.CANCELLED)
+)
+
+
 def slot_get_for_tournament(*, tournament, pk) -> Slot | None:
     """One of the tournament's slots by id (in any state but cancelled), or None."""
     if not pk:
         return None
     try:
-        return (
-            Slot.objects.select_related("location")
-            .only(*_SLOT_FIELDS)
-            .filter(tournament_id=tournament.pk)
-            .exclude(status=Slot.Status.CANCELLED)
-            .get(pk=pk)
-        )
+        return _PUBLIC_SLOTS.get(pk=pk, tournament_id=tournament.pk)
     except (Slot.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
 

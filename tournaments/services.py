@@ -16,6 +16,7 @@ from registrations.services import audit_event_record, slot_cancel
 from tournaments.errors import LineupError
 from tournaments.locking import locked_atomic
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.selectors import tournament_public_forget
 
 
 class ScheduleError(LineupError):
@@ -250,6 +251,7 @@ def tournament_set_max_participants(
         Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
             max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
         )
+        tournament_public_forget(slugs=[locked.slug])
         audit_event_record(
             actor=actor,
             action="tournament.set_max_participants",
@@ -291,6 +293,7 @@ def _tournament_set_status(*, tournament, actor, status, allowed_from, **payload
         )
         if updated != 1:
             raise StaleSchedule()
+        tournament_public_forget(slugs=[locked.slug])
         audit_event_record(
             actor=actor,
             action=f"tournament.{Tournament.Status(status).value}",
@@ -480,6 +483,7 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tourna
             Tournament.objects.filter(pk=current.pk).update(
                 **changed, version=F("version") + 1, updated_at=timezone.now()
             )
+            tournament_public_forget(slugs=[current.slug, changed.get("slug")])
             audit_event_record(
                 actor=actor,
                 action="tournament.update",
@@ -570,6 +574,7 @@ def tournament_create(*, actor: str, **fields) -> Tournament:
     fields["status"] = Tournament.Status.DRAFT
     with transaction.atomic():
         tournament = Tournament.objects.create(**fields)
+        tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any
         audit_event_record(
             actor=actor,
             action="tournament.create",

@@ -123,6 +123,15 @@ class TestRegistrationCreate:
         with pytest.raises(SlotUnavailable, match="already started"):
             register(started, participant)
 
+    def test_it_refuses_a_slot_that_no_longer_exists(self, slot, participant):
+        tournament = slot.tournament
+        Slot.objects.filter(pk=slot.pk).delete()
+        with pytest.raises(SlotUnavailable, match="not available"):
+            services.registration_create(
+                tournament=tournament, slot=Slot(pk=slot.pk), participant=participant, actor="t"
+            )
+        assert not Registration.objects.exists()
+
     def test_it_refuses_a_slot_of_another_tournament(self, slot, participant):
         other = TournamentFactory()
         with pytest.raises(SlotUnavailable, match="another tournament"):

@@ -193,6 +193,31 @@ def test_a_slot_of_another_tournament_is_refused(client, slot, participant):
     assert not Registration.objects.exists()
 
 
+def test_an_unknown_or_cancelled_slot_is_refused_like_a_foreign_one(client, slot, participant):
+    cancelled = later_slot(slot, status=Slot.Status.CANCELLED)
+    url = signup_url(slot.tournament, participant=participant.pk)
+    for chosen in ("0b0e1d7c-6b54-4a0b-9d4c-7f2d2f4f3a11", cancelled.pk):
+        response = client.post(url, form_data(client, url, slot=chosen, contact_phone="5550101"))
+        assert response.status_code == 400
+        assert "Choose a time from the list." in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_a_submit_reads_the_slot_once_under_lock(client, slot, participant):
+    """The form only parses the slot's id; the engine reads and locks the slot."""
+    url = signup_url(slot.tournament, participant=participant.pk)
+    data = form_data(client, url, slot=slot.pk, contact_phone="5550101")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(url, data).status_code == 302
+    reads_of_the_slot = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and ('FROM "tournaments_slot"' in q["sql"])
+    ]
+    assert len(reads_of_the_slot) == 1
+    assert "FOR UPDATE" in reads_of_the_slot[0]
+
+
 def test_a_form_without_its_token_is_refused(client, slot, participant):
     url = signup_url(slot.tournament, participant=participant.pk)
     response = client.post(url, {"slot": slot.pk, "contact_phone": "5550101"})

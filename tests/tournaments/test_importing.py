@@ -20,6 +20,7 @@ from tests.factories import (
 )
 from tournaments.importing import ScheduleImportInvalid, schedule_import
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.selectors import tournament_get_public
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,17 @@ class TestJson:
         assert result.counts[("tournament", "update")] == 1
         assert Tournament.objects.get(slug="piano-junior").max_participants == 50
         assert AuditEvent.objects.filter(action="tournament.set_max_participants").count() == 1
+
+    def test_a_renamed_tournament_shows_on_public_pages_at_once(
+        self, django_capture_on_commit_callbacks
+    ):
+        run(DATA / "schedule.json")
+        assert tournament_get_public(slug="piano-junior").name == "Piano Solo (junior)"
+
+        with django_capture_on_commit_callbacks(execute=True):
+            run_json({"tournaments": [{"slug": "piano-junior", "name": "Piano Juniors"}]})
+
+        assert tournament_get_public(slug="piano-junior").name == "Piano Juniors"
 
     def test_a_team_event_with_registrations_cannot_become_individual(self):
         tournament = TournamentFactory(slug="relay", team_event=True)
