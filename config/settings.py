@@ -115,13 +115,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background work (confirmation e-mails) goes through the Tasks API that Django 6 ships;
 # the backport runs it in-process after commit unless another backend is configured.
-TASKS = {
-    "default": {
-        "BACKEND": env.str(
-            "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
-        )
-    }
-}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")
+if not TASKS_BACKEND:
+    raise ImproperlyConfigured("TASKS_BACKEND is set but empty; unset it or name a backend.")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
