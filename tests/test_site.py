@@ -117,3 +117,35 @@ def test_the_deploy_check_warns_about_a_per_process_cache():
     ):
         (warning,) = check_rate_limit_cache(None)
     assert warning.id == "lineup.W001"
+
+
+def _without_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env["DEBUG"] = "false"
+    return env
+
+
+def test_a_server_refuses_to_start_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=BASE_DIR,
+        env=_without_secret_key(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY setting must not be empty" in result.stderr
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=BASE_DIR,
+        env=_without_secret_key(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
