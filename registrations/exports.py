@@ -18,12 +18,15 @@ SCHEDULE_HEADER = [
     "Grade",
     "Status",
     "Checked in at",
-    "Reference",
 ]
 
 
 def schedule_rows(*, tournament):
-    """One row per active entry of `tournament`, in running order (time, then room)."""
+    """One row per active entry of `tournament`, in running order (time, then room).
+
+    For judges and volunteers: no contacts and no private references (a reference is the
+    link that cancels an entry; `registration_rows` has them for the organizers).
+    """
     registrations = (
         Registration.objects.filter(tournament=tournament, status__in=Registration.ACTIVE_STATUSES)
         .select_related("slot__location", "participant", "team")
@@ -36,19 +39,21 @@ def schedule_rows(*, tournament):
         ends = timezone.localtime(slot.ends_at) if slot else None
         person = registration.participant
         yield [
-            starts.date().isoformat() if starts else "",
-            f"{starts:%H:%M}" if starts else "",
-            f"{ends:%H:%M}" if ends else "",
-            str(slot.location) if slot else "",
-            registration.entrant_name,
-            "; ".join(m.name for m in registration.members.all()),
-            person.school if person else (registration.team.school if registration.team else ""),
-            person.grade if person else "",
-            registration.get_status_display(),
-            timezone.localtime(registration.checked_in_at).strftime("%Y-%m-%d %H:%M")
-            if registration.checked_in_at
-            else "",
-            registration.reference,
+            _cell(value)
+            for value in (
+                starts.date().isoformat() if starts else "",
+                f"{starts:%H:%M}" if starts else "",
+                f"{ends:%H:%M}" if ends else "",
+                str(slot.location) if slot else "",
+                registration.entrant_name,
+                "; ".join(m.name for m in registration.members.all()),
+                person.school
+                if person
+                else (registration.team.school if registration.team else ""),
+                person.grade if person else "",
+                registration.get_status_display(),
+                _when(registration.checked_in_at),
+            )
         ]
 
 

@@ -8,6 +8,7 @@ deadlock. After locking, every counter changes through a conditional F-expressio
 a version check whose row count is verified; the database constraints stand behind it.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -21,8 +22,10 @@ from django.utils.formats import date_format
 from participants.models import Participant, Team
 from registrations.models import AuditEvent, Registration, RegistrationMember
 from tournaments.errors import LineupError
-from tournaments.locking import locked_atomic
+from tournaments.locking import Busy, locked_atomic
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
+
+logger = logging.getLogger(__name__)
 
 ACTIVE = Registration.ACTIVE_STATUSES
 Status = Registration.Status
@@ -297,10 +300,12 @@ def _check_no_clash(entry, slot, *, exclude_id=None):
     between them. Runs only while the people's rows are locked, so nobody can book them
     meanwhile.
     """
+    held = entry.active_registrations(exclude_id=exclude_id)
+    if held is None:
+        return  # typed names only: nobody on the list to double-book
     window = timedelta(minutes=MAX_CHANGEOVER_MINUTES)
     others = (
-        entry.active_registrations(exclude_id=exclude_id)
-        .filter(
+        held.filter(
             slot__isnull=False,
             slot__starts_at__lt=slot.ends_at + window,
             slot__ends_at__gt=slot.starts_at - window,
@@ -415,6 +420,7 @@ def registration_create(
     contact_phone: str = "",
     idempotency_key: str | None = None,
     override_reason: str = "",
+    hold: bool = False,
 ) -> Registration:
     """Enter a participant (or a team with its members) in a tournament, in `slot` if given.
 
@@ -427,8 +433,9 @@ def registration_create(
     sign up outside the window; the reason goes into the audit.
 
     Raises a `RegistrationError` subclass (or `Busy`) and writes nothing when a rule fails.
-    If the tournament holds sign-ups (`hold_minutes`), the registration starts `reserved`
-    until confirmed; otherwise it is `confirmed` at once.
+    With `hold` (the public sign-up asks for it) in a tournament that holds sign-ups
+    (`hold_minutes`), the registration starts `reserved` until confirmed from the e-mail
+    link; entries that staff make, and all others, are `confirmed` at once.
     """
     entry_for = partial(
         _entry_for, participant=participant, team=team, members=members, entrant_name=entrant_name
@@ -450,6 +457,7 @@ def registration_create(
                     "contact_phone": contact_phone.strip(),
                 },
                 actor=actor,
+                hold=hold,
             )
     except IntegrityError as exc:
         # Lost a race the checks could not see: a twin submit, or a second entry.
@@ -480,7 +488,16 @@ def _entry_rules(tournament):
 
 
 def _place_new_entry(
-    *, tournament, slot_id, entry, entry_for, idempotency_key, override_reason, contact, actor
+    *,
+    tournament,
+    slot_id,
+    entry,
+    entry_for,
+    idempotency_key,
+    override_reason,
+    contact,
+    actor,
+    hold=False,
 ):
     now = timezone.now()
     entry_rules = _entry_rules(tournament)
@@ -540,7 +557,7 @@ def _place_new_entry(
         _claim_tournament_places(tournament, entry.seats, override=override)
 
     hold_until = None
-    if tournament.hold_minutes and not override:
+    if hold and tournament.hold_minutes and not override:
         hold_until = now + timedelta(minutes=tournament.hold_minutes)
     registration = Registration.objects.create(
         tournament=tournament,
@@ -608,11 +625,13 @@ def registration_cancel(
     actor: str,
     reason: str = "",
     expected_version: int | None = None,
+    only_from: tuple | None = None,
 ) -> Registration:
     """Cancel an active registration and give its places back at once.
 
-    Raises `StatusConflict` if it is already cancelled, `ConcurrentChange` if it moved or
-    changed under the caller (`expected_version`).
+    Raises `StatusConflict` if it is already cancelled (or, with `only_from`, in any status
+    not listed there: the public page cancels only reserved and confirmed entries),
+    `ConcurrentChange` if it moved or changed under the caller (`expected_version`).
     """
     slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
     now = timezone.now()
@@ -624,6 +643,11 @@ def registration_cancel(
         )
         if locked.status == Status.CANCELLED:
             raise StatusConflict("This registration is already cancelled.")
+        if only_from is not None and locked.status not in only_from:
+            raise StatusConflict(
+                f"A registration that is {locked.get_status_display().lower()} can no longer "
+                "be cancelled here. Please contact the organizers."
+            )
         if slot_id:
             _release_places(slot_id, locked.seats, locked.override_seats, now=now)
         _save_registration(
@@ -715,7 +739,9 @@ def registration_move(
     return locked
 
 
-def _transition(registration, *, actor, action, allowed, expected_version=None, **changes):
+def _transition(
+    registration, *, actor, action, allowed, expected_version=None, check=None, **changes
+):
     now = timezone.now()
     with locked_atomic():
         locked = _lock_registration(registration.pk, expected_version=expected_version)
@@ -724,6 +750,8 @@ def _transition(registration, *, actor, action, allowed, expected_version=None, 
                 f"A registration that is {locked.get_status_display().lower()} cannot be "
                 f"{action.replace('_', ' ')}."
             )
+        if check is not None:
+            check(locked, now)
         before = locked.status
         stamped = {name: now if value is _NOW else value for name, value in changes.items()}
         _save_registration(locked, now=now, **stamped)
@@ -740,13 +768,28 @@ def _transition(registration, *, actor, action, allowed, expected_version=None, 
 _NOW = object()
 
 
-def registration_confirm(*, registration: Registration, actor: str) -> Registration:
-    """Turn a held (reserved) registration into a confirmed one."""
+def _hold_not_expired(registration, now):
+    if registration.hold_expires_at and registration.hold_expires_at <= now:
+        raise StatusConflict(
+            "This hold expired before it was confirmed, so the place is being released. "
+            "Please sign up again."
+        )
+
+
+def registration_confirm(
+    *, registration: Registration, actor: str, allow_expired: bool = False
+) -> Registration:
+    """Turn a held (reserved) registration into a confirmed one.
+
+    A hold past its expiry is refused (its place is due back) unless `allow_expired`: an
+    organizer may still confirm it while `expire_holds` has not released it.
+    """
     confirmed = _transition(
         registration,
         actor=actor,
         action="confirmed",
         allowed=(Status.RESERVED,),
+        check=None if allow_expired else _hold_not_expired,
         status=Status.CONFIRMED,
         confirmed_at=_NOW,
         hold_expires_at=None,
@@ -800,31 +843,38 @@ def registration_expire_holds(*, actor: str = "system:expire_holds", now=None) -
     )
     released = 0
     for registration_id, slot_id in expired:
-        with locked_atomic():
-            if slot_id:
-                Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
-            locked = Registration.objects.select_for_update().get(pk=registration_id)
-            if (
-                locked.status != Status.RESERVED
-                or locked.slot_id != slot_id
-                or not locked.hold_expires_at
-                or locked.hold_expires_at > now
-            ):
-                continue  # confirmed, moved or released by someone else meanwhile
-            if slot_id:
-                _release_places(slot_id, locked.seats, locked.override_seats, now=now)
-            _save_registration(
-                locked,
-                now=now,
-                status=Status.CANCELLED,
-                cancelled_at=now,
-                cancel_reason="Hold expired before it was confirmed.",
-                hold_expires_at=None,
-                override_seats=0,
-            )
-            audit_event_record(actor=actor, action="registration.hold_expired", target=locked)
-            released += 1
+        try:
+            released += _release_expired_hold(registration_id, slot_id, actor=actor, now=now)
+        except (RegistrationError, Busy) as exc:  # the next run tries again
+            logger.warning("Hold %s not released: %s", registration_id, exc.message)
     return released
+
+
+def _release_expired_hold(registration_id, slot_id, *, actor, now) -> int:
+    with locked_atomic():
+        if slot_id:
+            Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
+        locked = Registration.objects.select_for_update().get(pk=registration_id)
+        if (
+            locked.status != Status.RESERVED
+            or locked.slot_id != slot_id
+            or not locked.hold_expires_at
+            or locked.hold_expires_at > now
+        ):
+            return 0  # confirmed, moved or released by someone else meanwhile
+        if slot_id:
+            _release_places(slot_id, locked.seats, locked.override_seats, now=now)
+        _save_registration(
+            locked,
+            now=now,
+            status=Status.CANCELLED,
+            cancelled_at=now,
+            cancel_reason="Hold expired before it was confirmed.",
+            hold_expires_at=None,
+            override_seats=0,
+        )
+        audit_event_record(actor=actor, action="registration.hold_expired", target=locked)
+    return 1
 
 
 # --- slots that affect registrations ---------------------------------------------------------

@@ -175,6 +175,7 @@ def _sign_up(request, tournament, form):
             contact_email=data["contact_email"],
             contact_phone=data["contact_phone"],
             idempotency_key=key,
+            hold=True,  # held until confirmed from the e-mail, where the tournament asks so
         )
     except (services.SlotFull, services.SlotUnavailable) as exc:
         slot = tournament_selectors.slot_get_for_tournament(tournament=tournament, pk=data["slot"])
@@ -252,7 +253,10 @@ def registration_cancel(request, reference):
     if request.method == "POST" and form.is_valid():
         try:
             services.registration_cancel(
-                registration=registration, actor=ACTOR, reason=form.cleaned_data["reason"]
+                registration=registration,
+                actor=ACTOR,
+                reason=form.cleaned_data["reason"],
+                only_from=(Registration.Status.RESERVED, Registration.Status.CONFIRMED),
             )
         except services.RegistrationError as exc:
             messages.error(request, exc.message)

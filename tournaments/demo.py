@@ -277,8 +277,8 @@ def _register(rng):
     chess = slots("chess-rapid")[0]
     for person in solo[20:60]:
         sign_up("chess-rapid", chess, participant=person)
-    held = [
-        sign_up("monologues", slot, participant=person)
+    held = [  # as the public sign-up makes them: held until confirmed
+        sign_up("monologues", slot, participant=person, hold=True)
         for slot, person in zip(slots("monologues")[:8], solo[60:68], strict=True)
     ]
     for registration in held[:5]:  # three stay held, awaiting confirmation

@@ -2,7 +2,7 @@
 
 Rules the services follow (see docs in `registrations/services.py`): lock late but before
 checking, lock several rows in one query in primary-key order, and always in the order
-participant → registration → slot → tournament so that no two operations can deadlock.
+participant → slot → registration → tournament so that no two operations can deadlock.
 """
 
 from contextlib import contextmanager

@@ -126,6 +126,7 @@ def time_block_generate_slots(
                 resized += Slot.objects.filter(pk=slot.pk, version=slot.version).update(
                     capacity=block.slot_capacity, version=F("version") + 1, updated_at=now
                 )
+                _capacity_now_planned(slot, now=now)
         for number, (starts_at, ends_at) in enumerate(wanted, start=1):
             slot = by_times.get((starts_at, ends_at))
             if slot is not None and slot.number != number:
@@ -178,11 +179,13 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
             )
         if capacity == locked.capacity:
             return locked
+        now = timezone.now()
         updated = Slot.objects.filter(pk=locked.pk, version=locked.version).update(
-            capacity=capacity, version=F("version") + 1, updated_at=timezone.now()
+            capacity=capacity, version=F("version") + 1, updated_at=now
         )
         if updated != 1:
             raise StaleSchedule()
+        _capacity_now_planned(locked, now=now)
         audit_event_record(
             actor=actor,
             action="slot.set_capacity",
@@ -194,6 +197,15 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
     return locked
 
 
+def _capacity_now_planned(slot, *, now):
+    """An organizer set the capacity of a slot they hold locked: it now includes any places
+    overrides added, so the entries that came in by override no longer give any back (which
+    could take the capacity below what is taken, or to nothing)."""
+    Registration.objects.filter(slot_id=slot.pk, override_seats__gt=0).update(
+        override_seats=0, version=F("version") + 1, updated_at=now
+    )
+
+
 def _slot_set_status(*, slot, actor, status, allowed_from):
     with locked_atomic():
         locked = Slot.objects.select_for_update().get(pk=slot.pk)
@@ -201,9 +213,11 @@ def _slot_set_status(*, slot, actor, status, allowed_from):
             return locked, False
         if locked.status not in allowed_from:
             raise ScheduleError(f"A {locked.get_status_display().lower()} slot cannot be changed.")
-        Slot.objects.filter(pk=locked.pk, version=locked.version).update(
+        updated = Slot.objects.filter(pk=locked.pk, version=locked.version).update(
             status=status, version=F("version") + 1, updated_at=timezone.now()
         )
+        if updated != 1:
+            raise StaleSchedule()
         audit_event_record(
             actor=actor,
             action=f"slot.{'block' if status == Slot.Status.BLOCKED else 'unblock'}",
@@ -248,9 +262,11 @@ def tournament_set_max_participants(
                     f"{taken} participant(s) are already signed up; the limit cannot go down "
                     f"to {max_participants}."
                 )
-        Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
             max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
         )
+        if updated != 1:
+            raise StaleSchedule()
         tournament_public_forget(slugs=[locked.slug])
         audit_event_record(
             actor=actor,

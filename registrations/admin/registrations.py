@@ -320,7 +320,9 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         self._each(
             request,
             queryset,
-            lambda r: services.registration_confirm(registration=r, actor=actor),
+            lambda r: services.registration_confirm(
+                registration=r, actor=actor, allow_expired=True
+            ),
             done="confirmed",
         )
 

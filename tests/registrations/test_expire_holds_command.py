@@ -25,7 +25,11 @@ def held_registrations(count, *, expired=True, capacity=None):
     slot = SlotFactory(time_block__tournament=tournament, capacity=capacity or count)
     holds = [
         services.registration_create(
-            tournament=tournament, slot=slot, participant=ParticipantFactory(), actor="public"
+            tournament=tournament,
+            slot=slot,
+            participant=ParticipantFactory(),
+            actor="public",
+            hold=True,
         )
         for _ in range(count)
     ]

@@ -36,3 +36,20 @@ def test_the_schedule_lists_active_entries_in_running_order(tournament):
     assert rows[2][6] == "Hill School"
     assert rows[2][8] == "Checked in"
     assert rows[2][9] != ""
+
+
+def test_the_schedule_defuses_formulas_and_leaves_out_private_references(tournament):
+    slot = SlotFactory(time_block__tournament=tournament)
+    registration = services.registration_create(
+        tournament=tournament,
+        slot=slot,
+        entrant_name='=HYPERLINK("http://evil.example","Click")',
+        actor="public",
+    )
+
+    out = io.StringIO()
+    schedule_csv_write(tournament=tournament, out=out)
+
+    (row,) = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    assert row[4] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert registration.reference not in out.getvalue()

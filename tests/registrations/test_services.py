@@ -229,10 +229,20 @@ class TestRegistrationCreate:
         Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=30)
         slot.tournament.refresh_from_db()
 
-        registration = register(slot, participant)
+        registration = register(slot, participant, hold=True)
         assert registration.status == Registration.Status.RESERVED
         assert registration.confirmed_at is None
         assert registration.hold_expires_at > timezone.now() + timedelta(minutes=29)
+
+    def test_entries_made_by_staff_are_never_held(self, slot, participant):
+        # Only the public sign-up can be confirmed from an e-mail; a held walk-in or import
+        # would expire on its own.
+        Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=30)
+        slot.tournament.refresh_from_db()
+
+        registration = register(slot, participant, actor="admin:olga")
+        assert registration.status == Registration.Status.CONFIRMED
+        assert registration.hold_expires_at is None
 
     def test_the_tournament_cap_counts_every_seat(self, tournament):
         Tournament.objects.filter(pk=tournament.pk).update(max_participants=2)
@@ -395,6 +405,89 @@ class TestMove:
             services.registration_move(registration=registration, to_slot=target, actor="org")
 
 
+class TestReviewedEdges:
+    def test_a_typed_name_entry_can_be_moved(self, tournament):
+        source = SlotFactory(time_block__tournament=tournament)
+        target = SlotFactory(
+            time_block__tournament=tournament, starts_at=source.starts_at + timedelta(hours=1)
+        )
+        walk_in = register(source, entrant_name="Walk In")
+
+        moved = services.registration_move(registration=walk_in, to_slot=target, actor="org")
+        assert moved.slot_id == target.pk
+        assert (reload(source).reserved_count, reload(target).reserved_count) == (0, 1)
+
+    def test_an_expired_hold_cannot_be_confirmed_by_the_public(self, slot, participant):
+        Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=10)
+        slot.tournament.refresh_from_db()
+        held = register(slot, participant, hold=True)
+        Registration.objects.filter(pk=held.pk).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        with pytest.raises(StatusConflict, match="expired"):
+            services.registration_confirm(registration=held, actor="public")
+        assert reload(held).status == Registration.Status.RESERVED
+        # An organizer may still keep it while expire_holds has not released it.
+        kept = services.registration_confirm(registration=held, actor="org", allow_expired=True)
+        assert kept.status == Registration.Status.CONFIRMED
+
+    def test_the_public_cancel_refuses_a_checked_in_entry(self, slot, participant):
+        registration = register(slot, participant)
+        services.registration_check_in(registration=registration, actor="desk")
+
+        with pytest.raises(StatusConflict, match="checked in can no longer be cancelled"):
+            services.registration_cancel(
+                registration=registration,
+                actor="public",
+                only_from=(Registration.Status.RESERVED, Registration.Status.CONFIRMED),
+            )
+        assert reload(slot).reserved_count == 1
+
+    def test_an_override_entry_still_cancels_after_the_capacity_was_reset(self, tournament):
+        from tournaments.services import slot_set_capacity
+
+        slot = SlotFactory(time_block__tournament=tournament, capacity=1)
+        first = register(slot, ParticipantFactory())
+        extra = services.registration_override(
+            reason="judge",
+            tournament=tournament,
+            slot=slot,
+            participant=ParticipantFactory(),
+            actor="org",
+        )
+        services.registration_cancel(registration=first, actor="org")
+        slot_set_capacity(slot=slot, capacity=1, actor="org")  # the organizer's capacity now
+
+        services.registration_cancel(registration=extra, actor="org")
+        slot.refresh_from_db()
+        assert (slot.reserved_count, slot.capacity) == (0, 1)
+
+    def test_one_stuck_hold_does_not_stop_the_others(self, tournament, monkeypatch):
+        Tournament.objects.filter(pk=tournament.pk).update(hold_minutes=10)
+        tournament.refresh_from_db()
+        slot = SlotFactory(time_block__tournament=tournament, capacity=2)
+        holds = [register(slot, ParticipantFactory(), hold=True) for _ in range(2)]
+        Registration.objects.filter(pk__in=[h.pk for h in holds]).update(
+            hold_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        release = services._release_places
+        calls = []
+
+        def out_of_step_once(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise ConcurrentChange("out of step")
+            return release(*args, **kwargs)
+
+        monkeypatch.setattr(services, "_release_places", out_of_step_once)
+        assert services.registration_expire_holds() == 1
+        assert sorted(Registration.objects.values_list("status", flat=True)) == [
+            "cancelled",
+            "reserved",
+        ]
+
+
 class TestOverride:
     def test_it_needs_a_reason(self, slot, participant):
         with pytest.raises(InvalidEntry, match="needs a reason"):
@@ -472,7 +565,7 @@ class TestStatusChanges:
         Tournament.objects.filter(pk=slot.tournament_id).update(hold_minutes=10)
         slot.tournament.refresh_from_db()
         registration = services.registration_confirm(
-            registration=register(slot, participant), actor="public"
+            registration=register(slot, participant, hold=True), actor="public"
         )
         assert registration.status == Registration.Status.CONFIRMED
         assert reload(registration).hold_expires_at is None
@@ -483,8 +576,8 @@ class TestExpireHolds:
         Tournament.objects.filter(pk=tournament.pk).update(hold_minutes=10)
         tournament.refresh_from_db()
         slot = SlotFactory(time_block__tournament=tournament, capacity=3)
-        stale = register(slot, ParticipantFactory())
-        fresh = register(slot, ParticipantFactory())
+        stale = register(slot, ParticipantFactory(), hold=True)
+        fresh = register(slot, ParticipantFactory(), hold=True)
         Registration.objects.filter(pk=stale.pk).update(
             hold_expires_at=timezone.now() - timedelta(seconds=1)
         )
