@@ -719,6 +719,16 @@ class _Plan:
                 "individual and team entries",
             )
             return None
+        status = fields.pop("status", tournament.status)
+        if status != tournament.status:
+            # Publishing, closing and cancelling have their own rules and side effects
+            # (cancelling frees every place and tells the entrants): the admin's actions.
+            self._error(
+                item,
+                f"{tournament.name} is {tournament.get_status_display().lower()}; change its "
+                "status with the admin's publish, close or cancel actions, not an import",
+            )
+            return None
         cap = fields.pop("max_participants", tournament.max_participants)
         cap_changed = cap != tournament.max_participants
         if cap_changed:  # through the service: never below the places already taken
@@ -801,7 +811,11 @@ class _Plan:
             setattr(obj, name, fields[name])
         if not self._valid(obj, item):
             return None
-        obj.save(update_fields=[*changed, "updated_at"])
+        saved = [*changed, "updated_at"]
+        if hasattr(obj, "version"):  # tournaments: others' optimistic checks must see it
+            obj.version += 1
+            saved.append("version")
+        obj.save(update_fields=saved)
         audit_event_record(actor=actor, action=f"{kind}.update", target=obj, changed=changed)
         return changed
 

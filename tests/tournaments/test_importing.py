@@ -238,6 +238,28 @@ class TestJson:
             "tournaments #1: registration must close after it opens",
         ]
 
+    def test_an_import_does_not_change_a_tournaments_status(self):
+        run(DATA / "schedule.json")
+        piano = Tournament.objects.get(slug="piano-junior")
+        version = piano.version
+
+        with pytest.raises(ScheduleImportInvalid) as caught:
+            run_json({"tournaments": [{"slug": "piano-junior", "status": "cancelled"}]})
+
+        (error,) = caught.value.result.errors
+        assert "publish, close or cancel actions" in error
+        piano.refresh_from_db()
+        assert (piano.status, piano.version) == ("published", version)
+
+    def test_an_update_bumps_the_tournament_version(self):
+        run(DATA / "schedule.json")
+        piano = Tournament.objects.get(slug="piano-junior")
+
+        run_json({"tournaments": [{"slug": "piano-junior", "description": "New words"}]})
+
+        updated = Tournament.objects.get(pk=piano.pk)
+        assert (updated.description, updated.version) == ("New words", piano.version + 1)
+
 
 class TestCsv:
     def test_it_creates_the_blocks_and_what_they_name(self):
