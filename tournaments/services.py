@@ -488,8 +488,16 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tourna
     fields.pop("status", None)
     cap_given = "max_participants" in fields
     max_participants = fields.pop("max_participants", None)
-    with transaction.atomic():
-        current = Tournament.objects.get(pk=tournament.pk)
+    with locked_atomic():
+        current = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if (
+            fields.get("entry_kind", current.entry_kind) != current.entry_kind
+            and current.registrations.exists()
+        ):
+            raise ScheduleError(
+                f"{current.name} already has registrations, so it cannot change between "
+                "individual and team entries."
+            )
         if cap_given and max_participants != current.max_participants:
             tournament_set_max_participants(
                 tournament=current, max_participants=max_participants, actor=actor
@@ -519,13 +527,14 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlo
     """
     if "tournament" in fields and fields.pop("tournament").pk != time_block.tournament_id:
         raise ScheduleError("A time block cannot move to another tournament.")
-    with transaction.atomic():
+    with locked_atomic():
         current = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
         if "location" in changed:
             TournamentLocation.objects.get_or_create(
                 tournament_id=current.tournament_id, location=changed["location"]
             )
+            _lock_slots_of(current)
             Slot.objects.filter(time_block=current).update(
                 location=changed["location"], version=F("version") + 1, updated_at=timezone.now()
             )
@@ -540,6 +549,16 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlo
                 changed=sorted(changed),
             )
     return current
+
+
+def _lock_slots_of(block):
+    """Lock a block's slots in primary-key order, the order every other writer uses."""
+    list(
+        Slot.objects.select_for_update()
+        .filter(time_block=block)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, actor: str) -> Slot:
@@ -604,8 +623,9 @@ def tournament_create(*, actor: str, **fields) -> Tournament:
 def time_block_delete(*, time_block: TimeBlock, actor: str) -> None:
     """Delete a time block and its slots. Refused with `SlotsHoldRegistrations` if any of its
     slots was ever booked: cancel those slots instead, which keeps the record."""
-    with transaction.atomic():
+    with locked_atomic():
         block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        _lock_slots_of(block)  # a sign-up in flight finishes first, or waits and fails
         if Registration.objects.filter(slot__time_block=block).exists():
             raise SlotsHoldRegistrations(
                 "Slots of this time block have registrations (or had them): it cannot be "

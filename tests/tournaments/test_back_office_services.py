@@ -197,3 +197,14 @@ def test_a_block_never_moves_to_another_tournament():
 
     with pytest.raises(services.ScheduleError, match="another tournament"):
         services.time_block_update(time_block=block, actor="org", tournament=TournamentFactory())
+
+
+def test_a_tournament_with_entries_keeps_its_entry_kind():
+    slot = SlotFactory()
+    engine.registration_create(
+        tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="t"
+    )
+    with pytest.raises(services.ScheduleError, match="cannot change between individual and team"):
+        services.tournament_update(tournament=slot.tournament, actor="org", entry_kind="team")
+    slot.tournament.refresh_from_db()
+    assert slot.tournament.entry_kind == "individual"
