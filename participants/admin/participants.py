@@ -16,6 +16,7 @@ from registrations.services import registration_create, registration_create_grou
 from tournaments.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
+    ChangesRegistrationsMixin,
     ServiceErrorsMixin,
     action_page,
     admin_actor,
@@ -62,7 +63,11 @@ def _active_entries_count(outer):
 
 @admin.register(Participant)
 class ParticipantAdmin(
-    ParticipantImportAdminMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
+    ParticipantImportAdminMixin,
+    ChangesRegistrationsMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
 ):
     list_display = [
         "full_name",
@@ -139,7 +144,13 @@ class ParticipantAdmin(
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
             obj.search_name = created.search_name
 
-    @admin.action(description="Merge selected duplicates…", permissions=["change", "delete"])
+    def has_merge_permission(self, request):
+        """Merging deletes the duplicate and moves its registrations."""
+        return self.has_delete_permission(request) and self.has_change_registrations_permission(
+            request
+        )
+
+    @admin.action(description="Merge selected duplicates…", permissions=["merge"])
     def merge(self, request, queryset):
         people = queryset.select_related("team").annotate(
             entries=_active_entries_count(OuterRef("pk"))
@@ -203,7 +214,7 @@ class ParticipantAdmin(
 
 
 @admin.register(Team)
-class TeamAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class TeamAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
     list_display = ["name", "school", "coach_name", "coach_email", "member_count", "entry_count"]
     search_fields = ["name", "school", "coach_name", "coach_email"]
     list_filter = ["school"]
@@ -277,7 +288,10 @@ class TeamAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
             )
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
-    @admin.action(description="Book the team's members into one slot…", permissions=["change"])
+    @admin.action(
+        description="Book the team's members into one slot…",
+        permissions=["change_registrations"],
+    )
     def book_into_slot(self, request, queryset):
         teams = list(queryset.annotate(size=Count("members")))
         if len(teams) != 1:

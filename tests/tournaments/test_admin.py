@@ -657,3 +657,26 @@ def test_the_room_list_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         response = organizer_client.get(changelist_url(Location))
     assert len(response.context["cl"].result_list) == size
+
+
+def test_actions_that_cancel_or_book_entries_need_the_registration_permissions(client):
+    from django.contrib.auth.models import Permission, User
+
+    clerk = User.objects.create_user("clerk", password="a-long-clerk-password", is_staff=True)
+    clerk.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_tournament", "change_tournament", "view_slot", "change_slot"]
+        )
+    )
+    client.force_login(clerk)
+
+    tournaments = client.get(reverse("admin:tournaments_tournament_changelist"))
+    slots = client.get(reverse("admin:tournaments_slot_changelist"))
+
+    def actions(response):
+        return set(dict(response.context["action_form"].fields["action"].choices))
+
+    assert {"publish", "close"} <= actions(tournaments)
+    assert "cancel" not in actions(tournaments)
+    assert "block" in actions(slots)
+    assert "cancel" not in actions(slots)

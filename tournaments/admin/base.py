@@ -166,6 +166,18 @@ class AuditHistoryMixin:
         return redirect(audit_log_url(target_id=object_id))
 
 
+class ChangesRegistrationsMixin:
+    """For actions of other models' admins that create, move or cancel registrations:
+    `permissions=["change_registrations"]` asks for the change permission on the admin's own
+    model and the registration permissions too (Django offers an action when ANY of its
+    listed permissions holds, so they are combined here)."""
+
+    def has_change_registrations_permission(self, request):
+        return self.has_change_permission(request) and request.user.has_perms(
+            ("registrations.add_registration", "registrations.change_registration")
+        )
+
+
 class ServiceErrorsMixin:
     """A service that refuses a save (a race the form could not see) becomes a message and a
     fresh form, never a 500; the admin's transaction around the save is rolled back."""

@@ -9,6 +9,7 @@ from tournaments import services
 from tournaments.admin.base import (
     ACTIVE,
     AuditHistoryMixin,
+    ChangesRegistrationsMixin,
     LineupMedia,
     ServiceErrorsMixin,
     action_page,
@@ -31,7 +32,7 @@ from tournaments.models import Slot
 
 
 @admin.register(Slot)
-class SlotAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
     list_display = [
         "when",
         "location",
@@ -154,7 +155,7 @@ class SlotAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
             unchanged="already open",
         )
 
-    @admin.action(description="Cancel selected slots…", permissions=["change"])
+    @admin.action(description="Cancel selected slots…", permissions=["change_registrations"])
     def cancel(self, request, queryset):
         form = ReasonForm(request.POST if confirmed(request) else None)
         slots = list(

@@ -15,6 +15,7 @@ from tournaments.admin import views
 from tournaments.admin.base import (
     ACTIVE,
     AuditHistoryMixin,
+    ChangesRegistrationsMixin,
     LineupMedia,
     ServiceErrorsMixin,
     action_page,
@@ -76,7 +77,9 @@ class TimeBlockInline(admin.TabularInline):
 
 
 @admin.register(Tournament)
-class TournamentAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class TournamentAdmin(
+    ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
+):
     form = TournamentAdminForm
     list_display = [
         "name",
@@ -289,7 +292,7 @@ class TournamentAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
             unchanged="already closed",
         )
 
-    @admin.action(description="Cancel selected tournaments…", permissions=["change"])
+    @admin.action(description="Cancel selected tournaments…", permissions=["change_registrations"])
     def cancel(self, request, queryset):
         form = ReasonForm(request.POST if confirmed(request) else None)
         if confirmed(request) and form.is_valid():
