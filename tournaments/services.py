@@ -349,6 +349,31 @@ def tournament_close(*, tournament: Tournament, actor: str) -> bool:
     )
 
 
+def tournament_delete(*, tournament: Tournament, actor: str) -> None:
+    """Soft-delete a tournament: it leaves every list and page, its records stay.
+
+    Refused while it holds active registrations (cancel it first, which tells the entrants).
+    """
+    with locked_atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if locked.deleted_at is not None:
+            return
+        if locked.registrations.filter(status__in=Registration.ACTIVE_STATUSES).exists():
+            raise ScheduleError(
+                f"{locked.name} still has registrations: cancel it first, which frees their "
+                "places and tells the entrants."
+            )
+        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        tournament_public_forget(slugs=[locked.slug])
+        audit_event_record(
+            actor=actor, action="tournament.delete", target=locked, tournament=locked
+        )
+
+
 def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -> int:
     """Cancel a tournament, every slot in it and every active registration; returns how many
     registrations were cancelled (each entrant with an e-mail address is told after commit).

@@ -680,3 +680,28 @@ def test_actions_that_cancel_or_book_entries_need_the_registration_permissions(c
     assert "cancel" not in actions(tournaments)
     assert "block" in actions(slots)
     assert "cancel" not in actions(slots)
+
+
+def test_deleting_a_tournament_keeps_its_record_and_needs_it_empty(admin_client):
+    busy = SlotFactory()
+    register(busy, ParticipantFactory())
+    empty = TournamentFactory()
+
+    refused = admin_client.post(
+        reverse("admin:tournaments_tournament_delete", args=[busy.tournament_id]),
+        {"post": "yes"},
+        follow=True,
+    )
+    assert "still has registrations: cancel it first" in refused.content.decode()
+    busy.tournament.refresh_from_db()
+    assert busy.tournament.deleted_at is None
+
+    admin_client.post(
+        reverse("admin:tournaments_tournament_delete", args=[empty.pk]), {"post": "yes"}
+    )
+    empty.refresh_from_db()
+    assert empty.deleted_at is not None
+    assert events("tournament.delete", empty).count() == 1
+    listed = admin_client.get(reverse("admin:tournaments_tournament_changelist"))
+    assert empty not in listed.context["cl"].result_list
+    assert busy.tournament in listed.context["cl"].result_list

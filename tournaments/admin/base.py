@@ -189,6 +189,21 @@ class ServiceErrorsMixin:
             self.message_user(request, f"Nothing was saved: {exc.message}", messages.ERROR)
             return redirect(request.get_full_path())
 
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except REFUSALS as exc:
+            self.message_user(request, f"Nothing was deleted: {exc.message}", messages.ERROR)
+            return redirect(request.get_full_path())
+
+    def response_action(self, request, queryset):
+        # The bulk "delete selected" goes through delete_queryset, which may refuse too.
+        try:
+            return super().response_action(request, queryset)
+        except REFUSALS as exc:
+            self.message_user(request, f"Nothing was deleted: {exc.message}", messages.ERROR)
+            return redirect(request.get_full_path())
+
 
 class FilterSetListFilter(admin.ListFilter):
     """A sidebar filter driven by a django-filter FilterSet: for inputs the admin's own list

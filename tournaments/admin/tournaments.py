@@ -138,12 +138,31 @@ class TournamentAdmin(
         return (
             super()
             .get_queryset(request)
+            .not_deleted()
             .annotate(
                 registered=Coalesce(Subquery(taken, output_field=IntegerField()), Value(0)),
                 slot_capacity=Coalesce(
                     Subquery(slot_capacity, output_field=IntegerField()), Value(0)
                 ),
             )
+        )
+
+    # Deleting keeps the record (soft delete) and is refused while entries are active.
+    def delete_model(self, request, obj):
+        services.tournament_delete(tournament=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for tournament in queryset:
+            services.tournament_delete(tournament=tournament, actor=admin_actor(request))
+
+    def get_deleted_objects(self, objs, request):
+        # Nothing else goes with a soft-deleted tournament: no cascade to list, nothing that
+        # protects it (the service refuses one that still has active entries).
+        return (
+            [str(obj) for obj in objs],
+            {Tournament._meta.verbose_name_plural: len(objs)},
+            set(),
+            [],
         )
 
     # columns
