@@ -302,14 +302,13 @@ def slot_list_nearest_open(*, tournament, around: Slot, seats: int = 1, limit: i
 
 
 def tournament_days(*, tournament) -> list:
-    """The local dates on which the tournament has slots."""
-    starts = (
+    """The local dates on which the tournament has slots that are not cancelled."""
+    days = (
         Slot.objects.filter(tournament_id=tournament.pk)
         .exclude(status=Slot.Status.CANCELLED)
-        .order_by("starts_at")
-        .values_list("starts_at", flat=True)
+        .datetimes("starts_at", "day")  # truncated by the database, in the current zone
     )
-    return sorted({_local_date(s) for s in starts})
+    return [timezone.localtime(day).date() for day in days]
 
 
 def tournament_rooms(*, tournament) -> list[Location]:

@@ -34,19 +34,12 @@ from tournaments.admin.base import (
     history_link,
     plural,
     run_for_each,
+    status_badge,
 )
 from tournaments.admin.filters import RoomFilter
 from tournaments.admin.forms import slot_label
 
 Status = Registration.Status
-
-
-def status_badge(registration):
-    return format_html(
-        '<span class="lineup-badge lineup-badge--{}">{}</span>',
-        registration.status,
-        registration.get_status_display(),
-    )
 
 
 @admin.register(Registration)
@@ -172,7 +165,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, registration):
-        return status_badge(registration)
+        return status_badge(registration.status, registration.get_status_display())
 
     @admin.display(description="contact")
     def contact(self, registration):

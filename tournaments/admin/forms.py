@@ -188,12 +188,4 @@ class ReasonForm(forms.Form):
     )
 
 
-class RequiredReasonForm(ReasonForm):
-    reason = forms.CharField(
-        label="Reason",
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Required: kept in the audit log.",
-    )
-
-
 TIME_BLOCK_FIELDS = ["starts_at", "ends_at", "slot_minutes", "slot_capacity", "is_manual", "notes"]

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
+from tournaments.selectors import tournament_days
 
 ACTIVE = Registration.ACTIVE_STATUSES
 
@@ -31,16 +32,6 @@ def _active_registrations(*, members=False):
             Prefetch("members", queryset=RegistrationMember.objects.order_by("name"))
         )
     return queryset
-
-
-def tournament_days(tournament):
-    """The local days on which the tournament has slots that are not cancelled."""
-    moments = (
-        Slot.objects.filter(tournament=tournament)
-        .exclude(status=Slot.Status.CANCELLED)
-        .datetimes("starts_at", "day")
-    )
-    return [timezone.localtime(moment).date() for moment in moments]
 
 
 def _pick_day(requested, days):
@@ -92,7 +83,7 @@ def schedule_grid(*, tournament, day):
 
 def schedule_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
-    days = tournament_days(tournament)
+    days = tournament_days(tournament=tournament)
     day = _pick_day(request.GET.get("day"), days)
     rooms, rows, totals = schedule_grid(tournament=tournament, day=day)
     context = {
