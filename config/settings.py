@@ -184,6 +184,9 @@ LINEUP_LOCK_TIMEOUT_MS = env.int("LINEUP_LOCK_TIMEOUT_MS", default=3000)
 if not 100 <= LINEUP_LOCK_TIMEOUT_MS <= 60_000:
     raise ImproperlyConfigured("LINEUP_LOCK_TIMEOUT_MS must be between 100 and 60000.")
 
+# Uploaded participant files wait here between the admin's preview and confirmation.
+LINEUP_IMPORT_STAGING_DIR = env.path("LINEUP_IMPORT_STAGING_DIR", default=VAR_DIR / "imports")
+
 # Where people reach Lineup: used for links in e-mails sent outside a request.
 LINEUP_BASE_URL = env.str("LINEUP_BASE_URL", default="http://localhost:8000").rstrip("/")
 

@@ -15,11 +15,11 @@ extend "admin/participants/participant/import_change_list.html".
 import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -38,7 +38,8 @@ from tournaments.models import Tournament
 
 # Bigger files take longer than a web request should: the command has no limit.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-STAGING_DIR = Path(tempfile.gettempdir()) / "lineup-participant-imports"
+# Under var/ (not the shared /tmp); several app servers need it on shared storage.
+STAGING_DIR = Path(settings.LINEUP_IMPORT_STAGING_DIR)
 STAGING_MAX_AGE_SECONDS = 24 * 3600
 SESSION_KEY = "participant_import"
 SHOWN_AT_MOST = 100
@@ -83,7 +84,7 @@ def _staging_path(token, suffix):
 
 def _stage(upload) -> str:
     """Keep the upload under a fresh token; clear out abandoned uploads while at it."""
-    STAGING_DIR.mkdir(mode=0o700, exist_ok=True)
+    STAGING_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     cutoff = time.time() - STAGING_MAX_AGE_SECONDS
     for old in STAGING_DIR.iterdir():
         try:
