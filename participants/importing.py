@@ -52,7 +52,6 @@ from zipfile import BadZipFile
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -61,6 +60,7 @@ from registrations.models import AuditEvent, Registration
 from registrations.services import AlreadyRegistered, RegistrationError, registration_create
 from tournaments.locking import Busy
 from tournaments.models import Tournament
+from tournaments.selectors import tournament_places_taken
 
 BATCH_SIZE = 1000
 # Errors, warnings and changes kept for display; the command streams all of them.
@@ -975,12 +975,7 @@ class _ImportRun:
         tournament = self.tournament
         if tournament is None or tournament.max_participants is None:
             return
-        taken = (
-            Registration.objects.filter(
-                tournament=tournament, status__in=Registration.ACTIVE_STATUSES
-            ).aggregate(n=Sum("seats"))["n"]
-            or 0
-        )
+        taken = tournament_places_taken(tournament_id=tournament.pk)
         self.result.places_left = max(tournament.max_participants - taken, 0)
 
     def _reject(self, row):

@@ -1,7 +1,5 @@
 """Writes to the participant list."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -107,23 +105,18 @@ def _check_mergeable(keep, duplicate):
                     f"Both are signed up for {mine.tournament.name}: cancel one of the two "
                     "entries first, then merge."
                 )
-            if mine.slot and other.slot and _overlap(mine, other):
+            changeover = max(
+                mine.tournament.changeover_minutes, other.tournament.changeover_minutes
+            )
+            if (
+                mine.slot
+                and other.slot
+                and mine.slot.clashes_with(other.slot, changeover_minutes=changeover)
+            ):
                 raise MergeRefused(
                     f"Merging would double-book {keep.full_name}: {mine.tournament.name} and "
                     f"{other.tournament.name} overlap in time. Move one entry first."
                 )
-
-
-def _overlap(first, second):
-    gap = timedelta(0)
-    if first.slot.location_id != second.slot.location_id:
-        gap = timedelta(
-            minutes=max(first.tournament.changeover_minutes, second.tournament.changeover_minutes)
-        )
-    return (
-        first.slot.starts_at < second.slot.ends_at + gap
-        and second.slot.starts_at < first.slot.ends_at + gap
-    )
 
 
 def participant_merge(*, keep: Participant, duplicate: Participant, actor: str) -> int:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, F, Sum, UUIDField, Value
+from django.db.models import BooleanField, F, UUIDField, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,6 +24,7 @@ from registrations.models import AuditEvent, Registration, RegistrationMember
 from tournaments.errors import LineupError
 from tournaments.locking import Busy, locked_atomic
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
+from tournaments.selectors import tournament_places_taken
 
 logger = logging.getLogger(__name__)
 
@@ -314,15 +315,12 @@ def _check_no_clash(entry, slot, *, exclude_id=None):
         .distinct()
     )
     for other in others:
-        gap = timedelta(0)
-        if other.slot.location_id != slot.location_id:
-            gap = timedelta(
-                minutes=max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
-            )
-        if other.slot.starts_at < slot.ends_at + gap and slot.starts_at < other.slot.ends_at + gap:
+        changeover = max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
+        if other.slot.clashes_with(slot, changeover_minutes=changeover):
+            too_close = changeover and other.slot.location_id != slot.location_id
             raise ScheduleClash(
                 f"{entry.name} is already booked at an overlapping time"
-                + (" (or too close, in another room)." if gap else "."),
+                + (" (or too close, in another room)." if too_close else "."),
                 clashing=other,
             )
 
@@ -376,12 +374,7 @@ def _claim_tournament_places(tournament, seats, *, override):
     )
     if locked.max_participants is None:
         return
-    taken = (
-        Registration.objects.filter(tournament_id=tournament.pk, status__in=ACTIVE).aggregate(
-            n=Sum("seats")
-        )["n"]
-        or 0
-    )
+    taken = tournament_places_taken(tournament_id=tournament.pk)
     if taken + seats > locked.max_participants and not override:
         raise TournamentFull(f"{locked.name} has no places left.")
     bumped = Tournament.objects.filter(pk=tournament.pk, version=locked.version).update(

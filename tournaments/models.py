@@ -292,3 +292,11 @@ class Slot(TimestampedModel):
     @property
     def is_bookable(self):
         return self.status == self.Status.OPEN and not self.is_full
+
+    def clashes_with(self, other, *, changeover_minutes=0):
+        """True if one person cannot take both slots: they overlap, or they are in different
+        rooms with less than `changeover_minutes` between them."""
+        gap = timedelta(0)
+        if other.location_id != self.location_id:
+            gap = timedelta(minutes=changeover_minutes)
+        return self.starts_at < other.ends_at + gap and other.starts_at < self.ends_at + gap

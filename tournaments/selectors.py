@@ -41,6 +41,17 @@ PUBLIC_STATUSES = (
 )
 
 
+def tournament_places_taken(*, tournament_id) -> int:
+    """Places held by the tournament's active entries (a team takes one per member): what its
+    participant cap counts."""
+    return (
+        Registration.objects.filter(tournament_id=tournament_id, status__in=ACTIVE).aggregate(
+            n=Sum("seats")
+        )["n"]
+        or 0
+    )
+
+
 def _seats_taken(tournament_ref):
     return Subquery(
         Registration.objects.filter(tournament_id=tournament_ref, status__in=ACTIVE)

@@ -8,7 +8,7 @@ change. Anything that cancels registrations goes through the registration servic
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from registrations.models import Registration
@@ -16,7 +16,7 @@ from registrations.services import audit_event_record, slot_cancel
 from tournaments.errors import LineupError
 from tournaments.locking import locked_atomic
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
-from tournaments.selectors import tournament_public_forget
+from tournaments.selectors import tournament_places_taken, tournament_public_forget
 
 
 class ScheduleError(LineupError):
@@ -251,12 +251,7 @@ def tournament_set_max_participants(
     with locked_atomic():
         locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
         if max_participants is not None:
-            taken = (
-                Registration.objects.filter(
-                    tournament=locked, status__in=Registration.ACTIVE_STATUSES
-                ).aggregate(n=Sum("seats"))["n"]
-                or 0
-            )
+            taken = tournament_places_taken(tournament_id=locked.pk)
             if max_participants < taken:
                 raise CapacityBelowRegistrations(
                     f"{taken} participant(s) are already signed up; the limit cannot go down "

@@ -1,22 +1,12 @@
 """Forms of the schedule admin: clear messages for the rules the database also enforces."""
 
 from django import forms
-from django.db.models import Sum
 from django.forms.models import construct_instance
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from registrations.models import Registration
 from tournaments.models import Slot, TimeBlock, Tournament
-
-
-def places_taken(tournament_id):
-    return (
-        Registration.objects.filter(
-            tournament_id=tournament_id, status__in=Registration.ACTIVE_STATUSES
-        ).aggregate(n=Sum("seats"))["n"]
-        or 0
-    )
+from tournaments.selectors import tournament_places_taken
 
 
 def slot_label(slot, *, with_tournament=False):
@@ -60,7 +50,7 @@ class TournamentAdminForm(forms.ModelForm):
     def clean_max_participants(self):
         value = self.cleaned_data.get("max_participants")
         if value is not None and self.instance.pk:
-            taken = places_taken(self.instance.pk)
+            taken = tournament_places_taken(tournament_id=self.instance.pk)
             if value < taken:
                 raise forms.ValidationError(
                     f"{taken} participant(s) are already signed up; the limit cannot go below "
