@@ -92,7 +92,7 @@ def empty_tables(url):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE registrations_registrationmember, registrations_registration, "
-            "registrations_auditevent, participants_participant, participants_team CASCADE"
+            "common_auditevent, participants_participant, participants_team CASCADE"
         )
         conn.execute("VACUUM ANALYZE")
 

@@ -367,7 +367,7 @@ def build_fixture(*, slots, participants, existing, rebuild):
 def _wipe_everything(cursor):
     cursor.execute(
         "TRUNCATE registrations_registrationmember, registrations_registration, "
-        "registrations_auditevent, tournaments_slot, tournaments_timeblock, "
+        "common_auditevent, tournaments_slot, tournaments_timeblock, "
         "tournaments_tournamentlocation, tournaments_tournament, tournaments_location, "
         "participants_participant, participants_team CASCADE"
     )
@@ -383,7 +383,7 @@ def reset(fixture):
     with connection.cursor() as cursor:  # autocommit, so VACUUM may run
         cursor.execute(
             "TRUNCATE registrations_registrationmember, registrations_registration, "
-            "registrations_auditevent CASCADE"
+            "common_auditevent CASCADE"
         )
         cursor.execute(
             "UPDATE tournaments_slot SET reserved_count = 0, version = 1 "
@@ -433,7 +433,7 @@ def count_outcome(fixture):
             "SELECT (SELECT count(*) FROM registrations_registration),"
             " (SELECT coalesce(sum(reserved_count), 0) FROM tournaments_slot"
             "  WHERE tournament_id = %s),"
-            " (SELECT count(*) FROM registrations_auditevent)",
+            " (SELECT count(*) FROM common_auditevent)",
             [fixture.tournament_id],
         )
         registrations, places, audits = (int(v) for v in cursor.fetchone())
@@ -468,8 +468,8 @@ def backend_cpu(pid):
 
 
 def _failure_kind(exc):
+    from common.locking import Busy
     from registrations.services import RegistrationError, SlotFull
-    from tournaments.locking import Busy
 
     if isinstance(exc, SlotFull):
         return "full"
@@ -726,7 +726,7 @@ VALUES (gen_random_uuid(), now(), now(), :t_id, :s_id, :participant, NULL, 1, 'c
   'Bench Participant ' || :p, '', '', '', md5(random()::text), NULL, now(), NULL, NULL, '',
   NULL, '', 0, 1)
 RETURNING id AS registration \\gset
-INSERT INTO registrations_auditevent (id, created_at, actor, action, target_type, target_id,
+INSERT INTO common_auditevent (id, created_at, actor, action, target_type, target_id,
   tournament_id, payload)
 VALUES (gen_random_uuid(), now(), '{ACTOR}', 'registration.create', 'registration',
   :registration, :t_id, jsonb_build_object('slot', :s_id::text, 'seats', 1,

@@ -306,7 +306,8 @@ def seed(args):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from participants.models import Participant, fold
+    from common.text import fold
+    from participants.models import Participant
     from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 
     call_command("migrate", verbosity=0)

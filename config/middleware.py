@@ -8,7 +8,7 @@ the 500 or 403 they would otherwise be.
 from django.shortcuts import render
 from django_ratelimit.exceptions import Ratelimited
 
-from tournaments.locking import Busy
+from common.locking import Busy
 
 
 class FriendlyErrorsMiddleware:

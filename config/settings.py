@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "csp",
     "axes",
+    "common",
     "tournaments",
     "participants",
     "registrations",

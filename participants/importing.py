@@ -34,20 +34,17 @@ file needs to remember (which participant each line touched, which lines were sk
 lives in a temporary SQLite database that spills to disk, not in Python objects.
 """
 
-import codecs
 import csv
 import hashlib
 import re
 import sqlite3
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
-from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -55,25 +52,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from participants.models import Participant, Team, fold
-from registrations.models import AuditEvent, Registration
+from common.audit import audit_event_build, audit_events_record
+from common.locking import Busy
+from common.tabular import ImportFileError, Table, cell_text, normalize_heading
+from participants.models import Participant, Team
+from registrations.models import Registration
 from registrations.services import AlreadyRegistered, RegistrationError, registration_create
-from tournaments.locking import Busy
 from tournaments.models import Tournament
 from tournaments.selectors import tournament_places_taken
 
 BATCH_SIZE = 1000
 # Errors, warnings and changes kept for display; the command streams all of them.
 KEEP_AT_MOST = 1000
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; `message` says why (with `line` if known)."""
-
-    def __init__(self, message, *, line=None):
-        self.line = line
-        self.message = f"Line {line}: {message}" if line else message
-        super().__init__(self.message)
 
 
 class ImportRowsInvalid(ImportFileError):
@@ -86,171 +76,6 @@ class ImportRowsInvalid(ImportFileError):
             f"{result.error_count} row(s) have errors, so {outcome}. Fix them and import "
             "again, or skip the bad rows (they go to a reject file)."
         )
-
-
-# --- reading CSV and .xlsx ------------------------------------------------------------------
-
-
-def normalize_heading(text) -> str:
-    """ "First_Name *" → "first name": how headings are compared."""
-    return fold(re.sub(r"[\s_\-./:*()]+", " ", str(text or "")))
-
-
-def _cell_text(value) -> str:
-    """A cell as text: spreadsheets give numbers and dates, CSV gives strings."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, date):
-        return value.isoformat()
-    return " ".join(str(value).split())
-
-
-def _sniff_delimiter(line: str) -> str:
-    """The separator the header line uses most: comma, semicolon or tab."""
-    outside_quotes = re.sub(r'"[^"]*"', "", line)
-    counts = {d: outside_quotes.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-class Table:
-    """A CSV file or the first sheet of an .xlsx workbook, read row by row.
-
-    `source` is a path or a seekable binary file; `rows()` can be iterated more than once
-    (each time from the start). The header is read when the table is opened.
-    """
-
-    def __init__(self, source, *, name=""):
-        self._source = source
-        self.name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
-        with self._binary() as f:
-            start = f.read(8)
-        if start.startswith(b"PK\x03\x04"):
-            self.kind = "xlsx"
-        elif start.startswith(b"\xd0\xcf\x11\xe0"):
-            raise ImportFileError(
-                "This is an old Excel .xls file. Save it as .xlsx or as CSV UTF-8 and try again."
-            )
-        else:
-            self.kind = "csv"
-        self.delimiter, self._sniffed, self._spool = ",", False, None
-        self.header_line, self.header = self._read_header()
-
-    def _binary(self):
-        if isinstance(self._source, str | Path):
-            return open(self._source, "rb")
-        self._source.seek(0)
-        return nullcontext(self._source)  # a file we were given: its owner closes it
-
-    def _read_header(self):
-        for line, cells in self._csv_rows() if self.kind == "csv" else self._xlsx_rows():
-            if any(_cell_text(c) for c in cells):
-                return line, [_cell_text(c) for c in cells]
-        raise ImportFileError("The file is empty: it needs a header row with column names.")
-
-    def rows(self) -> Iterator[tuple[int, list]]:
-        """(line number, cells) for every non-blank row after the header."""
-        for line, cells in self._all_rows():
-            if line > self.header_line and any(_cell_text(c) for c in cells):
-                yield line, cells
-
-    def count_hint(self) -> int | None:
-        """Roughly how many data rows there are (for a progress bar), or None."""
-        if self.kind == "xlsx":
-            return None
-        lines, last = 0, b"\n"
-        with self._binary() as f:
-            while chunk := f.read(1 << 20):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last != b"\n":
-            lines += 1  # the last line has no line break
-        return max(lines - self.header_line, 0)
-
-    def _all_rows(self):
-        if self.kind == "csv":
-            yield from self._csv_rows()
-        else:
-            yield from self._spooled_rows()
-
-    def _spooled_rows(self):
-        """The sheet's rows from a temporary CSV written on the first full read: openpyxl
-        parses a sheet several times slower than the csv module, so it does it once."""
-        if self._spool is None:
-            spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
-            writer = csv.writer(spool)
-            for line, values in self._xlsx_rows():
-                if any(v not in (None, "") for v in values):
-                    writer.writerow([line, *(_cell_text(v) for v in values)])
-            self._spool = spool
-        self._spool.seek(0)
-        for line, *cells in csv.reader(self._spool):
-            yield int(line), cells
-
-    def _csv_rows(self):
-        with self._binary() as f:
-            lines = self._decoded_lines(f)
-            if not self._sniffed:  # the separator is the one the first non-blank line uses
-                first = []
-                for text in lines:
-                    first.append(text)
-                    if text.strip():
-                        self.delimiter = _sniff_delimiter(text)
-                        break
-                self._sniffed = True
-                lines = chain(first, lines)
-            reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
-            while True:
-                start = reader.line_num + 1
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    if "end of data" in str(exc):
-                        raise ImportFileError(
-                            "a quoted field is never closed (a missing double quote).", line=start
-                        ) from exc
-                    raise ImportFileError(f"this is not valid CSV ({exc}).", line=start) from exc
-                yield start, cells
-
-    @staticmethod
-    def _decoded_lines(f):
-        for number, raw in enumerate(f, start=1):
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ImportFileError(
-                    "this line is not UTF-8 text. Save the file as “CSV UTF-8” and try again.",
-                    line=number,
-                ) from exc
-
-    def _xlsx_rows(self):
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        with self._binary() as f:
-            try:
-                workbook = load_workbook(f, read_only=True, data_only=True)
-            except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
-                raise ImportFileError(
-                    "This file could not be read as an Excel .xlsx workbook. Save it as .xlsx "
-                    "or as CSV UTF-8 and try again."
-                ) from exc
-            try:
-                sheet = workbook.worksheets[0]
-                for line, values in enumerate(
-                    sheet.iter_rows(values_only=True), start=sheet.min_row or 1
-                ):
-                    yield line, list(values)
-            finally:
-                workbook.close()
 
 
 # --- columns ---------------------------------------------------------------------------------
@@ -379,7 +204,7 @@ def _parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell_text(value)
+    text = cell_text(value)
     text = re.split(r"[T ]", text, maxsplit=1)[0]  # "2011-03-04 00:00:00" from spreadsheets
     for pattern in _DATE_FORMATS:
         try:
@@ -426,8 +251,8 @@ def _parse_row(line, cells, columns, *, width, team_required) -> ParsedRow:
     values, errors = {}, []
     for name, index in columns.items():
         raw = cells[index] if index < len(cells) else None
-        values[name] = raw if name == "birth_date" and isinstance(raw, date) else _cell_text(raw)
-    if any(_cell_text(c) for c in cells[width:]):
+        values[name] = raw if name == "birth_date" and isinstance(raw, date) else cell_text(raw)
+    if any(cell_text(c) for c in cells[width:]):
         errors.append(
             f"the row has more values than the header has columns ({width}); is there an "
             "unquoted separator inside a value?"
@@ -450,7 +275,7 @@ def _parse_row(line, cells, columns, *, width, team_required) -> ParsedRow:
         raw = values.pop("birth_date")
         if raw:
             born = _parse_date(raw)
-            shown = _cell_text(raw)
+            shown = cell_text(raw)
             if born is None:
                 errors.append(f"birth date “{shown}” is not a date (use YYYY-MM-DD or DD.MM.YYYY)")
             elif not _plausible_year(born.year):
@@ -725,7 +550,7 @@ class _RejectFile:
             self._file = open(self.path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._file)
             self._writer.writerow([*self.header, "Error"])
-        cells = [_cell_text(c) for c in cells]
+        cells = [cell_text(c) for c in cells]
         cells += [""] * (len(self.header) - len(cells))
         self._writer.writerow([*cells, message])
         self.count += 1
@@ -963,11 +788,11 @@ class _ImportRun:
             return
         good = [r for r in batch if not r.errors and not r.skipped]
         matched = [r.participant.pk for r in good if r.participant is not None]
-        already = Registration.objects.filter(
-            tournament=self.tournament,
-            participant_id__in=matched,
-            status__in=Registration.ACTIVE_STATUSES,
-        ).count()
+        already = (
+            Registration.objects.active()
+            .filter(tournament=self.tournament, participant_id__in=matched)
+            .count()
+        )
         self.result.already_registered += already
         self.result.registered += len(good) - already
 
@@ -1074,7 +899,7 @@ class _ImportRun:
             Participant.objects.bulk_update(
                 to_update, sorted(changed | {"search_name", "updated_at"})
             )
-        AuditEvent.objects.bulk_create(events)
+        audit_events_record(events)
         return written
 
     def _create_teams(self, rows, teams):
@@ -1095,7 +920,7 @@ class _ImportRun:
                 lines[key] = row.line
         if new:
             Team.objects.bulk_create(new.values())
-            AuditEvent.objects.bulk_create(
+            audit_events_record(
                 self._event("team.create", team, lines[key], name=team.name)
                 for key, team in new.items()
             )
@@ -1105,13 +930,8 @@ class _ImportRun:
         return ids
 
     def _event(self, action, target, line, **payload):
-        """An audit event like `audit_event_record` writes, built for one bulk insert."""
-        return AuditEvent(
-            actor=self.actor,
-            action=action,
-            target_type=target._meta.model_name,
-            target_id=target.pk,
-            payload={**payload, "line": line, **self.audit},
+        return audit_event_build(
+            actor=self.actor, action=action, target=target, **payload, line=line, **self.audit
         )
 
     def _register(self, line, *, participant=None, row=None, team=None):

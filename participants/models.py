@@ -1,17 +1,8 @@
-import unicodedata
-
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
-from tournaments.models import TimestampedModel
-
-
-def fold(text):
-    """Lower-case `text` and strip accents, so "Zoë Ñúñez" matches "zoe nunez"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+from common.models import TimestampedModel
+from common.text import fold
 
 
 class Team(TimestampedModel):
@@ -84,10 +75,6 @@ class Participant(TimestampedModel):
             return self.display_name
         initial = f" {self.last_name[:1]}." if self.last_name else ""
         return f"{self.first_name}{initial}"
-
-    @property
-    def age(self):
-        return timezone.now().year - self.birth_year if self.birth_year else None
 
     def public_name(self, *, full=False):
         return self.full_name if full and not self.display_name else self.short_name

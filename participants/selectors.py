@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 
-from participants.models import Participant, Team, fold
+from common.text import fold
+from participants.models import Participant, Team
 from registrations.models import Registration
 
 # A short page: enough to find yourself among namesakes, too few to harvest the list.
@@ -63,11 +64,7 @@ def _tokens(folded):
 def _already_entered(tournament, *, team=False):
     field = "team_id" if team else "participant_id"
     return Exists(
-        Registration.objects.filter(
-            tournament_id=tournament.pk,
-            status__in=Registration.ACTIVE_STATUSES,
-            **{field: OuterRef("pk")},
-        )
+        Registration.objects.active().filter(tournament_id=tournament.pk, **{field: OuterRef("pk")})
     )
 
 

@@ -4,9 +4,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common.audit import audit_event_record
+from common.locking import locked_atomic
 from participants.models import Participant, Team
-from registrations.services import RegistrationError, audit_event_record
-from tournaments.locking import locked_atomic
+from registrations.services import RegistrationError
 
 
 def participant_create(*, actor: str, **fields) -> Participant:
@@ -75,9 +76,9 @@ def _entries_of(participant_ids):
     from registrations.models import Registration
 
     return (
-        Registration.objects.filter(
-            Q(participant_id__in=participant_ids) | Q(members__participant_id__in=participant_ids),
-            status__in=Registration.ACTIVE_STATUSES,
+        Registration.objects.active()
+        .filter(
+            Q(participant_id__in=participant_ids) | Q(members__participant_id__in=participant_ids)
         )
         .select_related("slot__location", "tournament")
         .distinct()

@@ -28,7 +28,8 @@ def schedule_rows(*, tournament):
     link that cancels an entry; `registration_rows` has them for the organizers).
     """
     registrations = (
-        Registration.objects.filter(tournament=tournament, status__in=Registration.ACTIVE_STATUSES)
+        Registration.objects.active()
+        .filter(tournament=tournament)
         .select_related("slot__location", "participant", "team")
         .prefetch_related("members")
         .order_by("slot__starts_at", "slot__location__name", "entrant_name")

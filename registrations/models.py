@@ -1,17 +1,22 @@
 import secrets
-import uuid
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+from common.models import TimestampedModel
 from participants.models import Participant, Team
-from tournaments.models import Slot, TimestampedModel, Tournament
+from tournaments.models import Slot, Tournament
 
 
 def new_reference():
     # 20 random bytes: 160 bits, well past guessing for a link that grants view and cancel.
     return secrets.token_urlsafe(20)
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        """Entries that hold their places: every status but cancelled."""
+        return self.filter(status__in=Registration.ACTIVE_STATUSES)
 
 
 class Registration(TimestampedModel):
@@ -67,6 +72,8 @@ class Registration(TimestampedModel):
     override_seats = models.PositiveSmallIntegerField(default=0, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    objects = RegistrationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -108,10 +115,6 @@ class Registration(TimestampedModel):
     def __str__(self):
         return f"{self.entrant_name} · {self.tournament}"
 
-    @property
-    def is_active(self):
-        return self.status != self.Status.CANCELLED
-
 
 class RegistrationMember(TimestampedModel):
     """One person in a team entry: a listed participant, or a name the coach typed."""
@@ -138,33 +141,3 @@ class RegistrationMember(TimestampedModel):
 
     def __str__(self):
         return self.name
-
-
-class AuditEvent(models.Model):
-    """What happened, to what, by whom: written in the same transaction as the change."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.CharField(max_length=200)
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64)
-    target_id = models.UUIDField()
-    tournament = models.ForeignKey(
-        Tournament,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_events",
-    )
-    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(
-                fields=["target_type", "target_id", "created_at"], name="audit_target_idx"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action}"

@@ -19,16 +19,16 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from common.audit import audit_event_record
+from common.errors import LineupError
+from common.locking import Busy, locked_atomic
 from participants.models import Participant, Team
-from registrations.models import AuditEvent, Registration, RegistrationMember
-from tournaments.errors import LineupError
-from tournaments.locking import Busy, locked_atomic
+from registrations.models import Registration, RegistrationMember
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
 from tournaments.selectors import tournament_places_taken
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = Registration.ACTIVE_STATUSES
 Status = Registration.Status
 
 
@@ -78,21 +78,6 @@ class ConcurrentChange(RegistrationError):
     message = "Someone else changed this registration at the same moment. Reload and try again."
 
 
-# --- audit -----------------------------------------------------------------------------------
-
-
-def audit_event_record(*, actor, action, target, tournament=None, **payload) -> AuditEvent:
-    """Write one audit event; callers do it inside the transaction that makes the change."""
-    return AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        target_type=target._meta.model_name,
-        target_id=target.pk,
-        tournament_id=tournament.pk if tournament else getattr(target, "tournament_id", None),
-        payload=payload,
-    )
-
-
 # --- who is entering -------------------------------------------------------------------------
 
 
@@ -139,7 +124,7 @@ class _Entry:
         held = self.held_ids_sql()
         if held is None:
             return None
-        registrations = Registration.objects.filter(pk__in=RawSQL(*held), status__in=ACTIVE)
+        registrations = Registration.objects.active().filter(pk__in=RawSQL(*held))
         return registrations.exclude(pk=exclude_id) if exclude_id else registrations
 
     def checks(self, *, tournament_column, idempotency_key, placed):
@@ -148,7 +133,7 @@ class _Entry:
         a slot) bookings in other tournaments that need the clash check.
         """
         registration_table = Registration._meta.db_table
-        active = ", ".join(["%s"] * len(ACTIVE))
+        active = ", ".join(["%s"] * len(Registration.ACTIVE_STATUSES))
         checks = {
             "replay_id": RawSQL(
                 f"SELECT id FROM {registration_table} WHERE idempotency_key = %s",
@@ -170,14 +155,14 @@ class _Entry:
         )
         checks["already_entered"] = RawSQL(
             f"EXISTS ({entered} AND r.tournament_id = {tournament_column})",
-            [*held_params, *ACTIVE],
+            [*held_params, *Registration.ACTIVE_STATUSES],
             output_field=BooleanField(),
         )
         if placed:
             checks["booked_elsewhere"] = RawSQL(
                 f"EXISTS ({entered} AND r.slot_id IS NOT NULL "
                 f"AND r.tournament_id <> {tournament_column})",
-                [*held_params, *ACTIVE],
+                [*held_params, *Registration.ACTIVE_STATUSES],
                 output_field=BooleanField(),
             )
         return checks
@@ -882,9 +867,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
         if locked_slot.status == Slot.Status.CANCELLED:
             return 0
         registrations = list(
-            Registration.objects.select_for_update()
-            .filter(slot_id=slot.pk, status__in=ACTIVE)
-            .order_by("pk")
+            Registration.objects.select_for_update().active().filter(slot_id=slot.pk).order_by("pk")
         )
         given_back = sum(r.override_seats for r in registrations)
         for registration in registrations:

@@ -43,7 +43,10 @@ def organizers_group():
     group = Group.objects.filter(name="Organizers").first()
     if group is None or not group.permissions.exists():
         migration = importlib.import_module("registrations.migrations.0002_organizers_group")
-        migration.create_organizers_group(apps, None)
+        # The audit trail has moved to `common` since that migration ran.
+        permissions = {label: dict(models) for label, models in migration.PERMISSIONS.items()}
+        permissions["common"] = {"auditevent": permissions["registrations"].pop("auditevent")}
+        migration.create_organizers_group(apps, None, permissions)
         group = Group.objects.get(name="Organizers")
     return group
 

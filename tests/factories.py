@@ -5,7 +5,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from participants.models import Participant, Team, fold
+from common.text import fold
+from participants.models import Participant, Team
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 
 

@@ -24,7 +24,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from participants.importing import Table, participant_import
+from common.tabular import Table
+from participants.importing import participant_import
 from participants.models import Participant, Team
 from registrations.models import Registration
 from registrations.services import registration_cancel, registration_confirm, registration_create

@@ -50,9 +50,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 
-from participants.importing import ImportFileError, Table, normalize_heading
-from registrations.services import audit_event_record
-from tournaments.locking import Busy
+from common.audit import audit_event_record
+from common.locking import Busy
+from common.tabular import ImportFileError, Table, normalize_heading
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Location, TimeBlock, Tournament
 from tournaments.selectors import tournament_public_forget
 from tournaments.services import (

@@ -1,4 +1,3 @@
-import uuid
 from datetime import timedelta
 
 from django.core.validators import MaxValueValidator
@@ -6,17 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-
-class TimestampedModel(models.Model):
-    """UUID primary key and created/updated times, shared by every Lineup table."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
+from common.models import TimestampedModel
 
 # A day: clash checks look no further than this around a slot.
 MAX_CHANGEOVER_MINUTES = 24 * 60

@@ -31,7 +31,6 @@ from registrations.models import Registration
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
 
-ACTIVE = Registration.ACTIVE_STATUSES
 # Statuses whose pages the public can open; drafts stay private until published.
 PUBLIC_STATUSES = (
     Tournament.Status.PUBLISHED,
@@ -45,16 +44,17 @@ def tournament_places_taken(*, tournament_id) -> int:
     """Places held by the tournament's active entries (a team takes one per member): what its
     participant cap counts."""
     return (
-        Registration.objects.filter(tournament_id=tournament_id, status__in=ACTIVE).aggregate(
-            n=Sum("seats")
-        )["n"]
+        Registration.objects.active()
+        .filter(tournament_id=tournament_id)
+        .aggregate(n=Sum("seats"))["n"]
         or 0
     )
 
 
 def _seats_taken(tournament_ref):
     return Subquery(
-        Registration.objects.filter(tournament_id=tournament_ref, status__in=ACTIVE)
+        Registration.objects.active()
+        .filter(tournament_id=tournament_ref)
         .order_by()
         .values("tournament_id")
         .annotate(n=Sum("seats"))
@@ -349,7 +349,7 @@ def day_schedule(*, tournament, day, location=None) -> list[RoomDay]:
         .prefetch_related(
             Prefetch(
                 "registrations",
-                queryset=Registration.objects.filter(status__in=ACTIVE)
+                queryset=Registration.objects.active()
                 .select_related("participant")
                 .only(
                     "pk",

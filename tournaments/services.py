@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.audit import audit_event_record
+from common.errors import LineupError
+from common.locking import locked_atomic
 from registrations.models import Registration
-from registrations.services import audit_event_record, slot_cancel
-from tournaments.errors import LineupError
-from tournaments.locking import locked_atomic
+from registrations.services import slot_cancel
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.selectors import tournament_places_taken, tournament_public_forget
 
@@ -353,7 +354,7 @@ def tournament_delete(*, tournament: Tournament, actor: str) -> None:
         locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
         if locked.deleted_at is not None:
             return
-        if locked.registrations.filter(status__in=Registration.ACTIVE_STATUSES).exists():
+        if locked.registrations.active().exists():
             raise ScheduleError(
                 f"{locked.name} still has registrations: cancel it first, which frees their "
                 "places and tells the entrants."
@@ -396,11 +397,8 @@ def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -
             cancelled += slot_cancel(slot=slot, actor=actor, reason=reason)
         without_slot = list(
             Registration.objects.select_for_update()
-            .filter(
-                tournament=tournament,
-                slot__isnull=True,
-                status__in=Registration.ACTIVE_STATUSES,
-            )
+            .active()
+            .filter(tournament=tournament, slot__isnull=True)
             .order_by("pk")
         )
         for registration in without_slot:

@@ -27,13 +27,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from participants.importing import (
-    COLUMNS,
-    ImportFileError,
-    ImportRowsInvalid,
-    Table,
-    participant_import,
-)
+from common.tabular import ImportFileError, Table
+from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
 from tournaments.models import Tournament
 
 # Bigger files take longer than a web request should: the command has no limit.

@@ -7,13 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from participants import services
-from participants.admin.forms import MergeForm, TeamSlotForm
-from participants.admin.importing import ParticipantImportAdminMixin
-from participants.models import Participant, Team
-from registrations.models import Registration, RegistrationMember
-from registrations.services import registration_create, registration_create_group
-from tournaments.admin.base import (
+from common.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
     ChangesRegistrationsMixin,
@@ -25,9 +19,13 @@ from tournaments.admin.base import (
     plural,
     registrations_table,
 )
+from participants import services
+from participants.admin.forms import MergeForm, TeamSlotForm
+from participants.admin.importing import ParticipantImportAdminMixin
+from participants.models import Participant, Team
+from registrations.models import Registration, RegistrationMember
+from registrations.services import registration_create, registration_create_group
 from tournaments.admin.forms import slot_label
-
-ACTIVE = Registration.ACTIVE_STATUSES
 
 PARTICIPANT_FIELDS = [
     "first_name",
@@ -45,13 +43,16 @@ PARTICIPANT_FIELDS = [
 def _active_entries_count(outer):
     """Active entries of a participant: as the entrant, or as a member of a team entry."""
     as_entrant = (
-        Registration.objects.filter(participant=outer, status__in=ACTIVE)
+        Registration.objects.active()
+        .filter(participant=outer)
         .values("participant")
         .annotate(n=Count("pk"))
         .values("n")
     )
     as_member = (
-        RegistrationMember.objects.filter(participant=outer, registration__status__in=ACTIVE)
+        RegistrationMember.objects.filter(
+            participant=outer, registration__status__in=Registration.ACTIVE_STATUSES
+        )
         .values("participant")
         .annotate(n=Count("pk"))
         .values("n")
@@ -234,7 +235,8 @@ class TeamAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
 
     def get_queryset(self, request):
         entries = (
-            Registration.objects.filter(team=OuterRef("pk"), status__in=ACTIVE)
+            Registration.objects.active()
+            .filter(team=OuterRef("pk"))
             .values("team")
             .annotate(n=Count("pk"))
             .values("n")

@@ -3,8 +3,8 @@
 import django_filters
 from django import forms
 
+from common.admin.base import FilterSetListFilter
 from registrations.models import Registration
-from tournaments.admin.base import FilterSetListFilter
 
 
 class RegistrationDayFilterSet(django_filters.FilterSet):

@@ -9,20 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from registrations import services
-from registrations.admin.filters import RegistrationDayFilter
-from registrations.admin.forms import (
-    CancelForm,
-    ContactForm,
-    MoveForm,
-    OverrideForm,
-    RegistrationAddForm,
-    TournamentChoiceForm,
-    slots_for_override,
-    slots_with_room_for,
-)
-from registrations.models import Registration
-from tournaments.admin.base import (
+from common.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
     ServiceErrorsMixin,
@@ -36,6 +23,19 @@ from tournaments.admin.base import (
     run_for_each,
     status_badge,
 )
+from registrations import services
+from registrations.admin.filters import RegistrationDayFilter
+from registrations.admin.forms import (
+    CancelForm,
+    ContactForm,
+    MoveForm,
+    OverrideForm,
+    RegistrationAddForm,
+    TournamentChoiceForm,
+    slots_for_override,
+    slots_with_room_for,
+)
+from registrations.models import Registration
 from tournaments.admin.filters import RoomFilter
 from tournaments.admin.forms import slot_label
 

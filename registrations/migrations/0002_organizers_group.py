@@ -31,10 +31,10 @@ PERMISSIONS = {
 }
 
 
-def create_organizers_group(apps, schema_editor):
+def create_organizers_group(apps, schema_editor, permissions=PERMISSIONS):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for label in PERMISSIONS:
+    for label in permissions:
         app_config = apps.get_app_config(label)
         # create_permissions skips an app without models_module, which historical apps lack.
         had_module = getattr(app_config, "models_module", None)
@@ -45,15 +45,16 @@ def create_organizers_group(apps, schema_editor):
             app_config.models_module = had_module
     codenames = [
         (label, f"{verb}_{model}")
-        for label, models in PERMISSIONS.items()
+        for label, models in permissions.items()
         for model, verbs in models.items()
         for verb in verbs
     ]
-    permissions = []
-    for label, codename in codenames:
-        permissions.append(Permission.objects.get(content_type__app_label=label, codename=codename))
+    granted = [
+        Permission.objects.get(content_type__app_label=label, codename=codename)
+        for label, codename in codenames
+    ]
     group, _ = Group.objects.get_or_create(name=GROUP)
-    group.permissions.set(permissions)
+    group.permissions.set(granted)
 
 
 def remove_organizers_group(apps, schema_editor):

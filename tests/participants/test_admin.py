@@ -2,9 +2,10 @@
 
 import pytest
 
+from common.models import AuditEvent
 from participants.models import Participant, Team
 from registrations import services as engine
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.admin_client import add_url, change_url, changelist_url, messages_of, post_action
 from tests.factories import ParticipantFactory, SlotFactory, TeamFactory, TournamentFactory
 from tournaments.models import Tournament

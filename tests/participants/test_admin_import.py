@@ -10,9 +10,10 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from common.models import AuditEvent
 from participants.admin import importing as admin_import
 from participants.models import Participant
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import TournamentFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from common.models import AuditEvent
 from participants.models import Participant
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import TournamentFactory
 
 pytestmark = pytest.mark.django_db

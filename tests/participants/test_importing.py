@@ -7,15 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from participants.importing import (
-    ImportFileError,
-    ImportRowsInvalid,
-    Table,
-    map_columns,
-    participant_import,
-)
+from common.models import AuditEvent
+from common.tabular import ImportFileError, Table
+from participants.importing import ImportRowsInvalid, map_columns, participant_import
 from participants.models import Participant, Team
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import ParticipantFactory, TeamFactory, TournamentFactory
 from tournaments.models import Tournament
 

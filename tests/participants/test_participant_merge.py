@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+from common.models import AuditEvent
 from participants.models import Participant
 from participants.services import MergeRefused, participant_merge
 from registrations import services as engine
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import ParticipantFactory, SlotFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

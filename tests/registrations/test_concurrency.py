@@ -9,10 +9,10 @@ import pytest
 from django.db import connections, transaction
 from django.db.models import QuerySet, Sum
 
+from common.locking import Busy
 from registrations import services
 from registrations.models import Registration
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
-from tournaments.locking import Busy
 from tournaments.models import Slot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]

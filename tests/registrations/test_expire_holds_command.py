@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
+from common.models import AuditEvent
 from registrations import services
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
 
 

@@ -5,8 +5,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.models import AuditEvent
 from registrations import services
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from registrations.services import (
     AlreadyRegistered,
     ConcurrentChange,

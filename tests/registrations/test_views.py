@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.locking import Busy
 from participants.services import team_create
 from registrations import proof_of_work, services
 from registrations.models import Registration
 from tests.factories import ParticipantFactory, SlotFactory, TimeBlockFactory, TournamentFactory
-from tournaments.locking import Busy
 from tournaments.models import Slot
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AuditEvent
 from registrations import services as engine
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.admin_client import (
     add_url,
     change_url,

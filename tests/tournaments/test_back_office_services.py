@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from common.models import AuditEvent
 from registrations import services as engine
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import (
     LocationFactory,
     ParticipantFactory,

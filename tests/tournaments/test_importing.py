@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from participants.importing import ImportFileError
+from common.models import AuditEvent
+from common.tabular import ImportFileError
 from registrations import services as registrations
-from registrations.models import AuditEvent
 from tests.factories import (
     LocationFactory,
     ParticipantFactory,

@@ -5,8 +5,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from common.models import AuditEvent
 from participants.models import Participant, Team
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import TournamentFactory
 from tournaments.demo import WELL_KNOWN_PASSWORD, demo_foreign_data
 from tournaments.models import Location, Slot, Tournament

@@ -2,8 +2,9 @@ from datetime import timedelta
 
 import pytest
 
+from common.models import AuditEvent
 from registrations import services as registrations
-from registrations.models import AuditEvent, Registration
+from registrations.models import Registration
 from tests.factories import (
     LocationFactory,
     ParticipantFactory,

@@ -3,8 +3,7 @@
 One module per concern: `tournaments.py`, `time_blocks.py`, `slots.py` hold the model admins
 (lists annotated so a page runs a fixed number of queries; every change through
 `tournaments.services` or the reservation engine); `views.py` the extra pages (day grid, run
-sheet, CSV, slot-generation preview); `forms.py` and `filters.py` theirs; `base.py` what the
-other apps' admins share (actor, action pages, summary messages, django-filter sidebar filter).
+sheet, CSV, slot-generation preview); `forms.py` and `filters.py` theirs.
 """
 
 from django.contrib import admin

@@ -6,9 +6,7 @@ from django.contrib import admin
 from django.db.models import F
 from django.utils import timezone
 
-from tournaments.admin.base import (
-    FilterSetListFilter,
-)
+from common.admin.base import FilterSetListFilter
 
 
 class WhenFilter(admin.SimpleListFilter):

@@ -3,11 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 
-from registrations.models import Registration
-from registrations.services import slot_cancel
-from tournaments import services
-from tournaments.admin.base import (
-    ACTIVE,
+from common.admin.base import (
     AuditHistoryMixin,
     ChangesRegistrationsMixin,
     LineupMedia,
@@ -22,6 +18,9 @@ from tournaments.admin.base import (
     run_for_each,
     status_badge,
 )
+from registrations.models import Registration
+from registrations.services import slot_cancel
+from tournaments import services
 from tournaments.admin.filters import DayFilter, FullnessFilter, RoomFilter
 from tournaments.admin.forms import (
     ReasonForm,
@@ -93,7 +92,7 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
     @admin.display(description="registrations in this slot")
     def registrations_table(self, slot):
         return registrations_table(
-            slot.registrations.filter(status__in=ACTIVE).order_by("entrant_name"),
+            slot.registrations.active().order_by("entrant_name"),
             empty="Nobody is booked in this slot.",
         )
 
@@ -163,9 +162,7 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
             .prefetch_related(
                 Prefetch(
                     "registrations",
-                    queryset=Registration.objects.filter(status__in=ACTIVE).order_by(
-                        "entrant_name"
-                    ),
+                    queryset=Registration.objects.active().order_by("entrant_name"),
                     to_attr="active",
                 )
             )

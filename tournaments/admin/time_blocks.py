@@ -5,10 +5,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
-from registrations.models import Registration
-from tournaments import services
-from tournaments.admin import views
-from tournaments.admin.base import (
+from common.admin.base import (
     AuditHistoryMixin,
     LineupMedia,
     ServiceErrorsMixin,
@@ -19,6 +16,9 @@ from tournaments.admin.base import (
     local_when,
     run_for_each,
 )
+from registrations.models import Registration
+from tournaments import services
+from tournaments.admin import views
 from tournaments.admin.filters import DayFilter
 from tournaments.admin.forms import (
     TIME_BLOCK_FIELDS,

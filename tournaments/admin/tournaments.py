@@ -9,11 +9,7 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from registrations.models import Registration
-from tournaments import services
-from tournaments.admin import views
-from tournaments.admin.base import (
-    ACTIVE,
+from common.admin.base import (
     AuditHistoryMixin,
     ChangesRegistrationsMixin,
     LineupMedia,
@@ -26,6 +22,9 @@ from tournaments.admin.base import (
     run_for_each,
     status_badge,
 )
+from registrations.models import Registration
+from tournaments import services
+from tournaments.admin import views
 from tournaments.admin.filters import WhenFilter
 from tournaments.admin.forms import (
     TIME_BLOCK_FIELDS,
@@ -124,7 +123,8 @@ class TournamentAdmin(
 
     def get_queryset(self, request):
         taken = (
-            Registration.objects.filter(tournament=OuterRef("pk"), status__in=ACTIVE)
+            Registration.objects.active()
+            .filter(tournament=OuterRef("pk"))
             .values("tournament")
             .annotate(n=Sum("seats"))
             .values("n")

@@ -18,14 +18,10 @@ from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.selectors import tournament_days
 
-ACTIVE = Registration.ACTIVE_STATUSES
-
 
 def _active_registrations(*, members=False):
     queryset = (
-        Registration.objects.filter(status__in=ACTIVE)
-        .select_related("participant", "team")
-        .order_by("created_at")
+        Registration.objects.active().select_related("participant", "team").order_by("created_at")
     )
     if members:
         queryset = queryset.prefetch_related(
@@ -98,9 +94,9 @@ def schedule_view(model_admin, request, object_id):
         "rooms": rooms,
         "rows": rows,
         "totals": totals,
-        "unplaced": Registration.objects.filter(
-            tournament=tournament, status__in=ACTIVE, slot__isnull=True
-        ).count(),
+        "unplaced": Registration.objects.active()
+        .filter(tournament=tournament, slot__isnull=True)
+        .count(),
     }
     return TemplateResponse(request, "admin/tournaments/tournament/schedule.html", context)
 

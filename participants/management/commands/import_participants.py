@@ -2,14 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from participants.importing import (
-    COLUMNS,
-    ImportFileError,
-    ImportRowsInvalid,
-    Table,
-    participant_import,
-)
-from tournaments.management.commands._shared import HelpFormatter, Progress, tournament_by_slug
+from common.commands import HelpFormatter, Progress, get_or_suggest
+from common.tabular import ImportFileError, Table
+from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
+from tournaments.models import Tournament
 
 
 def _columns_help():
@@ -64,7 +60,13 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
-        target = tournament_by_slug(tournament) if tournament else None
+        target = (
+            get_or_suggest(
+                Tournament.objects.not_deleted(), field="slug", value=tournament, noun="tournament"
+            )
+            if tournament
+            else None
+        )
         reject_path = Path(reject_file) if reject_file else path.with_suffix(".rejected.csv")
         verbosity = self.verbosity = options["verbosity"]
         progress = Progress(
@@ -143,3 +145,9 @@ def _registration_summary(result, tournament):
     if result.not_registered:
         text += f"; {result.not_registered} could not be registered (see above)"
     return text + "."
+
+
+def _tournament(slug):
+    return get_or_suggest(
+        Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
+    )

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from common.locking import Busy
 from registrations.models import Registration
 from registrations.services import registration_expire_holds
-from tournaments.locking import Busy
 
 
 class Command(BaseCommand):

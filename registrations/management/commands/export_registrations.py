@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from registrations.exports import registrations_csv_write
-from registrations.models import Registration
-from tournaments.management.commands._shared import (
+from common.commands import (
     add_output_arguments,
     csv_output,
-    tournament_by_slug,
+    get_or_suggest,
 )
+from registrations.exports import registrations_csv_write
+from registrations.models import Registration
+from tournaments.models import Tournament
 
 
 class Command(BaseCommand):
@@ -35,7 +36,16 @@ class Command(BaseCommand):
         add_output_arguments(parser)
 
     def handle(self, *args, tournament, status, active, output, bom, **options):
-        tournaments = [tournament_by_slug(slug) for slug in tournament] if tournament else None
+        tournaments = (
+            [
+                get_or_suggest(
+                    Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
+                )
+                for slug in tournament
+            ]
+            if tournament
+            else None
+        )
         statuses = list(status or [])
         if active and Registration.Status.CANCELLED in statuses:
             raise CommandError("--active leaves out cancelled registrations; drop one of the two.")
@@ -46,3 +56,9 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             where = output or "standard output"
             self.stderr.write(self.style.SUCCESS(f"Wrote {rows} registration(s) to {where}."))
+
+
+def _tournament(slug):
+    return get_or_suggest(
+        Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
+    )

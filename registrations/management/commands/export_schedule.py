@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from registrations.exports import schedule_csv_write
-from tournaments.management.commands._shared import (
+from common.commands import (
     add_output_arguments,
     csv_output,
-    tournament_by_slug,
+    get_or_suggest,
 )
+from registrations.exports import schedule_csv_write
+from tournaments.models import Tournament
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         add_output_arguments(parser)
 
     def handle(self, *args, slug, output, bom, **options):
-        tournament = tournament_by_slug(slug)
+        tournament = get_or_suggest(
+            Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
+        )
         with csv_output(self, output, bom=bom) as out:
             rows = schedule_csv_write(tournament=tournament, out=out)
         if options["verbosity"] >= 1:
@@ -28,3 +31,9 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.SUCCESS(f"Wrote {rows} entr(y/ies) of {tournament.name} to {where}.")
             )
+
+
+def _tournament(slug):
+    return get_or_suggest(
+        Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
+    )

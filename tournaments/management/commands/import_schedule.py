@@ -2,10 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from participants.importing import ImportFileError
+from common.commands import HelpFormatter
+from common.tabular import ImportFileError
 from tournaments import importing
 from tournaments.importing import ScheduleImportInvalid, schedule_import
-from tournaments.management.commands._shared import HelpFormatter
 
 VERBS = {"create": ("Would create", "Created"), "update": ("Would update", "Updated")}
 

@@ -2,26 +2,24 @@
 
 import uuid
 
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
-from registrations.models import AuditEvent
+from common.models import AuditEvent
 
 
 def _target_admins():
     """model_name → (model, admin URL name) for every model audit events can point at."""
-    targets = {}
-    for label in ("tournaments", "participants", "registrations"):
-        for model in apps.get_app_config(label).get_models():
-            targets[model._meta.model_name] = (
-                model,
-                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
-            )
-    return targets
+    return {
+        model._meta.model_name: (
+            model,
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+        )
+        for model in admin.site._registry
+    }
 
 
 class TargetFilter(admin.SimpleListFilter):

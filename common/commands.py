@@ -1,4 +1,4 @@
-"""Pieces the staff commands share (a leading underscore keeps Django from listing it)."""
+"""Pieces every app's staff commands share: help layout, progress bars, CSV output, lookups."""
 
 import difflib
 import os
@@ -8,26 +8,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import CommandError, DjangoHelpFormatter
+from django.db.models import Model, QuerySet
 from tqdm import tqdm
-
-from tournaments.models import Tournament
 
 
 class HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
     """Django's option order, and an epilog printed as written (for format tables)."""
 
 
-def tournament_by_slug(slug: str) -> Tournament:
-    """The tournament with this slug, or a CommandError that suggests close slugs."""
+def get_or_suggest(queryset: QuerySet, *, field: str, value: str, noun: str) -> Model:
+    """The row of `queryset` whose `field` is `value`, or a CommandError that suggests close
+    values ("No tournament has the slug “x”. Did you mean y?")."""
     try:
-        return Tournament.objects.not_deleted().get(slug=slug)
-    except Tournament.DoesNotExist:
-        slugs = list(Tournament.objects.not_deleted().values_list("slug", flat=True))
-        close = difflib.get_close_matches(slug, slugs, n=3)
+        return queryset.get(**{field: value})
+    except queryset.model.DoesNotExist:
+        known = [str(v) for v in queryset.values_list(field, flat=True)]
+        close = difflib.get_close_matches(value, known, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        if not slugs:
-            hint = " There are no tournaments yet."
-        raise CommandError(f"No tournament has the slug “{slug}”.{hint}") from None
+        if not known:
+            hint = f" There are no {queryset.model._meta.verbose_name_plural} yet."
+        raise CommandError(f"No {noun} has the {field} “{value}”.{hint}") from None
 
 
 class Progress:

@@ -1,6 +1,6 @@
 """Short, bounded transactions for every write that takes row locks.
 
-Rules the services follow (see docs in `registrations/services.py`): lock late but before
+Rules the services follow (see `registrations/services/engine.py`): lock late but before
 checking, lock several rows in one query in primary-key order, and always in the order
 participant → slot → registration → tournament so that no two operations can deadlock.
 """
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from tournaments.errors import LineupError
+from common.errors import LineupError
 
 # PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
 _RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001"}

@@ -1,5 +1,7 @@
-"""Pieces every Lineup admin shares: who is acting, running a service over a selection with
+"""Pieces every app's admin shares: who is acting, running a service over a selection with
 one summary message, intermediate action pages, and django-filter filters in the sidebar."""
+
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,13 +16,11 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from registrations.models import Registration
-from registrations.services import RegistrationError
-from tournaments.locking import Busy
-from tournaments.services import ScheduleError
+from common.errors import LineupError
+from common.text import fold
 
 # What the services may refuse with; each carries a message fit for an organizer.
-REFUSALS = (RegistrationError, ScheduleError, Busy)
+REFUSALS = (LineupError,)
 
 
 def admin_actor(request) -> str:
@@ -148,9 +148,7 @@ def registrations_table(registrations, *, empty="No registrations."):
 
 
 def audit_log_url(**params):
-    from urllib.parse import urlencode
-
-    return reverse("admin:registrations_auditevent_changelist") + "?" + urlencode(params)
+    return reverse("admin:common_auditevent_changelist") + "?" + urlencode(params)
 
 
 def history_link(obj):
@@ -251,9 +249,7 @@ class FilterSetListFilter(admin.ListFilter):
 
 
 def folded_terms(search_term):
-    """The search words as participants.models.fold stores them (no accents, lower case)."""
-    from participants.models import fold
-
+    """The search words as `fold` stores them (no accents, lower case)."""
     return fold(search_term).split()
 
 
@@ -262,9 +258,6 @@ def folded_name_q(path, search_term):
     for bit in folded_terms(search_term):
         query &= Q(**{f"{path}__contains": bit})
     return query
-
-
-ACTIVE = Registration.ACTIVE_STATUSES
 
 
 class LineupMedia:

@@ -1,0 +1,52 @@
+"""The root of every refusal a person can see, and what a broken database rule was."""
+
+import re
+
+from django.db import IntegrityError, models
+
+
+class LineupError(Exception):
+    """A refusal whose `message` is fit to show to the person who asked.
+
+    Every app's own errors derive from it (`RegistrationError`, `ScheduleError`,
+    `ImportFileError`, ...), and so does `Busy`: a face catches this one class.
+    """
+
+    message = "This could not be done."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.message
+        super().__init__(self.message)
+
+
+def unique_rule_broken(exc: IntegrityError, model: type[models.Model]) -> str | None:
+    """Which of `model`'s unique rules `exc` broke: a constraint's name, or the name of a
+    field declared `unique`; None if it was something else.
+
+    PostgreSQL names the constraint; SQLite names only the columns, which are matched back to
+    the model's declarations.
+    """
+    opts = model._meta
+    unique_fields = [f for f in opts.concrete_fields if f.unique and not f.primary_key]
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        if any(c.name == name for c in opts.constraints):
+            return name
+        for field in unique_fields:  # PostgreSQL calls it <table>_<column>_key
+            if name == f"{opts.db_table}_{field.column}_key":
+                return field.name
+        return None
+    failed = re.search(r"UNIQUE constraint failed: (.+)", str(exc))
+    if not failed:
+        return None
+    columns = {part.strip().rsplit(".", 1)[-1] for part in failed.group(1).split(",")}
+    for constraint in opts.constraints:
+        if not isinstance(constraint, models.UniqueConstraint) or not constraint.fields:
+            continue
+        if {opts.get_field(f).column for f in constraint.fields} == columns:
+            return constraint.name
+    for field in unique_fields:
+        if {field.column} == columns:
+            return field.name
+    return None
