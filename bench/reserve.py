@@ -469,7 +469,7 @@ def backend_cpu(pid):
 
 def _failure_kind(exc):
     from common.locking import Busy
-    from registrations.services import RegistrationError, SlotFull
+    from registrations.errors import RegistrationError, SlotFull
 
     if isinstance(exc, SlotFull):
         return "full"

@@ -56,8 +56,9 @@ from common.audit import audit_event_build, audit_events_record
 from common.locking import Busy
 from common.tabular import ImportFileError, Table, cell_text, normalize_heading
 from participants.models import Participant, Team
+from registrations.errors import AlreadyRegistered, RegistrationError
 from registrations.models import Registration
-from registrations.services import AlreadyRegistered, RegistrationError, registration_create
+from registrations.services import registration_create
 from tournaments.models import Tournament
 from tournaments.selectors import tournament_places_taken
 

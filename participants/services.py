@@ -7,7 +7,7 @@ from django.utils import timezone
 from common.audit import audit_event_record
 from common.locking import locked_atomic
 from participants.models import Participant, Team
-from registrations.services import RegistrationError
+from registrations.errors import RegistrationError
 
 
 def participant_create(*, actor: str, **fields) -> Participant:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from participants import selectors as participant_selectors
+from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
 from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
 from registrations.models import Registration
@@ -177,13 +178,13 @@ def _sign_up(request, tournament, form):
             idempotency_key=key,
             hold=True,  # held until confirmed from the e-mail, where the tournament asks so
         )
-    except (services.SlotFull, services.SlotUnavailable) as exc:
+    except (registration_errors.SlotFull, registration_errors.SlotUnavailable) as exc:
         slot = tournament_selectors.slot_get_for_tournament(tournament=tournament, pk=data["slot"])
         if slot is None:  # unknown, cancelled or another tournament's: not one we offered
             form.add_error("slot", "Choose a time from the list.")
             return None, data.get("pow_challenge", "")
         return _slot_taken(request, tournament, form, slot, exc), ""
-    except services.RegistrationError as exc:
+    except registration_errors.RegistrationError as exc:
         form.add_error(None, exc.message)
         return None, data.get("pow_challenge", "")
     if registration.tournament_id != tournament.pk:
@@ -258,7 +259,7 @@ def registration_cancel(request, reference):
                 reason=form.cleaned_data["reason"],
                 only_from=(Registration.Status.RESERVED, Registration.Status.CONFIRMED),
             )
-        except services.RegistrationError as exc:
+        except registration_errors.RegistrationError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, "The registration is cancelled and the place is free.")
@@ -285,7 +286,7 @@ def registration_confirm(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
     try:
         services.registration_confirm(registration=registration, actor=ACTOR)
-    except services.RegistrationError as exc:
+    except registration_errors.RegistrationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Your place is confirmed.")

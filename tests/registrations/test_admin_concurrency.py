@@ -11,6 +11,7 @@ import pytest
 from django.db.models import Sum
 from django.test import Client
 
+from registrations import errors
 from registrations import services as engine
 from registrations.models import Registration
 from tests.admin_client import post_action
@@ -79,7 +80,7 @@ def test_admin_moves_and_overrides_racing_public_sign_ups_keep_the_counts():
     admin_answers, public_answers = results[: len(waiting)], results[len(waiting) :]
     assert all(code in (200, 302) for code in admin_answers), admin_answers  # never a 500
     unexpected = [
-        r for r in public_answers if isinstance(r, Exception) and not isinstance(r, engine.SlotFull)
+        r for r in public_answers if isinstance(r, Exception) and not isinstance(r, errors.SlotFull)
     ]
     assert not unexpected, unexpected
 

@@ -10,8 +10,9 @@ from django.db import connections, transaction
 from django.db.models import QuerySet, Sum
 
 from common.locking import Busy
-from registrations import services
+from registrations import errors, services
 from registrations.models import Registration
+from registrations.services import engine
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
 from tournaments.models import Slot
 
@@ -68,7 +69,7 @@ def test_fifty_racers_for_five_places_get_exactly_five():
     winners = [r for r in results if isinstance(r, Registration)]
     losers = [r for r in results if not isinstance(r, Registration)]
     assert len(winners) == 5
-    assert all(isinstance(r, services.SlotFull) for r in losers), losers
+    assert all(isinstance(r, errors.SlotFull) for r in losers), losers
     slot.refresh_from_db()
     assert slot.reserved_count == 5
     assert Registration.objects.filter(slot=slot).count() == 5
@@ -90,9 +91,7 @@ def test_one_participant_racing_for_two_overlapping_slots_gets_one():
 
         assert sum(isinstance(r, Registration) for r in results) == 1
         refused = [r for r in results if not isinstance(r, Registration)]
-        assert all(
-            isinstance(r, services.ScheduleClash | services.AlreadyRegistered) for r in refused
-        )
+        assert all(isinstance(r, errors.ScheduleClash | errors.AlreadyRegistered) for r in refused)
         assert Registration.objects.filter(participant=person).count() == 1
         first.refresh_from_db()
         second.refresh_from_db()
@@ -129,7 +128,11 @@ def test_opposite_moves_never_deadlock_and_keep_counts():
             try:
                 services.registration_move(registration=mine, to_slot=target, actor="racer")
                 outcomes.append("moved")
-            except (services.SlotFull, services.SlotUnavailable, services.ConcurrentChange):
+            except (
+                errors.SlotFull,
+                errors.SlotUnavailable,
+                errors.ConcurrentChange,
+            ):
                 outcomes.append("refused")
         return outcomes
 
@@ -164,7 +167,7 @@ def test_cancels_racing_reserves_keep_counts_equal_to_registrations():
     results = race(16, act)
 
     unexpected = [
-        r for r in results if isinstance(r, Exception) and not isinstance(r, services.SlotFull)
+        r for r in results if isinstance(r, Exception) and not isinstance(r, errors.SlotFull)
     ]
     assert not unexpected, unexpected
     slot.refresh_from_db()
@@ -217,13 +220,13 @@ def test_negative_control_a_naive_read_check_write_overbooks(monkeypatch):
     def naive_claim(slot, seats, *, override, now):
         fresh = Slot.objects.get(pk=slot.pk)  # read …
         if fresh.reserved_count + seats > fresh.capacity:  # … check …
-            raise services.SlotFull()
+            raise errors.SlotFull()
         time.sleep(0.01)  # (a request doing a little work in between)
         fresh.reserved_count += seats  # … write: the lost-update pattern
         fresh.save(update_fields=["reserved_count"])
         return 0
 
-    monkeypatch.setattr(services, "_claim_places", naive_claim)
+    monkeypatch.setattr(engine, "claim_places", naive_claim)
     monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *a, **k: self)
 
     race(

@@ -7,8 +7,7 @@ from django.utils import timezone
 
 from common.models import AuditEvent
 from registrations import services
-from registrations.models import Registration
-from registrations.services import (
+from registrations.errors import (
     AlreadyRegistered,
     ConcurrentChange,
     InvalidEntry,
@@ -19,6 +18,8 @@ from registrations.services import (
     TournamentFull,
     TournamentNotOpen,
 )
+from registrations.models import Registration
+from registrations.services import engine
 from tests.factories import (
     LocationFactory,
     ParticipantFactory,
@@ -472,7 +473,7 @@ class TestReviewedEdges:
         Registration.objects.filter(pk__in=[h.pk for h in holds]).update(
             hold_expires_at=timezone.now() - timedelta(seconds=1)
         )
-        release = services._release_places
+        release = engine.release_places
         calls = []
 
         def out_of_step_once(*args, **kwargs):
@@ -481,7 +482,7 @@ class TestReviewedEdges:
                 raise ConcurrentChange("out of step")
             return release(*args, **kwargs)
 
-        monkeypatch.setattr(services, "_release_places", out_of_step_once)
+        monkeypatch.setattr(engine, "release_places", out_of_step_once)
         assert services.registration_expire_holds() == 1
         assert sorted(Registration.objects.values_list("status", flat=True)) == [
             "cancelled",

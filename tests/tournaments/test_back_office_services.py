@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from common.models import AuditEvent
+from registrations import errors
 from registrations import services as engine
 from registrations.models import Registration
 from tests.factories import (
@@ -46,7 +47,7 @@ class TestTournamentCancel:
         slot = SlotFactory(capacity=3)
         services.tournament_cancel(tournament=slot.tournament, actor="org")
 
-        with pytest.raises(engine.RegistrationError):
+        with pytest.raises(errors.RegistrationError):
             engine.registration_create(
                 tournament=Tournament.objects.get(pk=slot.tournament_id),
                 slot=slot,
@@ -171,7 +172,7 @@ class TestCreateGroup:
         slot = SlotFactory(capacity=2)
         people = ParticipantFactory.create_batch(3)
 
-        with pytest.raises(engine.SlotFull, match=people[2].full_name):
+        with pytest.raises(errors.SlotFull, match=people[2].full_name):
             engine.registration_create_group(
                 tournament=slot.tournament, slot=slot, participants=people, actor="org"
             )

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from registrations import errors
 from registrations import services as engine
 from tests.admin_client import change_url, post_action
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
@@ -137,7 +138,7 @@ def test_the_engine_judges_an_entry_by_the_rules_it_reads_under_lock(tournament)
     stale = selectors.tournament_get_public(slug=tournament.slug)
     Tournament.objects.filter(pk=tournament.pk).update(allows_typed_names=False)
 
-    with pytest.raises(engine.InvalidEntry, match="Only listed participants"):
+    with pytest.raises(errors.InvalidEntry, match="Only listed participants"):
         engine.registration_create(
             tournament=stale, slot=slot, entrant_name="Walk In", actor="public"
         )

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from common.models import AuditEvent
+from registrations import errors
 from registrations import services as registrations
 from registrations.models import Registration
 from tests.factories import (
@@ -147,7 +148,7 @@ class TestBlockingSlots:
     def test_a_blocked_slot_takes_no_sign_ups_until_unblocked(self):
         slot = SlotFactory(capacity=2)
         assert services.slot_block(slot=slot, actor="org") is True
-        with pytest.raises(registrations.SlotUnavailable):
+        with pytest.raises(errors.SlotUnavailable):
             book(slot)
 
         assert services.slot_unblock(slot=slot, actor="org") is True

@@ -9,364 +9,33 @@ a version check whose row count is verified; the database constraints stand behi
 """
 
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, F, UUIDField, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from common.audit import audit_event_record
-from common.errors import LineupError
 from common.locking import Busy, locked_atomic
 from participants.models import Participant, Team
+from registrations.entries import Entry, entry_for, entry_of, lock_people
+from registrations.errors import (
+    AlreadyRegistered,
+    ConcurrentChange,
+    InvalidEntry,
+    RegistrationError,
+    SlotUnavailable,
+    StatusConflict,
+)
 from registrations.models import Registration, RegistrationMember
-from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
-from tournaments.selectors import tournament_places_taken
+from registrations.places import claim_places, claim_tournament_places, release_places
+from registrations.rules import check_no_clash, check_open, check_slot
+from tournaments.models import Slot, Tournament
 
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
-
-
-class RegistrationError(LineupError):
-    """A registration rule refused the change; `message` is fit to show to the person."""
-
-    message = "This registration could not be completed."
-
-
-class TournamentNotOpen(RegistrationError):
-    message = "This tournament is not open for sign-up."
-
-
-class TournamentFull(RegistrationError):
-    message = "This tournament has no places left."
-
-
-class SlotUnavailable(RegistrationError):
-    message = "This slot is not available."
-
-
-class SlotFull(RegistrationError):
-    message = "This slot is full."
-
-
-class AlreadyRegistered(RegistrationError):
-    message = "Already signed up for this tournament."
-
-
-class ScheduleClash(RegistrationError):
-    message = "Already booked in another slot at an overlapping time."
-
-    def __init__(self, message=None, *, clashing=None):
-        super().__init__(message)
-        self.clashing = clashing
-
-
-class InvalidEntry(RegistrationError):
-    message = "This entry is not complete."
-
-
-class StatusConflict(RegistrationError):
-    message = "This registration cannot be changed that way in its current state."
-
-
-class ConcurrentChange(RegistrationError):
-    message = "Someone else changed this registration at the same moment. Reload and try again."
-
-
-# --- who is entering -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """The people behind an entry, resolved before any lock is taken."""
-
-    name: str
-    seats: int
-    participant_id: object = None
-    team_id: object = None
-    person_ids: tuple = ()
-    members: tuple = field(default=())  # (participant_id or None, name) for team entries
-
-    def held_ids_sql(self):
-        """SQL (and params) for the ids of registrations that hold these people or this team.
-
-        A `UNION` of index lookups rather than an OR across the members join, which
-        PostgreSQL can only answer by reading every active registration: the checks cost the
-        same with ten registrations or a million. Written as SQL because it sits inside the
-        statement that holds the slot's lock, where the ORM's query building was most of a
-        reservation's CPU (bench/RESULTS.md). Returns None when nobody is known.
-        """
-        registration_table = Registration._meta.db_table
-        member_table = RegistrationMember._meta.db_table
-        parts, params = [], []
-        if self.person_ids:
-            people = ", ".join(["%s"] * len(self.person_ids))
-            ids = [_db_uuid(pk) for pk in self.person_ids]
-            parts.append(f"SELECT id FROM {registration_table} WHERE participant_id IN ({people})")
-            parts.append(
-                f"SELECT registration_id FROM {member_table} WHERE participant_id IN ({people})"
-            )
-            params += ids + ids
-        if self.team_id:
-            parts.append(f"SELECT id FROM {registration_table} WHERE team_id = %s")
-            params.append(_db_uuid(self.team_id))
-        if not parts:
-            return None
-        return " UNION ".join(parts), params
-
-    def active_registrations(self, exclude_id=None):
-        """Active registrations that hold any of these people (or this team), or None."""
-        held = self.held_ids_sql()
-        if held is None:
-            return None
-        registrations = Registration.objects.active().filter(pk__in=RawSQL(*held))
-        return registrations.exclude(pk=exclude_id) if exclude_id else registrations
-
-    def checks(self, *, tournament_column, idempotency_key, placed):
-        """Annotations answering, for the row being locked, every question about the entry:
-        a replayed idempotency key, an entry already in this tournament, and (when `placed` in
-        a slot) bookings in other tournaments that need the clash check.
-        """
-        registration_table = Registration._meta.db_table
-        active = ", ".join(["%s"] * len(Registration.ACTIVE_STATUSES))
-        checks = {
-            "replay_id": RawSQL(
-                f"SELECT id FROM {registration_table} WHERE idempotency_key = %s",
-                [idempotency_key],
-                output_field=UUIDField(),
-            )
-            if idempotency_key
-            else Value(None, output_field=UUIDField()),
-            "already_entered": Value(False),
-            "booked_elsewhere": Value(False),
-        }
-        held = self.held_ids_sql()
-        if held is None:
-            return checks
-        held_sql, held_params = held
-        entered = (
-            f"SELECT 1 FROM {registration_table} r WHERE r.id IN ({held_sql}) "
-            f"AND r.status IN ({active})"
-        )
-        checks["already_entered"] = RawSQL(
-            f"EXISTS ({entered} AND r.tournament_id = {tournament_column})",
-            [*held_params, *Registration.ACTIVE_STATUSES],
-            output_field=BooleanField(),
-        )
-        if placed:
-            checks["booked_elsewhere"] = RawSQL(
-                f"EXISTS ({entered} AND r.slot_id IS NOT NULL "
-                f"AND r.tournament_id <> {tournament_column})",
-                [*held_params, *Registration.ACTIVE_STATUSES],
-                output_field=BooleanField(),
-            )
-        return checks
-
-
-def _db_uuid(value):
-    """A UUID as the database stores it (native on PostgreSQL, hex text on SQLite)."""
-    return Registration._meta.pk.get_db_prep_value(value, connection)
-
-
-def _entry_for(*, tournament, participant, team, members, entrant_name) -> _Entry:
-    entrant_name = (entrant_name or "").strip()
-    if tournament.is_team_event:
-        if team is not None and not members:
-            members = list(team.members.all())  # a coach books the whole team by default
-        if participant is not None:
-            raise InvalidEntry(
-                f"{tournament.name} is a team event: sign up a team, not one person."
-            )
-        names = []
-        for member in members:
-            if isinstance(member, Participant):
-                if team is not None and member.team_id != team.pk:
-                    raise InvalidEntry(f"{member.full_name} is not a member of {team.name}.")
-                names.append((member.pk, member.full_name))
-            elif str(member).strip():
-                if not tournament.allows_typed_names:
-                    raise InvalidEntry("Pick team members from the list for this tournament.")
-                names.append((None, str(member).strip()))
-        if team is None and not entrant_name:
-            raise InvalidEntry("Choose a team or type the team's name.")
-        if team is None and not tournament.allows_typed_names:
-            raise InvalidEntry("Pick a team from the list for this tournament.")
-        if not names:
-            raise InvalidEntry("A team entry needs at least one member.")
-        person_ids = [pid for pid, _ in names if pid is not None]
-        if len(set(person_ids)) != len(person_ids):
-            raise InvalidEntry("The same person is listed twice in this team.")
-        return _Entry(
-            name=team.name if team else entrant_name,
-            seats=len(names),
-            team_id=team.pk if team else None,
-            person_ids=tuple(sorted(person_ids)),
-            members=tuple(names),
-        )
-    if team is not None or members:
-        raise InvalidEntry(f"{tournament.name} is for individuals: sign up one person.")
-    if participant is not None:
-        return _Entry(
-            name=participant.full_name,
-            seats=1,
-            participant_id=participant.pk,
-            person_ids=(participant.pk,),
-        )
-    if not entrant_name:
-        raise InvalidEntry("Choose a participant or type their name.")
-    if not tournament.allows_typed_names:
-        raise InvalidEntry("Only listed participants can sign up for this tournament.")
-    return _Entry(name=entrant_name, seats=1)
-
-
-def _entry_of(registration) -> _Entry:
-    members = tuple(registration.members.values_list("participant_id", "name"))
-    person_ids = {pid for pid, _ in members if pid}
-    if registration.participant_id:
-        person_ids.add(registration.participant_id)
-    return _Entry(
-        name=registration.entrant_name,
-        seats=registration.seats,
-        participant_id=registration.participant_id,
-        team_id=registration.team_id,
-        person_ids=tuple(sorted(person_ids)),
-        members=members,
-    )
-
-
-def _lock_people(entry):
-    if entry.person_ids:
-        locked = list(
-            Participant.objects.select_for_update()
-            .filter(pk__in=entry.person_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if len(locked) != len(entry.person_ids):
-            raise InvalidEntry("A participant in this entry no longer exists.")
-
-
-# --- rule checks (run after locking) ---------------------------------------------------------
-
-
-def _local(moment):
-    return date_format(timezone.localtime(moment), "D j M, H:i")
-
-
-def _check_open(tournament, now):
-    if tournament.status != Tournament.Status.PUBLISHED or tournament.deleted_at is not None:
-        raise TournamentNotOpen(f"{tournament.name} is not open for sign-up.")
-    opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
-    if opens and now < opens:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {_local(opens)}.")
-    if closes and now >= closes:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {_local(closes)}.")
-
-
-def _check_slot(slot, now, *, override):
-    if slot.status == Slot.Status.CANCELLED:
-        raise SlotUnavailable("This slot was cancelled. Please choose another one.")
-    if override:
-        return
-    if slot.status == Slot.Status.BLOCKED:
-        raise SlotUnavailable("This slot is not available. Please choose another one.")
-    if slot.starts_at <= now:
-        raise SlotUnavailable("This slot has already started. Please choose a later one.")
-
-
-def _check_no_clash(entry, slot, *, exclude_id=None):
-    """Refuse a slot that overlaps another booking of the same people.
-
-    Slots in different rooms also need the larger of the two tournaments' changeover times
-    between them. Runs only while the people's rows are locked, so nobody can book them
-    meanwhile.
-    """
-    held = entry.active_registrations(exclude_id=exclude_id)
-    if held is None:
-        return  # typed names only: nobody on the list to double-book
-    window = timedelta(minutes=MAX_CHANGEOVER_MINUTES)
-    others = (
-        held.filter(
-            slot__isnull=False,
-            slot__starts_at__lt=slot.ends_at + window,
-            slot__ends_at__gt=slot.starts_at - window,
-        )
-        .select_related("slot__location", "tournament")
-        .distinct()
-    )
-    for other in others:
-        changeover = max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
-        if other.slot.clashes_with(slot, changeover_minutes=changeover):
-            too_close = changeover and other.slot.location_id != slot.location_id
-            raise ScheduleClash(
-                f"{entry.name} is already booked at an overlapping time"
-                + (" (or too close, in another room)." if too_close else "."),
-                clashing=other,
-            )
-
-
-def _claim_places(slot, seats, *, override, now):
-    """Take `seats` places in a locked slot; an override raises the capacity to fit.
-
-    Returns the places added to the capacity (0 unless overridden).
-    """
-    shortfall = max(slot.reserved_count + seats - slot.capacity, 0)
-    if shortfall and not override:
-        if slot.remaining:
-            raise SlotFull(
-                f"Only {slot.remaining} place(s) left in this slot; this entry needs {seats}."
-            )
-        raise SlotFull("This slot just filled up. Please choose another one.")
-    changes = {"capacity": F("capacity") + shortfall} if shortfall else {}
-    updated = Slot.objects.filter(
-        pk=slot.pk,
-        version=slot.version,
-        reserved_count__lte=F("capacity") + shortfall - seats,
-    ).update(
-        reserved_count=F("reserved_count") + seats,
-        version=F("version") + 1,
-        updated_at=now,
-        **changes,
-    )
-    if updated != 1:
-        raise SlotFull("This slot just filled up. Please choose another one.")
-    return shortfall
-
-
-def _release_places(slot_id, seats, override_seats, *, now):
-    """Give back `seats` places in a slot the caller has locked, and any override capacity."""
-    updated = Slot.objects.filter(pk=slot_id, reserved_count__gte=seats).update(
-        reserved_count=F("reserved_count") - seats,
-        capacity=F("capacity") - override_seats,
-        version=F("version") + 1,
-        updated_at=now,
-    )
-    if updated != 1:  # the counter disagrees with the registrations: never paper over it
-        raise ConcurrentChange("The slot's count is out of step; nothing was changed.")
-
-
-def _claim_tournament_places(tournament, seats, *, override):
-    """The tournament cap: lock the tournament, count, then bump its version conditionally."""
-    locked = (
-        Tournament.objects.select_for_update()
-        .only("pk", "version", "max_participants", "name")
-        .get(pk=tournament.pk)
-    )
-    if locked.max_participants is None:
-        return
-    taken = tournament_places_taken(tournament_id=tournament.pk)
-    if taken + seats > locked.max_participants and not override:
-        raise TournamentFull(f"{locked.name} has no places left.")
-    bumped = Tournament.objects.filter(pk=tournament.pk, version=locked.version).update(
-        version=F("version") + 1
-    )
-    if bumped != 1:
-        raise ConcurrentChange()
 
 
 def _notify_after_commit(registration, kind):
@@ -415,10 +84,10 @@ def registration_create(
     (`hold_minutes`), the registration starts `reserved` until confirmed from the e-mail
     link; entries that staff make, and all others, are `confirmed` at once.
     """
-    entry_for = partial(
-        _entry_for, participant=participant, team=team, members=members, entrant_name=entrant_name
+    resolve_entry = partial(
+        entry_for, participant=participant, team=team, members=members, entrant_name=entrant_name
     )
-    entry = entry_for(tournament=tournament)
+    entry = resolve_entry(tournament=tournament)
     override_reason = override_reason.strip()
     try:
         with locked_atomic():
@@ -426,7 +95,7 @@ def registration_create(
                 tournament=tournament,
                 slot_id=slot.pk if slot else None,
                 entry=entry,
-                entry_for=entry_for,
+                resolve_entry=resolve_entry,
                 idempotency_key=idempotency_key or None,
                 override_reason=override_reason,
                 contact={
@@ -470,7 +139,7 @@ def _place_new_entry(
     tournament,
     slot_id,
     entry,
-    entry_for,
+    resolve_entry,
     idempotency_key,
     override_reason,
     contact,
@@ -479,7 +148,7 @@ def _place_new_entry(
 ):
     now = timezone.now()
     entry_rules = _entry_rules(tournament)
-    _lock_people(entry)
+    lock_people(entry)
 
     # One query locks the slot and answers every question about the people now held.
     if slot_id:
@@ -518,21 +187,21 @@ def _place_new_entry(
     if _entry_rules(tournament) != entry_rules:
         # The caller's tournament (a page's cached copy) is older than the row just read: who
         # may enter is decided by the row read now.
-        entry_for(tournament=tournament)
+        resolve_entry(tournament=tournament)
     override = bool(override_reason)
     if not override:
-        _check_open(tournament, now)
+        check_open(tournament, now)
     if slot is not None:
-        _check_slot(slot, now, override=override)
+        check_slot(slot, now, override=override)
     if row.already_entered:
         who = f"{entry.name} or one of its members" if entry.members else entry.name
         raise AlreadyRegistered(f"{who} is already signed up for {tournament.name}.")
     if row.booked_elsewhere:
-        _check_no_clash(entry, slot)
+        check_no_clash(entry, slot)
 
-    override_seats = _claim_places(slot, entry.seats, override=override, now=now) if slot else 0
+    override_seats = claim_places(slot, entry.seats, override=override, now=now) if slot else 0
     if tournament.max_participants is not None:
-        _claim_tournament_places(tournament, entry.seats, override=override)
+        claim_tournament_places(tournament, entry.seats, override=override)
 
     hold_until = None
     if hold and tournament.hold_minutes and not override:
@@ -627,7 +296,7 @@ def registration_cancel(
                 "be cancelled here. Please contact the organizers."
             )
         if slot_id:
-            _release_places(slot_id, locked.seats, locked.override_seats, now=now)
+            release_places(slot_id, locked.seats, locked.override_seats, now=now)
         _save_registration(
             locked,
             now=now,
@@ -664,11 +333,11 @@ def registration_move(
     is given), and the move must not create a schedule clash for anyone in the entry.
     """
     current = Registration.objects.get(pk=registration.pk)
-    entry = _entry_of(current)
+    entry = entry_of(current)
     override_reason = override_reason.strip()
     now = timezone.now()
     with locked_atomic():
-        _lock_people(entry)
+        lock_people(entry)
         slot_ids = sorted({to_slot.pk, current.slot_id} - {None})
         slots = {
             s.pk: s
@@ -692,11 +361,11 @@ def registration_move(
         if target.pk == locked.slot_id:
             raise SlotUnavailable("The registration is already in that slot.")
         override = bool(override_reason)
-        _check_slot(target, now, override=override)
-        _check_no_clash(entry, target, exclude_id=locked.pk)
+        check_slot(target, now, override=override)
+        check_no_clash(entry, target, exclude_id=locked.pk)
         if locked.slot_id:
-            _release_places(locked.slot_id, locked.seats, locked.override_seats, now=now)
-        added = _claim_places(target, locked.seats, override=override, now=now)
+            release_places(locked.slot_id, locked.seats, locked.override_seats, now=now)
+        added = claim_places(target, locked.seats, override=override, now=now)
         from_slot = locked.slot_id
         _save_registration(
             locked,
@@ -841,7 +510,7 @@ def _release_expired_hold(registration_id, slot_id, *, actor, now) -> int:
         ):
             return 0  # confirmed, moved or released by someone else meanwhile
         if slot_id:
-            _release_places(slot_id, locked.seats, locked.override_seats, now=now)
+            release_places(slot_id, locked.seats, locked.override_seats, now=now)
         _save_registration(
             locked,
             now=now,
@@ -921,29 +590,29 @@ def registration_create_group(
     each entry goes through the same rules as `registration_create`, within one transaction:
     the first refusal raises its `RegistrationError`, naming the person, and nobody is entered.
     """
-    entry_fors = [
-        partial(_entry_for, participant=person, team=None, members=(), entrant_name="")
+    resolvers = [
+        partial(entry_for, participant=person, team=None, members=(), entrant_name="")
         for person in participants
     ]
-    entries = [entry_for(tournament=tournament) for entry_for in entry_fors]
+    entries = [resolve(tournament=tournament) for resolve in resolvers]
     if not entries:
         raise InvalidEntry("Choose at least one person to enter.")
-    everyone = _Entry(
+    everyone = Entry(
         name="", seats=0, person_ids=tuple(sorted({pid for e in entries for pid in e.person_ids}))
     )
     override_reason = override_reason.strip()
     created = []
     try:
         with locked_atomic():
-            _lock_people(everyone)
-            for entry, entry_for in zip(entries, entry_fors, strict=True):
+            lock_people(everyone)
+            for entry, resolve in zip(entries, resolvers, strict=True):
                 try:
                     created.append(
                         _place_new_entry(
                             tournament=tournament,
                             slot_id=slot.pk,
                             entry=entry,
-                            entry_for=entry_for,
+                            resolve_entry=resolve,
                             idempotency_key=None,
                             override_reason=override_reason,
                             contact={},

@@ -1,0 +1,65 @@
+"""The rules a sign-up or a move must pass, checked on rows the engine has locked."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from registrations.errors import ScheduleClash, SlotUnavailable, TournamentNotOpen
+from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
+
+
+def _local(moment):
+    return date_format(timezone.localtime(moment), "D j M, H:i")
+
+
+def check_open(tournament, now):
+    if tournament.status != Tournament.Status.PUBLISHED or tournament.deleted_at is not None:
+        raise TournamentNotOpen(f"{tournament.name} is not open for sign-up.")
+    opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
+    if opens and now < opens:
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {_local(opens)}.")
+    if closes and now >= closes:
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {_local(closes)}.")
+
+
+def check_slot(slot, now, *, override):
+    if slot.status == Slot.Status.CANCELLED:
+        raise SlotUnavailable("This slot was cancelled. Please choose another one.")
+    if override:
+        return
+    if slot.status == Slot.Status.BLOCKED:
+        raise SlotUnavailable("This slot is not available. Please choose another one.")
+    if slot.starts_at <= now:
+        raise SlotUnavailable("This slot has already started. Please choose a later one.")
+
+
+def check_no_clash(entry, slot, *, exclude_id=None):
+    """Refuse a slot that overlaps another booking of the same people.
+
+    Slots in different rooms also need the larger of the two tournaments' changeover times
+    between them. Runs only while the people's rows are locked, so nobody can book them
+    meanwhile.
+    """
+    held = entry.active_registrations(exclude_id=exclude_id)
+    if held is None:
+        return  # typed names only: nobody on the list to double-book
+    window = timedelta(minutes=MAX_CHANGEOVER_MINUTES)
+    others = (
+        held.filter(
+            slot__isnull=False,
+            slot__starts_at__lt=slot.ends_at + window,
+            slot__ends_at__gt=slot.starts_at - window,
+        )
+        .select_related("slot__location", "tournament")
+        .distinct()
+    )
+    for other in others:
+        changeover = max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
+        if other.slot.clashes_with(slot, changeover_minutes=changeover):
+            too_close = changeover and other.slot.location_id != slot.location_id
+            raise ScheduleClash(
+                f"{entry.name} is already booked at an overlapping time"
+                + (" (or too close, in another room)." if too_close else "."),
+                clashing=other,
+            )
