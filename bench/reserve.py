@@ -489,7 +489,7 @@ def _engine_worker(index, workers, plan, fixture, barrier, results):
 
     from participants.models import Participant
     from registrations.services import registration_create
-    from tournaments.models import Slot, Tournament
+    from tournaments.models import Tournament
 
     report = WorkerReport(index)
     scenario, duration = plan.scenario, plan.duration
@@ -503,7 +503,7 @@ def _engine_worker(index, workers, plan, fixture, barrier, results):
         # What a view holds after reading the form: the chosen slot and participant.
         registration_create(
             tournament=tournament,
-            slot=Slot(id=slot_id(slot_number)),
+            slot_id=slot_id(slot_number),
             participant=Participant(
                 id=participant_id(number), first_name="Bench", last_name=f"Participant {number}"
             ),
@@ -1096,7 +1096,7 @@ def profile(fixture, count, server_side_binding):
 
     from participants.models import Participant
     from registrations.services import registration_create
-    from tournaments.models import Slot, Tournament
+    from tournaments.models import Tournament
 
     if server_side_binding:
         connection.close()
@@ -1109,7 +1109,7 @@ def profile(fixture, count, server_side_binding):
         number = next(numbers)
         registration_create(
             tournament=tournament,
-            slot=Slot(id=slot_id(rng.randint(1, fixture.slots))),
+            slot_id=slot_id(rng.randint(1, fixture.slots)),
             participant=Participant(
                 id=participant_id(number), first_name="Bench", last_name=f"Participant {number}"
             ),

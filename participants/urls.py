@@ -7,5 +7,5 @@ from participants import views
 app_name = "participants"
 
 urlpatterns = [
-    path("t/<slug:slug>/find/", views.participant_search, name="search"),
+    path("t/<slug:slug>/find/", views.find_yourself_page, name="search"),
 ]

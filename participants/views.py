@@ -15,7 +15,7 @@ def _search_rate(group, request):
 
 @require_safe
 @ratelimit(key="ip", rate=_search_rate, method="GET", group="search")
-def participant_search(request, slug):
+def find_yourself_page(request, slug):
     tournament = tournament_selectors.tournament_get_public(slug=slug)
     query = request.GET.get("q", "")
     search = selectors.team_search if tournament.is_team_event else selectors.participant_search

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from registrations.errors import ScheduleClash, SlotUnavailable, TournamentNotOpen
+from registrations.models import Registration
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
 
 
@@ -63,3 +64,19 @@ def check_no_clash(entry, slot, *, exclude_id=None):
                 + (" (or too close, in another room)." if too_close else "."),
                 clashing=other,
             )
+
+
+def entrant_cancel_refusal(registration, *, slot_starts_at, now) -> str | None:
+    """Why the entrant may not cancel this entry from its private page, or None if they may:
+    only a held or confirmed entry, and only until its slot starts."""
+    status = registration.status
+    if status == Registration.Status.CANCELLED:
+        return "This registration is already cancelled."
+    if status not in (Registration.Status.RESERVED, Registration.Status.CONFIRMED):
+        return (
+            f"A registration that is {registration.get_status_display().lower()} can no longer "
+            "be cancelled online. Please contact the organizers."
+        )
+    if slot_starts_at is not None and slot_starts_at <= now:
+        return "This time has started, so the registration can no longer be cancelled online."
+    return None

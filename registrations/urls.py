@@ -7,8 +7,8 @@ from registrations import views
 app_name = "registrations"
 
 urlpatterns = [
-    path("t/<slug:slug>/sign-up/", views.registration_create, name="create"),
-    path("r/<str:reference>/", views.registration_detail, name="detail"),
-    path("r/<str:reference>/cancel/", views.registration_cancel, name="cancel"),
-    path("r/<str:reference>/confirm/", views.registration_confirm, name="confirm"),
+    path("t/<slug:slug>/sign-up/", views.sign_up_page, name="create"),
+    path("r/<str:reference>/", views.reference_page, name="detail"),
+    path("r/<str:reference>/cancel/", views.cancel_page, name="cancel"),
+    path("r/<str:reference>/confirm/", views.confirm_page, name="confirm"),
 ]

@@ -18,8 +18,8 @@ from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
 from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
 from registrations.models import Registration
+from registrations.rules import entrant_cancel_refusal
 from tournaments import selectors as tournament_selectors
-from tournaments.models import Slot
 
 ACTOR = "public"
 
@@ -77,7 +77,7 @@ def _slot_choices(request, tournament):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key="ip", rate=_signup_rate, method="POST", group="signup")
-def registration_create(request, slug):
+def sign_up_page(request, slug):
     tournament = tournament_selectors.tournament_get_public(slug=slug)
     participant, team = _chosen_entrant(request, tournament)
     if participant is None and team is None and not tournament.allows_typed_names:
@@ -167,7 +167,7 @@ def _sign_up(request, tournament, form):
         registration = services.registration_create(
             tournament=tournament,
             actor=ACTOR,
-            slot=Slot(pk=data["slot"]),  # the engine reads (and locks) it by id
+            slot_id=data["slot"],  # the engine reads (and locks) it by id
             participant=form.participant,
             team=form.team,
             members=form.member_entries() if team_event else (),
@@ -217,17 +217,18 @@ def _slot_taken(request, tournament, form, slot, exc):
 # --- the private reference page ----------------------------------------------------------------
 
 
-def _can_cancel(registration, now):
-    if registration.status not in (Registration.Status.RESERVED, Registration.Status.CONFIRMED):
-        return False
-    return registration.slot is None or registration.slot.starts_at > now
+def _cancel_refusal(registration):
+    return entrant_cancel_refusal(
+        registration,
+        slot_starts_at=registration.slot.starts_at if registration.slot else None,
+        now=timezone.now(),
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
 @ratelimit(key="ip", rate=_reference_rate, group="reference")
-def registration_detail(request, reference):
+def reference_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
-    now = timezone.now()
     return render(
         request,
         "registrations/registration_detail.html",
@@ -236,7 +237,7 @@ def registration_detail(request, reference):
             "link": request.build_absolute_uri(
                 reverse("registrations:detail", args=[registration.reference])
             ),
-            "can_cancel": _can_cancel(registration, now),
+            "can_cancel": _cancel_refusal(registration) is None,
             "can_confirm": registration.status == Registration.Status.RESERVED,
         },
     )
@@ -244,11 +245,12 @@ def registration_detail(request, reference):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
-def registration_cancel(request, reference):
+def cancel_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
     detail = redirect("registrations:detail", reference=registration.reference)
-    if not _can_cancel(registration, timezone.now()):
-        messages.error(request, _why_not_cancellable(registration))
+    refusal = _cancel_refusal(registration)
+    if refusal:  # shown at once; the engine checks again under lock
+        messages.error(request, refusal)
         return detail
     form = ConfirmActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -257,7 +259,7 @@ def registration_cancel(request, reference):
                 registration=registration,
                 actor=ACTOR,
                 reason=form.cleaned_data["reason"],
-                only_from=(Registration.Status.RESERVED, Registration.Status.CONFIRMED),
+                by_entrant=True,
             )
         except registration_errors.RegistrationError as exc:
             messages.error(request, exc.message)
@@ -272,17 +274,9 @@ def registration_cancel(request, reference):
     )
 
 
-def _why_not_cancellable(registration):
-    if registration.status == Registration.Status.CANCELLED:
-        return "This registration is already cancelled."
-    if registration.status in (Registration.Status.CHECKED_IN, Registration.Status.NO_SHOW):
-        return "This registration can no longer be cancelled online."
-    return "This time has started, so the registration can no longer be cancelled online."
-
-
 @require_POST
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
-def registration_confirm(request, reference):
+def confirm_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
     try:
         services.registration_confirm(registration=registration, actor=ACTOR)

@@ -266,7 +266,7 @@ def _register(rng):
     def sign_up(key, slot, **who):
         return registration_create(
             tournament=demo[key],
-            slot=slot,
+            slot_id=slot.pk,
             actor=ACTOR,
             contact_name=rng.choice(["", "Parent", "Teacher"]),
             **who,

@@ -7,7 +7,7 @@ from tournaments import views
 app_name = "tournaments"
 
 urlpatterns = [
-    path("", views.tournament_list, name="list"),
-    path("t/<slug:slug>/", views.tournament_detail, name="detail"),
-    path("t/<slug:slug>/schedule/", views.tournament_schedule, name="schedule"),
+    path("", views.tournament_list_page, name="list"),
+    path("t/<slug:slug>/", views.tournament_page, name="detail"),
+    path("t/<slug:slug>/schedule/", views.schedule_page, name="schedule"),
 ]

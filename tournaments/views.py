@@ -13,7 +13,7 @@ PAGE_SIZE = 12
 
 
 @require_safe
-def tournament_list(request):
+def tournament_list_page(request):
     filterset = selectors.tournament_list_public(data=request.GET)
     valid = not filterset.is_bound or filterset.is_valid()
     tournaments = filterset.qs if valid else filterset.queryset.none()
@@ -34,7 +34,7 @@ def tournament_list(request):
 
 
 @require_safe
-def tournament_detail(request, slug):
+def tournament_page(request, slug):
     tournament = selectors.tournament_get_public(slug=slug, with_seats_taken=True)
     return render(
         request,
@@ -54,7 +54,7 @@ SCHEDULE_REFRESH_SECONDS = 60
 
 
 @require_safe
-def tournament_schedule(request, slug):
+def schedule_page(request, slug):
     tournament = selectors.tournament_get_public(slug=slug)
     days = selectors.tournament_days(tournament=tournament)
     rooms = selectors.tournament_rooms(tournament=tournament)

@@ -312,7 +312,7 @@ class TeamAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
                 if slot.tournament.is_team_event:
                     registration_create(
                         tournament=slot.tournament,
-                        slot=slot,
+                        slot_id=slot.pk,
                         team=team,
                         actor=actor,
                         override_reason=reason,
@@ -320,7 +320,7 @@ class TeamAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
                 else:
                     registration_create_group(
                         tournament=slot.tournament,
-                        slot=slot,
+                        slot_id=slot.pk,
                         participants=members,
                         actor=actor,
                         override_reason=reason,

@@ -262,7 +262,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         data = form.cleaned_data
         kwargs = {
             "tournament": tournament,
-            "slot": data.get("slot"),
+            "slot_id": data["slot"].pk if data.get("slot") else None,
             "participant": data.get("participant"),
             "team": data.get("team"),
             "entrant_name": data.get("entrant_name", ""),
@@ -272,9 +272,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
             "actor": admin_actor(request),
         }
         try:
-            if data["override_reason"].strip():
-                return services.registration_override(reason=data["override_reason"], **kwargs)
-            return services.registration_create(**kwargs)
+            return services.registration_create(override_reason=data["override_reason"], **kwargs)
         except REFUSALS as exc:
             form.add_error(None, exc.message)
             return None
@@ -392,7 +390,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
                 request,
                 queryset,
                 lambda r: services.registration_move(
-                    registration=r, to_slot=target, actor=actor, override_reason=reason
+                    registration=r, to_slot_id=target.pk, actor=actor, override_reason=reason
                 ),
                 done=f"{'placed in' if override else 'moved to'} {slot_label(target)}",
             )

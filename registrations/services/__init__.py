@@ -11,7 +11,6 @@ from registrations.services.engine import (
     registration_expire_holds,
     registration_mark_no_show,
     registration_move,
-    registration_override,
     registration_update_contact,
     slot_cancel,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "registration_expire_holds",
     "registration_mark_no_show",
     "registration_move",
-    "registration_override",
     "registration_update_contact",
     "slot_cancel",
 ]

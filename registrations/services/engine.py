@@ -11,6 +11,7 @@ a version check whose row count is verified; the database constraints stand behi
 import logging
 from datetime import timedelta
 from functools import partial
+from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -30,7 +31,12 @@ from registrations.errors import (
 )
 from registrations.models import Registration, RegistrationMember
 from registrations.places import claim_places, claim_tournament_places, release_places
-from registrations.rules import check_no_clash, check_open, check_slot
+from registrations.rules import (
+    check_no_clash,
+    check_open,
+    check_slot,
+    entrant_cancel_refusal,
+)
 from tournaments.models import Slot, Tournament
 
 logger = logging.getLogger(__name__)
@@ -57,7 +63,7 @@ def registration_create(
     *,
     tournament: Tournament,
     actor: str,
-    slot: Slot | None = None,
+    slot_id: UUID | str | None = None,
     participant: Participant | None = None,
     team: Team | None = None,
     members=(),
@@ -69,7 +75,7 @@ def registration_create(
     override_reason: str = "",
     hold: bool = False,
 ) -> Registration:
-    """Enter a participant (or a team with its members) in a tournament, in `slot` if given.
+    """Enter a participant (or a team with its members) in a tournament, in slot `slot_id` if any.
 
     Rules: the tournament is published and inside its registration window; the slot belongs
     to it, is open and has not started; there is room for every seat the entry needs (a team
@@ -93,7 +99,7 @@ def registration_create(
         with locked_atomic():
             registration = _place_new_entry(
                 tournament=tournament,
-                slot_id=slot.pk if slot else None,
+                slot_id=slot_id,
                 entry=entry,
                 resolve_entry=resolve_entry,
                 idempotency_key=idempotency_key or None,
@@ -116,13 +122,6 @@ def registration_create(
             ) from exc
         raise
     return registration
-
-
-def registration_override(*, reason: str, **kwargs) -> Registration:
-    """An organizer places an entry regardless of capacity; the reason is mandatory."""
-    if not (reason or "").strip():
-        raise InvalidEntry("An override needs a reason.")
-    return registration_create(override_reason=reason, **kwargs)
 
 
 def _column(model, name):
@@ -243,6 +242,13 @@ def _place_new_entry(
 # --- changing a registration -----------------------------------------------------------------
 
 
+def _uuid(value):
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise SlotUnavailable("That slot no longer exists.") from None
+
+
 def _lock_registration(registration_id, *, expected_version=None, slot_id=...):
     locked = Registration.objects.select_for_update(of=("self",)).get(pk=registration_id)
     if expected_version is not None and locked.version != expected_version:
@@ -272,29 +278,31 @@ def registration_cancel(
     actor: str,
     reason: str = "",
     expected_version: int | None = None,
-    only_from: tuple | None = None,
+    by_entrant: bool = False,
 ) -> Registration:
     """Cancel an active registration and give its places back at once.
 
-    Raises `StatusConflict` if it is already cancelled (or, with `only_from`, in any status
-    not listed there: the public page cancels only reserved and confirmed entries),
-    `ConcurrentChange` if it moved or changed under the caller (`expected_version`).
+    Raises `StatusConflict` if it is already cancelled, or, `by_entrant` (the private page),
+    unless it is held or confirmed and its slot has not started; `ConcurrentChange` if it
+    moved or changed under the caller (`expected_version`).
     """
     slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
     now = timezone.now()
     with locked_atomic():
+        slot_starts_at = None
         if slot_id:
-            Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
+            slot_starts_at = (
+                Slot.objects.select_for_update().filter(pk=slot_id).values_list("starts_at").get()
+            )[0]
         locked = _lock_registration(
             registration.pk, expected_version=expected_version, slot_id=slot_id
         )
         if locked.status == Status.CANCELLED:
             raise StatusConflict("This registration is already cancelled.")
-        if only_from is not None and locked.status not in only_from:
-            raise StatusConflict(
-                f"A registration that is {locked.get_status_display().lower()} can no longer "
-                "be cancelled here. Please contact the organizers."
-            )
+        if by_entrant:
+            refusal = entrant_cancel_refusal(locked, slot_starts_at=slot_starts_at, now=now)
+            if refusal:
+                raise StatusConflict(refusal)
         if slot_id:
             release_places(slot_id, locked.seats, locked.override_seats, now=now)
         _save_registration(
@@ -321,7 +329,7 @@ def registration_cancel(
 def registration_move(
     *,
     registration: Registration,
-    to_slot: Slot,
+    to_slot_id: UUID | str,
     actor: str,
     override_reason: str = "",
     expected_version: int | None = None,
@@ -338,7 +346,7 @@ def registration_move(
     now = timezone.now()
     with locked_atomic():
         lock_people(entry)
-        slot_ids = sorted({to_slot.pk, current.slot_id} - {None})
+        slot_ids = sorted({_uuid(to_slot_id), current.slot_id} - {None})
         slots = {
             s.pk: s
             for s in Slot.objects.select_for_update(of=("self",))
@@ -353,7 +361,7 @@ def registration_move(
             raise StatusConflict(
                 f"A registration that is {locked.get_status_display().lower()} cannot be moved."
             )
-        target = slots.get(to_slot.pk)
+        target = slots.get(_uuid(to_slot_id))
         if target is None:
             raise SlotUnavailable("That slot no longer exists.")
         if target.tournament_id != locked.tournament_id:
@@ -578,7 +586,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
 def registration_create_group(
     *,
     tournament: Tournament,
-    slot: Slot,
+    slot_id: UUID | str,
     participants,
     actor: str,
     override_reason: str = "",
@@ -610,7 +618,7 @@ def registration_create_group(
                     created.append(
                         _place_new_entry(
                             tournament=tournament,
-                            slot_id=slot.pk,
+                            slot_id=slot_id,
                             entry=entry,
                             resolve_entry=resolve,
                             idempotency_key=None,

@@ -27,7 +27,7 @@ PERSON = {
 
 def register(slot, participant):
     return engine.registration_create(
-        tournament=slot.tournament, slot=slot, participant=participant, actor="public"
+        tournament=slot.tournament, slot_id=slot.pk, participant=participant, actor="public"
     )
 
 
@@ -224,7 +224,7 @@ class TestTeams:
             team = TeamFactory()
             ParticipantFactory.create_batch(2, team=team)
             slot = SlotFactory(capacity=3, time_block__tournament=tournament)
-            engine.registration_create(tournament=tournament, slot=slot, team=team, actor="x")
+            engine.registration_create(tournament=tournament, slot_id=slot.pk, team=team, actor="x")
         with django_assert_max_num_queries(12):
             response = organizer_client.get(changelist_url(Team))
         assert len(response.context["cl"].result_list) == size

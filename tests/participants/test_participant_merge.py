@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def register(slot, participant):
     return engine.registration_create(
-        tournament=slot.tournament, slot=slot, participant=participant, actor="public"
+        tournament=slot.tournament, slot_id=slot.pk, participant=participant, actor="public"
     )
 
 
@@ -51,7 +51,7 @@ def test_it_moves_team_places_too():
     duplicate = ParticipantFactory(team=team)
     slot = SlotFactory(time_block__tournament__team_event=True, capacity=3)
     entry = engine.registration_create(
-        tournament=slot.tournament, slot=slot, team=team, actor="public"
+        tournament=slot.tournament, slot_id=slot.pk, team=team, actor="public"
     )
 
     participant_merge(keep=keep, duplicate=duplicate, actor="org")

@@ -169,7 +169,7 @@ def test_results_show_full_names_when_the_tournament_does(client, people):
 def test_a_result_already_signed_up_has_no_sign_up_link(client, people):
     slot = SlotFactory()
     services.registration_create(
-        tournament=slot.tournament, slot=slot, participant=people["zoe"], actor="test"
+        tournament=slot.tournament, slot_id=slot.pk, participant=people["zoe"], actor="test"
     )
     html = search(client, slot.tournament, q="zoe nunez").content.decode()
     assert "Already signed up" in html

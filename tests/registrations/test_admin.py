@@ -27,7 +27,7 @@ Status = Registration.Status
 def register(slot, participant=None, **kwargs):
     return engine.registration_create(
         tournament=slot.tournament,
-        slot=slot,
+        slot_id=slot.pk,
         participant=participant or ParticipantFactory(),
         actor="public",
         **kwargs,
@@ -65,7 +65,7 @@ class TestList:
         team = TeamFactory(name="Blue Herons")
         ParticipantFactory.create_batch(2, team=team)
         team_entry = engine.registration_create(
-            tournament=team_slot.tournament, slot=team_slot, team=team, actor="public"
+            tournament=team_slot.tournament, slot_id=team_slot.pk, team=team, actor="public"
         )
         url = changelist_url(Registration)
 
@@ -361,7 +361,9 @@ class TestAuditLog:
             starts_at=first.starts_at + timedelta(hours=1),
         )
         registration = register(first)
-        engine.registration_move(registration=registration, to_slot=second, actor="admin:olga")
+        engine.registration_move(
+            registration=registration, to_slot_id=second.pk, actor="admin:olga"
+        )
         unrelated = register(first)
 
         page = organizer_client.get(change_url(registration)).content.decode()

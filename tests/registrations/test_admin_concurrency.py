@@ -38,7 +38,10 @@ def test_admin_moves_and_overrides_racing_public_sign_ups_keep_the_counts():
     )
     waiting = [
         engine.registration_create(
-            tournament=tournament, slot=source, participant=ParticipantFactory(), actor="setup"
+            tournament=tournament,
+            slot_id=source.pk,
+            participant=ParticipantFactory(),
+            actor="setup",
         )
         for _ in range(6)
     ]
@@ -70,7 +73,7 @@ def test_admin_moves_and_overrides_racing_public_sign_ups_keep_the_counts():
             ).status_code
         return engine.registration_create(
             tournament=tournament,
-            slot=target,
+            slot_id=target.pk,
             participant=public[i - len(waiting)],
             actor="public",
         )

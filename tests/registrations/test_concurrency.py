@@ -62,7 +62,7 @@ def test_fifty_racers_for_five_places_get_exactly_five():
     results = race(
         50,
         lambda i: services.registration_create(
-            tournament=slot.tournament, slot=slot, participant=people[i], actor="racer"
+            tournament=slot.tournament, slot_id=slot.pk, participant=people[i], actor="racer"
         ),
     )
 
@@ -85,7 +85,10 @@ def test_one_participant_racing_for_two_overlapping_slots_gets_one():
         results = race(
             8,
             lambda i, slots=slots, person=person: services.registration_create(
-                tournament=slots[i].tournament, slot=slots[i], participant=person, actor="racer"
+                tournament=slots[i].tournament,
+                slot_id=slots[i].pk,
+                participant=person,
+                actor="racer",
             ),
         )
 
@@ -108,13 +111,13 @@ def test_opposite_moves_never_deadlock_and_keep_counts():
     )
     in_left = [
         services.registration_create(
-            tournament=tournament, slot=left, participant=ParticipantFactory(), actor="setup"
+            tournament=tournament, slot_id=left.pk, participant=ParticipantFactory(), actor="setup"
         )
         for _ in range(2)
     ]
     in_right = [
         services.registration_create(
-            tournament=tournament, slot=right, participant=ParticipantFactory(), actor="setup"
+            tournament=tournament, slot_id=right.pk, participant=ParticipantFactory(), actor="setup"
         )
         for _ in range(2)
     ]
@@ -126,7 +129,7 @@ def test_opposite_moves_never_deadlock_and_keep_counts():
         for round_ in range(6):
             target = (right, left)[(i + round_) % 2]
             try:
-                services.registration_move(registration=mine, to_slot=target, actor="racer")
+                services.registration_move(registration=mine, to_slot_id=target.pk, actor="racer")
                 outcomes.append("moved")
             except (
                 errors.SlotFull,
@@ -151,7 +154,10 @@ def test_cancels_racing_reserves_keep_counts_equal_to_registrations():
     slot = SlotFactory(capacity=4)
     standing = [
         services.registration_create(
-            tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="setup"
+            tournament=slot.tournament,
+            slot_id=slot.pk,
+            participant=ParticipantFactory(),
+            actor="setup",
         )
         for _ in range(4)
     ]
@@ -161,7 +167,7 @@ def test_cancels_racing_reserves_keep_counts_equal_to_registrations():
         if i < 4:
             return services.registration_cancel(registration=standing[i], actor="racer")
         return services.registration_create(
-            tournament=slot.tournament, slot=slot, participant=newcomers[i - 4], actor="racer"
+            tournament=slot.tournament, slot_id=slot.pk, participant=newcomers[i - 4], actor="racer"
         )
 
     results = race(16, act)
@@ -200,7 +206,7 @@ def test_a_lock_held_too_long_answers_busy_instead_of_hanging(settings):
         started = time.monotonic()
         with pytest.raises(Busy, match="try again"):
             services.registration_create(
-                tournament=slot.tournament, slot=slot, participant=person, actor="racer"
+                tournament=slot.tournament, slot_id=slot.pk, participant=person, actor="racer"
             )
         assert time.monotonic() - started < 3
     finally:
@@ -232,7 +238,7 @@ def test_negative_control_a_naive_read_check_write_overbooks(monkeypatch):
     race(
         50,
         lambda i: services.registration_create(
-            tournament=slot.tournament, slot=slot, participant=people[i], actor="racer"
+            tournament=slot.tournament, slot_id=slot.pk, participant=people[i], actor="racer"
         ),
     )
 

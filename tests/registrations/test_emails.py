@@ -12,7 +12,7 @@ def test_the_confirmation_goes_out_after_commit_with_the_private_link(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         registration = services.registration_create(
             tournament=slot.tournament,
-            slot=slot,
+            slot_id=slot.pk,
             participant=participant,
             contact_email="parent@example.com",
             actor="public",
@@ -32,7 +32,7 @@ def test_no_address_means_no_mail(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_create(
-            tournament=slot.tournament, slot=slot, participant=participant, actor="public"
+            tournament=slot.tournament, slot_id=slot.pk, participant=participant, actor="public"
         )
     assert mailoutbox == []
     assert Registration.objects.count() == 1

@@ -28,7 +28,7 @@ def held_registrations(count, *, expired=True, capacity=None):
     holds = [
         services.registration_create(
             tournament=tournament,
-            slot=slot,
+            slot_id=slot.pk,
             participant=ParticipantFactory(),
             actor="public",
             hold=True,

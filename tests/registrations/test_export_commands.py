@@ -28,7 +28,7 @@ def festival():
     ada = ParticipantFactory(first_name="Ada", last_name="King", external_id="S-1")
     services.registration_create(
         tournament=piano,
-        slot=slot,
+        slot_id=slot.pk,
         participant=ada,
         actor="t",
         contact_name="Mum King",

@@ -21,7 +21,7 @@ def test_the_schedule_lists_active_entries_in_running_order(tournament):
     gone = ParticipantFactory()
     for slot, person in ((late, ada), (early, bo)):
         services.registration_create(
-            tournament=tournament, slot=slot, participant=person, actor="t"
+            tournament=tournament, slot_id=slot.pk, participant=person, actor="t"
         )
     cancelled = services.registration_create(tournament=tournament, participant=gone, actor="t")
     services.registration_cancel(registration=cancelled, actor="t")
@@ -42,7 +42,7 @@ def test_the_schedule_defuses_formulas_and_leaves_out_private_references(tournam
     slot = SlotFactory(time_block__tournament=tournament)
     registration = services.registration_create(
         tournament=tournament,
-        slot=slot,
+        slot_id=slot.pk,
         entrant_name='=HYPERLINK("http://evil.example","Click")',
         actor="public",
     )

@@ -84,7 +84,7 @@ def captured_reservation(slot, person):
         try:
             with transaction.atomic():
                 services.registration_create(
-                    tournament=slot.tournament, slot=slot, participant=person, actor="test"
+                    tournament=slot.tournament, slot_id=slot.pk, participant=person, actor="test"
                 )
                 raise Rollback
         except Rollback:
@@ -110,7 +110,7 @@ def test_the_clash_check_reads_only_the_entrants_registrations(busy_event):
     slot, elsewhere = busy_event
     person = ParticipantFactory()
     services.registration_create(
-        tournament=elsewhere.tournament, slot=elsewhere, participant=person, actor="test"
+        tournament=elsewhere.tournament, slot_id=elsewhere.pk, participant=person, actor="test"
     )
     later = SlotFactory(
         time_block__tournament=slot.tournament,

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def register(slot, participant=None, **kwargs):
     kwargs.setdefault("actor", "test")
     return services.registration_create(
-        tournament=slot.tournament, slot=slot, participant=participant, **kwargs
+        tournament=slot.tournament, slot_id=slot.pk, participant=participant, **kwargs
     )
 
 
@@ -130,7 +130,7 @@ class TestRegistrationCreate:
         Slot.objects.filter(pk=slot.pk).delete()
         with pytest.raises(SlotUnavailable, match="not available"):
             services.registration_create(
-                tournament=tournament, slot=Slot(pk=slot.pk), participant=participant, actor="t"
+                tournament=tournament, slot_id=slot.pk, participant=participant, actor="t"
             )
         assert not Registration.objects.exists()
 
@@ -138,7 +138,7 @@ class TestRegistrationCreate:
         other = TournamentFactory()
         with pytest.raises(SlotUnavailable, match="another tournament"):
             services.registration_create(
-                tournament=other, slot=slot, participant=participant, actor="test"
+                tournament=other, slot_id=slot.pk, participant=participant, actor="test"
             )
 
     def test_it_refuses_a_second_entry_in_the_same_tournament(self, tournament, participant):
@@ -359,7 +359,9 @@ class TestMove:
         )
         registration = register(source, participant)
 
-        moved = services.registration_move(registration=registration, to_slot=target, actor="org")
+        moved = services.registration_move(
+            registration=registration, to_slot_id=target.pk, actor="org"
+        )
         assert moved.slot_id == target.pk
         assert (reload(source).reserved_count, reload(target).reserved_count) == (0, 1)
         event = AuditEvent.objects.get(action="registration.move")
@@ -374,7 +376,7 @@ class TestMove:
         registration = register(source, ParticipantFactory())
 
         with pytest.raises(SlotFull):
-            services.registration_move(registration=registration, to_slot=target, actor="org")
+            services.registration_move(registration=registration, to_slot_id=target.pk, actor="org")
         assert (reload(source).reserved_count, reload(target).reserved_count) == (1, 1)
 
     def test_it_refuses_a_move_that_clashes_elsewhere(self, tournament, participant):
@@ -387,13 +389,13 @@ class TestMove:
         registration = register(source, participant)
 
         with pytest.raises(ScheduleClash):
-            services.registration_move(registration=registration, to_slot=target, actor="org")
+            services.registration_move(registration=registration, to_slot_id=target.pk, actor="org")
 
     def test_it_refuses_a_slot_of_another_tournament(self, slot, participant):
         registration = register(slot, participant)
         with pytest.raises(SlotUnavailable, match="another tournament"):
             services.registration_move(
-                registration=registration, to_slot=SlotFactory(), actor="org"
+                registration=registration, to_slot_id=SlotFactory().pk, actor="org"
             )
 
     def test_it_refuses_a_cancelled_registration(self, tournament, participant):
@@ -404,7 +406,7 @@ class TestMove:
         registration = register(source, participant)
         services.registration_cancel(registration=registration, actor="test")
         with pytest.raises(StatusConflict, match="cannot be moved"):
-            services.registration_move(registration=registration, to_slot=target, actor="org")
+            services.registration_move(registration=registration, to_slot_id=target.pk, actor="org")
 
 
 class TestReviewedEdges:
@@ -415,7 +417,7 @@ class TestReviewedEdges:
         )
         walk_in = register(source, entrant_name="Walk In")
 
-        moved = services.registration_move(registration=walk_in, to_slot=target, actor="org")
+        moved = services.registration_move(registration=walk_in, to_slot_id=target.pk, actor="org")
         assert moved.slot_id == target.pk
         assert (reload(source).reserved_count, reload(target).reserved_count) == (0, 1)
 
@@ -439,11 +441,15 @@ class TestReviewedEdges:
         services.registration_check_in(registration=registration, actor="desk")
 
         with pytest.raises(StatusConflict, match="checked in can no longer be cancelled"):
-            services.registration_cancel(
-                registration=registration,
-                actor="public",
-                only_from=(Registration.Status.RESERVED, Registration.Status.CONFIRMED),
-            )
+            services.registration_cancel(registration=registration, actor="public", by_entrant=True)
+
+    def test_the_public_cancel_refuses_once_the_slot_has_started(self, slot, participant):
+        registration = register(slot, participant)
+        Slot.objects.filter(pk=slot.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+
+        with pytest.raises(StatusConflict, match="time has started"):
+            services.registration_cancel(registration=registration, actor="public", by_entrant=True)
+        assert reload(slot).reserved_count == 1
         assert reload(slot).reserved_count == 1
 
     def test_an_override_entry_still_cancels_after_the_capacity_was_reset(self, tournament):
@@ -451,10 +457,10 @@ class TestReviewedEdges:
 
         slot = SlotFactory(time_block__tournament=tournament, capacity=1)
         first = register(slot, ParticipantFactory())
-        extra = services.registration_override(
-            reason="judge",
+        extra = services.registration_create(
+            override_reason="judge",
             tournament=tournament,
-            slot=slot,
+            slot_id=slot.pk,
             participant=ParticipantFactory(),
             actor="org",
         )
@@ -491,12 +497,14 @@ class TestReviewedEdges:
 
 
 class TestOverride:
-    def test_it_needs_a_reason(self, slot, participant):
-        with pytest.raises(InvalidEntry, match="needs a reason"):
-            services.registration_override(
-                reason="  ",
+    def test_a_blank_reason_is_no_override(self, slot, participant):
+        register(slot, ParticipantFactory())
+        register(slot, ParticipantFactory())
+        with pytest.raises(SlotFull):
+            services.registration_create(
+                override_reason="  ",
                 tournament=slot.tournament,
-                slot=slot,
+                slot_id=slot.pk,
                 participant=participant,
                 actor="org",
             )
@@ -504,10 +512,10 @@ class TestOverride:
     def test_it_exceeds_capacity_and_records_the_reason(self, slot):
         register(slot, ParticipantFactory())
         register(slot, ParticipantFactory())
-        extra = services.registration_override(
-            reason="Judge's request",
+        extra = services.registration_create(
+            override_reason="Judge's request",
             tournament=slot.tournament,
-            slot=slot,
+            slot_id=slot.pk,
             participant=ParticipantFactory(),
             actor="admin:alice",
         )
@@ -526,10 +534,10 @@ class TestOverride:
         first = SlotFactory()
         register(first, participant)
         with pytest.raises(ScheduleClash):
-            services.registration_override(
-                reason="late entry",
+            services.registration_create(
+                override_reason="late entry",
                 tournament=(clashing := SlotFactory(starts_at=first.starts_at)).tournament,
-                slot=clashing,
+                slot_id=clashing.pk,
                 participant=participant,
                 actor="org",
             )

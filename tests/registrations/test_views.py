@@ -58,7 +58,7 @@ def test_the_form_shows_who_is_signing_up_with_public_details_only(client, slot)
 def test_the_form_lists_only_bookable_slots(client, slot, participant):
     full = later_slot(slot, capacity=1)
     services.registration_create(
-        tournament=slot.tournament, slot=full, participant=ParticipantFactory(), actor="test"
+        tournament=slot.tournament, slot_id=full.pk, participant=ParticipantFactory(), actor="test"
     )
     blocked = later_slot(slot, 20, status=Slot.Status.BLOCKED)
     past = later_slot(slot, -60 * 24 * 3)
@@ -234,7 +234,7 @@ def test_a_slot_that_filled_meanwhile_offers_the_nearest_open_ones(client, slot,
     data = form_data(client, url, slot=slot.pk, contact_email="parent@example.com")
     # Someone else takes the last place between page load and submit.
     services.registration_create(
-        tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="test"
+        tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="test"
     )
 
     response = client.post(url, data)
@@ -275,7 +275,7 @@ def test_double_clicks_and_resubmits_create_one_registration(client, slot, parti
 
 def test_an_already_registered_participant_gets_a_clear_message(client, slot, participant):
     services.registration_create(
-        tournament=slot.tournament, slot=slot, participant=participant, actor="test"
+        tournament=slot.tournament, slot_id=slot.pk, participant=participant, actor="test"
     )
     url = signup_url(slot.tournament, participant=participant.pk)
     response = client.post(url, form_data(client, url, slot=slot.pk, contact_phone="5550101"))
@@ -529,7 +529,7 @@ def test_an_old_challenge_has_expired(pow_slot):
 def registration(slot, participant):
     return services.registration_create(
         tournament=slot.tournament,
-        slot=slot,
+        slot_id=slot.pk,
         participant=participant,
         actor="test",
         contact_email="parent@example.com",

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 def register(slot, participant=None, **kwargs):
     return engine.registration_create(
         tournament=slot.tournament,
-        slot=slot,
+        slot_id=slot.pk,
         participant=participant or ParticipantFactory(),
         actor="public",
         **kwargs,

@@ -26,7 +26,7 @@ class TestTournamentCancel:
         slot = SlotFactory(capacity=3)
         tournament = slot.tournament
         placed = engine.registration_create(
-            tournament=tournament, slot=slot, participant=ParticipantFactory(), actor="public"
+            tournament=tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="public"
         )
         unplaced = engine.registration_create(
             tournament=tournament, participant=ParticipantFactory(), actor="public"
@@ -50,7 +50,7 @@ class TestTournamentCancel:
         with pytest.raises(errors.RegistrationError):
             engine.registration_create(
                 tournament=Tournament.objects.get(pk=slot.tournament_id),
-                slot=slot,
+                slot_id=slot.pk,
                 participant=ParticipantFactory(),
                 actor="public",
             )
@@ -142,7 +142,7 @@ def test_an_edit_lowering_the_cap_below_the_entries_changes_nothing():
     slot = SlotFactory(capacity=3)
     for _ in range(2):
         engine.registration_create(
-            tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="p"
+            tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="p"
         )
 
     with pytest.raises(services.CapacityBelowRegistrations):
@@ -161,7 +161,7 @@ class TestCreateGroup:
         people = ParticipantFactory.create_batch(3)
 
         created = engine.registration_create_group(
-            tournament=slot.tournament, slot=slot, participants=people, actor="org"
+            tournament=slot.tournament, slot_id=slot.pk, participants=people, actor="org"
         )
 
         assert {r.participant_id for r in created} == {p.pk for p in people}
@@ -174,7 +174,7 @@ class TestCreateGroup:
 
         with pytest.raises(errors.SlotFull, match=people[2].full_name):
             engine.registration_create_group(
-                tournament=slot.tournament, slot=slot, participants=people, actor="org"
+                tournament=slot.tournament, slot_id=slot.pk, participants=people, actor="org"
             )
 
         slot.refresh_from_db()
@@ -204,7 +204,7 @@ def test_a_block_never_moves_to_another_tournament():
 def test_a_tournament_with_entries_keeps_its_entry_kind():
     slot = SlotFactory()
     engine.registration_create(
-        tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="t"
+        tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="t"
     )
     with pytest.raises(services.ScheduleError, match="cannot change between individual and team"):
         services.tournament_update(tournament=slot.tournament, actor="org", entry_kind="team")

@@ -129,12 +129,12 @@ class TestJson:
     def test_a_change_that_would_drop_a_booked_slot_is_refused_and_nothing_is_written(self):
         run(DATA / "schedule.json", generate_slots=True)
         last = Slot.objects.filter(tournament__slug="piano-junior").order_by("starts_at").last()
-        registrations.registration_override(
+        registrations.registration_create(
             tournament=last.tournament,
-            slot=last,
+            slot_id=last.pk,
             participant=ParticipantFactory(),
             actor="t",
-            reason="before sign-up opens",
+            override_reason="before sign-up opens",
         )
         data = json.loads((DATA / "schedule.json").read_text())
         data["time_blocks"][1]["ends_at"] = "2030-06-15 09:20"

@@ -140,11 +140,11 @@ def test_the_engine_judges_an_entry_by_the_rules_it_reads_under_lock(tournament)
 
     with pytest.raises(errors.InvalidEntry, match="Only listed participants"):
         engine.registration_create(
-            tournament=stale, slot=slot, entrant_name="Walk In", actor="public"
+            tournament=stale, slot_id=slot.pk, entrant_name="Walk In", actor="public"
         )
     # A listed participant is still welcome under the new rules.
     registration = engine.registration_create(
-        tournament=stale, slot=slot, participant=ParticipantFactory(), actor="public"
+        tournament=stale, slot_id=slot.pk, participant=ParticipantFactory(), actor="public"
     )
     assert registration.slot_id == slot.pk
 

@@ -34,7 +34,7 @@ def generate(block, **kwargs):
 
 def book(slot):
     return registrations.registration_create(
-        tournament=slot.tournament, slot=slot, participant=ParticipantFactory(), actor="test"
+        tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="test"
     )
 
 

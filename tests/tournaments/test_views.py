@@ -46,7 +46,7 @@ def make_slots(tournament, count, *, rooms=2, days=2, capacity=2):
 def sign_up(slot, participant=None, **kwargs):
     return services.registration_create(
         tournament=slot.tournament,
-        slot=slot,
+        slot_id=slot.pk,
         participant=participant or ParticipantFactory(),
         actor="test",
         **kwargs,
@@ -229,7 +229,7 @@ def test_the_schedule_shows_display_names_only(client):
     sign_up(slot, zoe, contact_email="parent@example.com", contact_phone="+44 20 7946 0958")
     services.registration_create(
         tournament=slot.tournament,
-        slot=slot,
+        slot_id=slot.pk,
         entrant_name="Maria Garcia Lopez",
         actor="test",
     )
