@@ -59,7 +59,7 @@ def registration_get_by_reference(*, reference: str) -> Registration:
     except Registration.DoesNotExist:
         raise Http404("No such registration.") from None
     # Only team entries have members: individual pages skip the query.
-    registration.member_list = (
+    registration.member_list = (  # type: ignore[attr-defined]
         list(RegistrationMember.objects.filter(registration=registration).order_by("name"))
         if registration.tournament.is_team_event
         else []

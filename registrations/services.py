@@ -197,7 +197,7 @@ def _entry_for(*, tournament, participant, team, members, entrant_name) -> _Entr
             raise InvalidEntry(
                 f"{tournament.name} is a team event: sign up a team, not one person."
             )
-        names = []
+        names: list[tuple] = []
         for member in members:
             if isinstance(member, Participant):
                 if team is not None and member.team_id != team.pk:
@@ -684,7 +684,7 @@ def registration_move(
     now = timezone.now()
     with locked_atomic():
         _lock_people(entry)
-        slot_ids = sorted({to_slot.pk, current.slot_id} - {None})
+        slot_ids = sorted({pk for pk in (to_slot.pk, current.slot_id) if pk is not None})
         slots = {
             s.pk: s
             for s in Slot.objects.select_for_update(of=("self",))
