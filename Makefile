@@ -6,15 +6,27 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 
-.PHONY: run test install postgres chromium lint
+# Type-checked: the apps' services and selectors, and the shared common/ package (what exists).
+APPS := tournaments participants registrations
+TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py $(app)/selectors.py) common)
+
+.PHONY: run test install lock postgres chromium lint typecheck
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from the lock, then the project itself (it only brings its dependencies).
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-resolves the newest versions that pyproject.toml allows (runtime and dev) into the lock;
+# `make lock LOCK_ARGS=` only adds what pyproject.toml gained and keeps the other pins.
+LOCK_ARGS ?= --upgrade
+lock: install
+	$(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --output-file requirements-dev.txt pyproject.toml
 
 # seed_demo prints the address and the demo login; it leaves a database with other data alone
 # (the leading "-" still starts the server then).
@@ -24,9 +36,9 @@ run: install
 	-DEBUG=1 $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install postgres chromium
-	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret DEBUG=0 HTTPS=0 \
-		$(PY) -m pytest $(PYTEST_ARGS)
+# Lint and type checks first, so a slip fails in seconds; tests/env_defaults.py sets the rest.
+test: lint typecheck postgres chromium
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # A local PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres); started if it is down.
 postgres:
@@ -42,3 +54,7 @@ chromium:
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# The django-stubs plugin imports the settings: give them the test suite's values.
+typecheck: install
+	SECRET_KEY=test-only DEBUG=0 HTTPS=0 $(PY) -m mypy $(TYPED)

@@ -15,7 +15,7 @@ def audit_event_build(
     return AuditEvent(
         actor=actor,
         action=action,
-        target_type=target._meta.model_name,
+        target_type=str(target._meta.model_name),
         target_id=target.pk,
         tournament_id=tournament_id or getattr(target, "tournament_id", None),
         payload=payload,

@@ -44,7 +44,7 @@ def unique_rule_broken(exc: IntegrityError, model: type[models.Model]) -> str | 
     for constraint in opts.constraints:
         if not isinstance(constraint, models.UniqueConstraint) or not constraint.fields:
             continue
-        if {opts.get_field(f).column for f in constraint.fields} == columns:
+        if {getattr(opts.get_field(f), "column", None) for f in constraint.fields} == columns:
             return constraint.name
     for field in unique_fields:
         if {field.column} == columns:

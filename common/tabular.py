@@ -48,7 +48,7 @@ def _sniff_delimiter(line: str) -> str:
     """The separator the header line uses most: comma, semicolon or tab."""
     outside_quotes = re.sub(r'"[^"]*"', "", line)
     counts = {d: outside_quotes.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 

@@ -113,7 +113,7 @@ def entry_for(*, tournament, participant, team, members, entrant_name) -> Entry:
             raise InvalidEntry(
                 f"{tournament.name} is a team event: sign up a team, not one person."
             )
-        names = []
+        names: list[tuple] = []
         for member in members:
             if isinstance(member, Participant):
                 if team is not None and member.team_id != team.pk:

@@ -7,6 +7,7 @@ Every function here runs a fixed number of queries however many slots a tourname
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import groupby
+from uuid import UUID
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -228,7 +229,7 @@ def tournament_schedule(*, tournament, now=None) -> list[Day]:
     )
     days = []
     for date, day_slots in groupby(slots, key=lambda s: _local_date(s.starts_at)):
-        rooms = {}
+        rooms: dict[UUID, RoomDay] = {}
         for slot in day_slots:
             room = rooms.setdefault(slot.location_id, RoomDay(location=slot.location))
             room.slots.append(SlotView(slot, _slot_state(slot, now, tournament_full=full)))
@@ -370,9 +371,9 @@ def day_schedule(*, tournament, day, location=None) -> list[RoomDay]:
     if location is not None:
         slots = slots.filter(location_id=location.pk)
     full = tournament.public_full_names
-    rooms = {}
+    rooms: dict[UUID, RoomDay] = {}
     for slot in slots:
-        slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]
+        slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]  # type: ignore[attr-defined]
         rooms.setdefault(slot.location_id, RoomDay(location=slot.location)).slots.append(slot)
     return list(rooms.values())
 

@@ -129,9 +129,9 @@ def time_block_generate_slots(
                 )
                 _capacity_now_planned(slot, now=now)
         for number, (starts_at, ends_at) in enumerate(wanted, start=1):
-            slot = by_times.get((starts_at, ends_at))
-            if slot is not None and slot.number != number:
-                Slot.objects.filter(pk=slot.pk).update(number=number)
+            same_times = by_times.get((starts_at, ends_at))
+            if same_times is not None and same_times.number != number:
+                Slot.objects.filter(pk=same_times.pk).update(number=number)
         new = [
             Slot(
                 time_block=block,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from common.admin.base import LineupMedia
 from common.models import AuditEvent
 
 
@@ -93,11 +94,16 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     list_per_page = 50
-    fields = ["created_at", "actor", "action", "target_display", "tournament", "payload_display"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "target_display",
+        "tournament",
+        "payload_display",
+    )
 
-    class Media:
-        css = {"all": ["lineup_admin/admin.css"]}
+    Media = LineupMedia
 
     def get_changelist(self, request, **kwargs):
         return AuditChangeList

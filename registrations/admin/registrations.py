@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from common.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
+    LineupMedia,
     ServiceErrorsMixin,
     action_page,
     admin_actor,
@@ -135,8 +136,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         "version",
     ]
 
-    class Media:
-        css = {"all": ["lineup_admin/admin.css"]}
+    Media = LineupMedia
 
     # list
 

@@ -346,7 +346,7 @@ def registration_move(
     now = timezone.now()
     with locked_atomic():
         lock_people(entry)
-        slot_ids = sorted({_uuid(to_slot_id), current.slot_id} - {None})
+        slot_ids = sorted({pk for pk in (_uuid(to_slot_id), current.slot_id) if pk is not None})
         slots = {
             s.pk: s
             for s in Slot.objects.select_for_update(of=("self",))

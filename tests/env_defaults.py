@@ -1,0 +1,13 @@
+"""The settings the test suite runs with, unless the environment already sets them.
+
+Loaded with `-p` (pyproject.toml) so that it runs before pytest-django imports
+config/settings.py: a plain `pytest` then needs no variables, and an explicit one still wins.
+"""
+
+import os
+
+# PostgreSQL, not the SQLite default: the concurrency tests race real transactions.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lineup")
+os.environ.setdefault("SECRET_KEY", "test-only")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("HTTPS", "0")
