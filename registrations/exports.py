@@ -5,6 +5,7 @@ import re
 
 from django.utils import timezone
 
+from common.times import local_stamp
 from registrations.models import Registration
 
 SCHEDULE_HEADER = [
@@ -53,7 +54,7 @@ def schedule_rows(*, tournament):
                 else (registration.team.school if registration.team else ""),
                 person.grade if person else "",
                 registration.get_status_display(),
-                _when(registration.checked_in_at),
+                local_stamp(registration.checked_in_at),
             )
         ]
 
@@ -109,10 +110,6 @@ def _cell(value):
     return f"'{text}" if _FORMULA.match(text) else text
 
 
-def _when(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def registration_rows(*, tournaments=None, statuses=None):
     """Every field of each registration (contacts included), newest tournament first.
 
@@ -151,11 +148,11 @@ def registration_rows(*, tournaments=None, statuses=None):
             registration.contact_name,
             registration.contact_email,
             registration.contact_phone,
-            _when(registration.created_at),
-            _when(registration.confirmed_at),
-            _when(registration.hold_expires_at),
-            _when(registration.checked_in_at),
-            _when(registration.cancelled_at),
+            local_stamp(registration.created_at),
+            local_stamp(registration.confirmed_at),
+            local_stamp(registration.hold_expires_at),
+            local_stamp(registration.checked_in_at),
+            local_stamp(registration.cancelled_at),
             registration.cancel_reason,
             registration.override_reason,
         ]

@@ -2,16 +2,10 @@
 
 from datetime import timedelta
 
-from django.utils import timezone
-from django.utils.formats import date_format
-
+from common.times import local_when
 from registrations.errors import ScheduleClash, SlotUnavailable, TournamentNotOpen
 from registrations.models import Registration
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
-
-
-def _local(moment):
-    return date_format(timezone.localtime(moment), "D j M, H:i")
 
 
 def check_open(tournament, now):
@@ -19,9 +13,9 @@ def check_open(tournament, now):
         raise TournamentNotOpen(f"{tournament.name} is not open for sign-up.")
     opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
     if opens and now < opens:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {_local(opens)}.")
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {local_when(opens)}.")
     if closes and now >= closes:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {_local(closes)}.")
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {local_when(closes)}.")
 
 
 def check_slot(slot, now, *, override):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from common.times import local_date
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
@@ -58,7 +59,7 @@ def _slot_groups(slots):
     """Bookable slots grouped by local day, for the form's fieldsets."""
     return [
         (day, list(day_slots))
-        for day, day_slots in groupby(slots, key=lambda s: timezone.localtime(s.starts_at).date())
+        for day, day_slots in groupby(slots, key=lambda s: local_date(s.starts_at))
     ]
 
 

@@ -53,6 +53,7 @@ from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from common.audit import audit_event_record
 from common.locking import Busy
 from common.tabular import ImportFileError, Table, normalize_heading
+from common.times import local_date, local_stamp
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Location, TimeBlock, Tournament
 from tournaments.selectors import tournament_public_forget
 from tournaments.services import (
@@ -509,10 +510,6 @@ def _room_key(building, name):
     return (normalize_heading(building), normalize_heading(name))
 
 
-def _local(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 class _Plan:
     """The file's items, checked against each other and the database, ready to apply."""
 
@@ -647,7 +644,7 @@ class _Plan:
                     self._error(
                         item,
                         f"{location} is already used by {clash.tournament.name} from "
-                        f"{_local(clash.starts_at)} to {_local(clash.ends_at)}",
+                        f"{local_stamp(clash.starts_at)} to {local_stamp(clash.ends_at)}",
                     )
 
     # -- writing, inside the caller's transaction ----------------------------------------------
@@ -752,9 +749,7 @@ class _Plan:
             self._error(item, f"“{slug}” is a new tournament, so it needs a name")
             return None
         days = [
-            timezone.localtime(b.values["starts_at"]).date()
-            for b in self.blocks
-            if b.values["tournament"] == slug
+            local_date(b.values["starts_at"]) for b in self.blocks if b.values["tournament"] == slug
         ]
         if days:  # a new tournament runs on the days of its time blocks unless told otherwise
             fields.setdefault("starts_on", min(days))
@@ -777,7 +772,7 @@ class _Plan:
             for k in ("ends_at", "slot_minutes", "slot_capacity", "is_manual", "notes")
             if k in values
         }
-        label = f"{tournament.slug} · {location} · {_local(values['starts_at'])}"
+        label = f"{tournament.slug} · {location} · {local_stamp(values['starts_at'])}"
         block = TimeBlock.objects.filter(
             tournament=tournament, location=location, starts_at=values["starts_at"]
         ).first()

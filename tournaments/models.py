@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from common.models import TimestampedModel
+from common.times import local_stamp, local_when
 
 # A day: clash checks look no further than this around a slot.
 MAX_CHANGEOVER_MINUTES = 24 * 60
@@ -210,7 +211,7 @@ class TimeBlock(TimestampedModel):
         ]
 
     def __str__(self):
-        return f"{self.tournament} · {self.location} · {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.tournament} · {self.location} · {local_stamp(self.starts_at)}"
 
     def planned_slot_times(self):
         """The (start, end) of each slot generation makes: whole slots only, a short tail unused."""
@@ -268,7 +269,7 @@ class Slot(TimestampedModel):
         ]
 
     def __str__(self):
-        return f"{self.location} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.location} {local_stamp(self.starts_at)}"
 
     @property
     def remaining(self):
@@ -281,6 +282,19 @@ class Slot(TimestampedModel):
     @property
     def is_bookable(self):
         return self.status == self.Status.OPEN and not self.is_full
+
+    def label(self, *, with_tournament=False):
+        """'Sat 12 Apr 09:00-09:10 · Room 1 · 2 of 3 left' (its location must be loaded)."""
+        if self.status != self.Status.OPEN:
+            places = self.get_status_display().upper()
+        elif self.is_full:
+            places = f"FULL ({self.reserved_count} of {self.capacity})"
+        else:
+            places = f"{self.remaining} of {self.capacity} left"
+        parts = [local_when(self.starts_at, self.ends_at), str(self.location), places]
+        if with_tournament:
+            parts.insert(0, self.tournament.name)
+        return " · ".join(parts)
 
     def clashes_with(self, other, *, changeover_minutes=0):
         """True if one person cannot take both slots: they overlap, or they are in different

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.http import Http404
 from django.utils import timezone
 
+from common.times import local_date
 from registrations.models import Registration
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
@@ -213,10 +214,6 @@ def _slot_state(slot, now, *, tournament_full):
     return "open"
 
 
-def _local_date(moment):
-    return timezone.localtime(moment).date()
-
-
 def tournament_schedule(*, tournament, now=None) -> list[Day]:
     """The tournament's slots grouped by day, then room, each with its state. One query."""
     now = now or timezone.now()
@@ -228,7 +225,7 @@ def tournament_schedule(*, tournament, now=None) -> list[Day]:
         .order_by("starts_at", "location__name", "number")
     )
     days = []
-    for date, day_slots in groupby(slots, key=lambda s: _local_date(s.starts_at)):
+    for date, day_slots in groupby(slots, key=lambda s: local_date(s.starts_at)):
         rooms: dict[UUID, RoomDay] = {}
         for slot in day_slots:
             room = rooms.setdefault(slot.location_id, RoomDay(location=slot.location))
@@ -320,7 +317,7 @@ def tournament_days(*, tournament) -> list:
         .exclude(status=Slot.Status.CANCELLED)
         .datetimes("starts_at", "day")  # truncated by the database, in the current zone
     )
-    return [timezone.localtime(day).date() for day in days]
+    return [local_date(day) for day in days]
 
 
 def tournament_rooms(*, tournament) -> list[Location]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from common.audit import audit_event_record
 from common.errors import LineupError
 from common.locking import locked_atomic
+from common.times import local_span
 from registrations.models import Registration
 from registrations.services import slot_cancel
 from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
@@ -596,8 +597,7 @@ def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, act
         if not (block.starts_at <= starts_at < ends_at <= block.ends_at):
             raise SlotOutsideBlock(
                 "The slot must start and end within its time block "
-                f"({timezone.localtime(block.starts_at):%H:%M} to "
-                f"{timezone.localtime(block.ends_at):%H:%M})."
+                f"({local_span(block.starts_at, block.ends_at)})."
             )
         siblings = block.slots.exclude(status=Slot.Status.CANCELLED)
         if siblings.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).exists():

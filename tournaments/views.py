@@ -1,12 +1,11 @@
 """Public tournament pages: the list, one tournament's schedule, the printable day schedule."""
 
-from datetime import date
-
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from common.times import day_pick
 from tournaments import selectors
 
 PAGE_SIZE = 12
@@ -58,7 +57,7 @@ def schedule_page(request, slug):
     tournament = selectors.tournament_get_public(slug=slug)
     days = selectors.tournament_days(tournament=tournament)
     rooms = selectors.tournament_rooms(tournament=tournament)
-    day = _chosen_day(request.GET.get("day"), days)
+    day = day_pick(request.GET.get("day"), days)
     room = next((r for r in rooms if str(r.pk) == request.GET.get("room")), None)
     schedule = selectors.day_schedule(tournament=tournament, day=day, location=room) if day else []
     return render(
@@ -74,17 +73,3 @@ def schedule_page(request, slug):
             "refresh_seconds": SCHEDULE_REFRESH_SECONDS,
         },
     )
-
-
-def _chosen_day(value, days):
-    """The asked-for day if it is one of the tournament's, else today's or the first."""
-    try:
-        asked = date.fromisoformat(value or "")
-    except ValueError:
-        asked = None
-    if asked in days:
-        return asked
-    today = timezone.localdate()
-    if today in days:
-        return today
-    return next((d for d in days if d >= today), days[0] if days else None)

@@ -11,13 +11,12 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
 from common.errors import LineupError
 from common.text import fold
+from common.times import local_when
 
 # What the services may refuse with; each carries a message fit for an organizer.
 REFUSALS = (LineupError,)
@@ -121,7 +120,7 @@ def registrations_table(registrations, *, empty="No registrations."):
             reverse("admin:registrations_registration_change", args=[r.pk]),
             r.entrant_name,
             r.tournament.name,
-            r.slot and f"{timezone.localtime(r.slot.starts_at):%a %d %b %H:%M}",
+            r.slot and local_when(r.slot.starts_at),
             r.get_status_display(),
             r.seats,
             r.contact_email or "—",
@@ -266,11 +265,3 @@ class LineupMedia:
 
 def status_badge(value, label):
     return format_html('<span class="lineup-badge lineup-badge--{}">{}</span>', value, label)
-
-
-def local_when(starts_at, ends_at=None):
-    starts = timezone.localtime(starts_at)
-    text = f"{date_format(starts, 'D j M Y')} {starts:%H:%M}"
-    if ends_at:
-        text += f"-{timezone.localtime(ends_at):%H:%M}"
-    return text

@@ -4,7 +4,6 @@ from django import forms
 from django.db.models import F
 from django.utils import timezone
 
-from tournaments.admin.forms import slot_label
 from tournaments.models import Slot, Tournament
 
 
@@ -34,7 +33,7 @@ class MergeForm(forms.Form):
 
 class TeamSlotChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, slot):
-        return slot_label(slot, with_tournament=True)
+        return slot.label(with_tournament=True)
 
 
 def slots_for_team(size):

@@ -25,7 +25,6 @@ from participants.admin.importing import ParticipantImportAdminMixin
 from participants.models import Participant, Team
 from registrations.models import Registration, RegistrationMember
 from registrations.services import registration_create, registration_create_group
-from tournaments.admin.forms import slot_label
 
 PARTICIPANT_FIELDS = [
     "first_name",
@@ -331,7 +330,7 @@ class TeamAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
             self.message_user(
                 request,
                 f"{plural(len(members), 'member')} of {team} booked into "
-                f"{slot_label(slot, with_tournament=True)}.",
+                f"{slot.label(with_tournament=True)}.",
                 messages.SUCCESS,
             )
             return None

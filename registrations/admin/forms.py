@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from participants.models import Participant, Team
 from registrations.models import Registration
-from tournaments.admin.forms import slot_label
 from tournaments.models import Slot, Tournament
 
 
 class SlotChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, slot):
-        return slot_label(slot)
+        return slot.label()
 
 
 def slots_with_room_for(registrations):

@@ -5,8 +5,6 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from common.admin.base import (
@@ -24,6 +22,7 @@ from common.admin.base import (
     run_for_each,
     status_badge,
 )
+from common.times import local_when
 from registrations import services
 from registrations.admin.filters import RegistrationDayFilter
 from registrations.admin.forms import (
@@ -38,7 +37,6 @@ from registrations.admin.forms import (
 )
 from registrations.models import Registration
 from tournaments.admin.filters import RoomFilter
-from tournaments.admin.forms import slot_label
 
 Status = Registration.Status
 
@@ -152,11 +150,10 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         slot = registration.slot
         if slot is None:
             return "—"
-        starts = timezone.localtime(slot.starts_at)
         return format_html(
             '<a href="{}" class="lineup-nowrap">{}</a>',
             reverse("admin:tournaments_slot_change", args=[slot.pk]),
-            f"{date_format(starts, 'D j M')} {starts:%H:%M}",
+            local_when(slot.starts_at),
         )
 
     @admin.display(description="room", ordering="slot__location__name")
@@ -186,7 +183,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
     def slot_link(self, registration):
         if registration.slot is None:
             return "—"
-        return admin_link(registration.slot, slot_label(registration.slot))
+        return admin_link(registration.slot, registration.slot.label())
 
     @admin.display(description="participant")
     def participant_link(self, registration):
@@ -243,7 +240,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
                     self.message_user(
                         request,
                         f"{registration.entrant_name} is entered in {tournament.name}"
-                        + (f" ({slot_label(registration.slot)})." if registration.slot else "."),
+                        + (f" ({registration.slot.label()})." if registration.slot else "."),
                         messages.SUCCESS,
                     )
                     return redirect("admin:registrations_registration_change", registration.pk)
@@ -360,7 +357,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
                     "cells": [
                         f"{r.entrant_name} ({plural(r.seats, 'place')})",
                         r.tournament,
-                        slot_label(r.slot) if r.slot else "no slot",
+                        r.slot.label() if r.slot else "no slot",
                         r.get_status_display(),
                     ],
                     "warning": warning,
@@ -392,7 +389,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
                 lambda r: services.registration_move(
                     registration=r, to_slot_id=target.pk, actor=actor, override_reason=reason
                 ),
-                done=f"{'placed in' if override else 'moved to'} {slot_label(target)}",
+                done=f"{'placed in' if override else 'moved to'} {target.label()}",
             )
             return None
         seats = sum(r.seats for r in registrations)

@@ -2,27 +2,10 @@
 
 from django import forms
 from django.forms.models import construct_instance
-from django.utils import timezone
-from django.utils.formats import date_format
 
+from common.times import local_span
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.selectors import tournament_places_taken
-
-
-def slot_label(slot, *, with_tournament=False):
-    """'Sat 12 Apr 09:00-09:10 · Room 1 · 2 of 3 left' (the slot's location must be loaded)."""
-    starts, ends = timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)
-    when = f"{date_format(starts, 'D j M')} {starts:%H:%M}-{ends:%H:%M}"
-    if slot.status != Slot.Status.OPEN:
-        room = f"{slot.get_status_display().upper()}"
-    elif slot.is_full:
-        room = f"FULL ({slot.reserved_count} of {slot.capacity})"
-    else:
-        room = f"{slot.remaining} of {slot.capacity} left"
-    parts = [when, str(slot.location), room]
-    if with_tournament:
-        parts.insert(0, slot.tournament.name)
-    return " · ".join(parts)
 
 
 class TournamentAdminForm(forms.ModelForm):
@@ -157,9 +140,8 @@ class SlotAddForm(forms.ModelForm):
         ):
             self.add_error(
                 None,
-                f"The slot must lie within its time block "
-                f"({timezone.localtime(block.starts_at):%H:%M} to "
-                f"{timezone.localtime(block.ends_at):%H:%M}).",
+                "The slot must lie within its time block "
+                f"({local_span(block.starts_at, block.ends_at)}).",
             )
         return data
 

@@ -12,12 +12,12 @@ from common.admin.base import (
     admin_actor,
     confirmed,
     history_link,
-    local_when,
     plural,
     registrations_table,
     run_for_each,
     status_badge,
 )
+from common.times import local_when
 from registrations.models import Registration
 from registrations.services import slot_cancel
 from tournaments import services
@@ -98,7 +98,7 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
 
     @admin.display(description="time", ordering="starts_at")
     def when(self, slot):
-        return local_when(slot.starts_at, slot.ends_at)
+        return local_when(slot.starts_at, slot.ends_at, year=True)
 
     @admin.display(description="")
     def history(self, slot):
@@ -190,7 +190,7 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
         rows = [
             {
                 "cells": [
-                    local_when(s.starts_at, s.ends_at),
+                    local_when(s.starts_at, s.ends_at, year=True),
                     s.location,
                     s.tournament,
                     plural(len(s.active), "registration"),

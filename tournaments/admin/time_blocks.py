@@ -13,9 +13,9 @@ from common.admin.base import (
     admin_actor,
     admin_link,
     confirmed,
-    local_when,
     run_for_each,
 )
+from common.times import local_when
 from registrations.models import Registration
 from tournaments import services
 from tournaments.admin import views
@@ -63,7 +63,7 @@ class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="time", ordering="starts_at")
     def when(self, block):
-        return local_when(block.starts_at, block.ends_at)
+        return local_when(block.starts_at, block.ends_at, year=True)
 
     @admin.display(description="slots", ordering="live_slots")
     def slot_count(self, block):
@@ -107,7 +107,7 @@ class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
                 format_html(
                     "Registration: {} ({}) · cancel the slot instead",
                     admin_link(r, r.entrant_name),
-                    local_when(r.slot.starts_at),
+                    local_when(r.slot.starts_at, year=True),
                 )
                 for r in booked
             ]
@@ -175,7 +175,7 @@ class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
         rows = [
             {
                 "cells": [
-                    local_when(plan.block.starts_at, plan.block.ends_at),
+                    local_when(plan.block.starts_at, plan.block.ends_at, year=True),
                     plan.block.location,
                     plan.block.tournament,
                     plan.summary,

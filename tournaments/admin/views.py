@@ -3,7 +3,6 @@ the slot-generation preview. Read-only queries live here; every write goes throu
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from common.times import day_pick, local_clock, local_date
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
@@ -28,19 +28,6 @@ def _active_registrations(*, members=False):
             Prefetch("members", queryset=RegistrationMember.objects.order_by("name"))
         )
     return queryset
-
-
-def _pick_day(requested, days):
-    if requested:
-        try:
-            return date.fromisoformat(requested)
-        except ValueError:
-            pass
-    today = timezone.localdate()
-    for day in days:
-        if day >= today:
-            return day
-    return days[-1] if days else today
 
 
 @dataclass
@@ -63,7 +50,7 @@ def schedule_grid(*, tournament, day):
     rooms = sorted({slot.location for slot in slots}, key=lambda room: (room.building, room.name))
     by_time = defaultdict(lambda: defaultdict(list))
     for slot in slots:
-        by_time[timezone.localtime(slot.starts_at).strftime("%H:%M")][slot.location_id].append(slot)
+        by_time[local_clock(slot.starts_at)][slot.location_id].append(slot)
     rows = [
         GridRow(time=time, cells=[by_time[time].get(room.pk, []) for room in rooms])
         for time in sorted(by_time)
@@ -80,7 +67,7 @@ def schedule_grid(*, tournament, day):
 def schedule_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
     days = tournament_days(tournament=tournament)
-    day = _pick_day(request.GET.get("day"), days)
+    day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
     rooms, rows, totals = schedule_grid(tournament=tournament, day=day)
     context = {
         **model_admin.admin_site.each_context(request),
@@ -117,7 +104,7 @@ def run_sheet_view(model_admin, request, object_id):
     )
     days = defaultdict(lambda: defaultdict(list))
     for slot in slots:
-        days[timezone.localtime(slot.starts_at).date()][slot.location].append(slot)
+        days[local_date(slot.starts_at)][slot.location].append(slot)
     sheet = [
         (day, sorted(rooms.items(), key=lambda item: (item[0].building, item[0].name)))
         for day, rooms in sorted(days.items())
@@ -166,8 +153,7 @@ class SlotPlan:
             return "The block is shorter than one slot: no slot would fit."
         if self.holding:
             names = ", ".join(
-                f"{timezone.localtime(s.starts_at):%H:%M} ({s.reserved_count} taken)"
-                for s in self.holding
+                f"{local_clock(s.starts_at)} ({s.reserved_count} taken)" for s in self.holding
             )
             return (
                 f"Refused: slot(s) {names} hold registrations the new layout has no room for. "
