@@ -6,6 +6,7 @@ change. Anything that cancels registrations goes through the registration servic
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -17,7 +18,7 @@ from common.locking import locked_atomic
 from common.times import local_span
 from registrations.models import Registration
 from registrations.services import slot_cancel
-from tournaments.models import Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.selectors import tournament_places_taken, tournament_public_forget
 
 
@@ -622,11 +623,14 @@ def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, act
     return slot
 
 
-def tournament_create(*, actor: str, **fields) -> Tournament:
-    """Create a tournament as a draft; publish it with `tournament_publish`."""
-    fields["status"] = Tournament.Status.DRAFT
+def tournament_create(
+    *, actor: str, status: str = Tournament.Status.DRAFT, **fields: Any
+) -> Tournament:
+    """Create a tournament, as a draft unless a `status` is given (the schedule import sets
+    the one its file names: a new tournament has no entrants for a status change to touch).
+    Later status changes go through `tournament_publish` and friends."""
     with transaction.atomic():
-        tournament = Tournament.objects.create(**fields)
+        tournament = Tournament.objects.create(status=status, **fields)
         tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any
         audit_event_record(
             actor=actor,
@@ -658,3 +662,77 @@ def time_block_delete(*, time_block: TimeBlock, actor: str) -> None:
             ends_at=block.ends_at,
         )
         block.delete()
+
+
+# --- rooms -----------------------------------------------------------------------------------
+# The one write path for rooms and for the rooms a tournament uses: the admin and the schedule
+# import both come here. Rooms have no version; the row lock orders concurrent edits.
+
+
+def location_create(
+    *, actor: str, name: str, building: str = "", capacity: int | None = None, notes: str = ""
+) -> Location:
+    """Add a room. Its name is unique within its building (a database rule)."""
+    with transaction.atomic():
+        location = Location.objects.create(
+            name=name, building=building, capacity=capacity, notes=notes
+        )
+        audit_event_record(
+            actor=actor, action="location.create", target=location, name=str(location)
+        )
+    return location
+
+
+def location_update(*, location: Location, actor: str, **fields: Any) -> Location:
+    """Save edits to a room (name, building, capacity, notes); returns it as saved.
+
+    Its time blocks and slots point at it, so a new name shows everywhere at once.
+    """
+    with locked_atomic():
+        current = Location.objects.select_for_update().get(pk=location.pk)
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        if changed:
+            Location.objects.filter(pk=current.pk).update(**changed, updated_at=timezone.now())
+            audit_event_record(
+                actor=actor,
+                action="location.update",
+                target=current,
+                name=str(current),
+                changed=sorted(changed),
+            )
+            current.refresh_from_db()
+    return current
+
+
+def tournament_location_add(*, tournament: Tournament, location: Location, actor: str) -> bool:
+    """List a room among a tournament's rooms. True if it was not listed yet."""
+    with transaction.atomic():
+        _, created = TournamentLocation.objects.get_or_create(
+            tournament=tournament, location=location
+        )
+        if created:
+            audit_event_record(
+                actor=actor,
+                action="tournament.add_room",
+                target=tournament,
+                tournament=tournament,
+                location=str(location),
+            )
+    return created
+
+
+def tournament_location_remove(*, tournament: Tournament, location: Location, actor: str) -> bool:
+    """Take a room off a tournament's list (its time blocks there stay). True if it was on it."""
+    with transaction.atomic():
+        removed, _ = TournamentLocation.objects.filter(
+            tournament=tournament, location=location
+        ).delete()
+        if removed:
+            audit_event_record(
+                actor=actor,
+                action="tournament.remove_room",
+                target=tournament,
+                tournament=tournament,
+                location=str(location),
+            )
+    return bool(removed)

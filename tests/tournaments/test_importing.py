@@ -21,6 +21,7 @@ from tests.factories import (
 from tournaments.importing import ScheduleImportInvalid, schedule_import
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.selectors import tournament_get_public
+from tournaments.services import tournament_set_max_participants
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +29,14 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def run(path, **kwargs):
+    # As the command runs it: the cap's service comes from the layer that knows registrations.
     kwargs.setdefault("actor", "test")
+    kwargs.setdefault("set_max_participants", tournament_set_max_participants)
     return schedule_import(source=path, **kwargs)
 
 
 def run_json(data, **kwargs):
-    kwargs.setdefault("actor", "test")
-    return schedule_import(source=io.BytesIO(json.dumps(data).encode()), name="s.json", **kwargs)
+    return run(io.BytesIO(json.dumps(data).encode()), name="s.json", **kwargs)
 
 
 def local(text):
@@ -259,6 +261,72 @@ class TestJson:
 
         updated = Tournament.objects.get(pk=piano.pk)
         assert (updated.description, updated.version) == ("New words", piano.version + 1)
+
+
+class TestThroughTheServices:
+    """Every write of an import goes through the services the admin uses."""
+
+    def test_a_tournament_update_bumps_its_version_under_the_service(self):
+        run(DATA / "schedule.json")
+        piano = Tournament.objects.get(slug="piano-junior")
+
+        run_json({"tournaments": [{"slug": "piano-junior", "hold_minutes": 45}]})
+
+        assert Tournament.objects.get(pk=piano.pk).version == piano.version + 1
+        event = AuditEvent.objects.get(action="tournament.update")
+        assert (event.tournament_id, event.payload["changed"]) == (piano.pk, ["hold_minutes"])
+
+    def test_a_new_tournament_is_created_with_its_status_and_name_audited(self):
+        run(DATA / "schedule.json")
+
+        event = AuditEvent.objects.get(action="tournament.create", tournament__slug="piano-junior")
+        assert event.payload["name"] == "Piano Solo (junior)"
+
+    def test_a_room_update_is_audited_with_what_changed(self):
+        run(DATA / "schedule.json")
+
+        result = run_json(
+            {"locations": [{"name": "studio b", "building": "Arts Centre", "capacity": 35}]}
+        )
+
+        assert result.counts[("location", "update")] == 1
+        assert Location.objects.get(name="Studio B").capacity == 35
+        event = AuditEvent.objects.get(action="location.update")
+        assert event.payload["changed"] == ["capacity"]
+
+    def test_a_dry_run_rolls_back_what_the_services_wrote(self):
+        run(DATA / "schedule.json", generate_slots=True)
+        before = snapshot()
+        data = json.loads((DATA / "schedule.json").read_text())
+        data["tournaments"][0]["description"] = "New words"
+        data["locations"][1]["capacity"] = 25
+        data["time_blocks"][1]["ends_at"] = "2030-06-15 10:00"
+
+        result = run_json(data, dry_run=True, generate_slots=True)
+
+        assert result.summary() == (
+            "Would update 1 tournament(s), 1 room(s), 1 time block(s); 4 unchanged; "
+            "would generate 3 slot(s)."
+        )
+        assert snapshot() == before
+
+    def test_without_the_cap_service_a_cap_change_is_refused(self):
+        run(DATA / "schedule.json")
+
+        with pytest.raises(ScheduleImportInvalid) as caught:
+            schedule_import(
+                source=io.BytesIO(
+                    b'{"tournaments": [{"slug": "piano-junior", "max_participants": 50}]}'
+                ),
+                name="s.json",
+                actor="test",
+            )
+
+        assert caught.value.result.errors == [
+            "tournaments #1: the participant limit of Piano Solo (junior) cannot be changed by "
+            "this import; change it in the admin"
+        ]
+        assert Tournament.objects.get(slug="piano-junior").max_participants == 40
 
 
 class TestCsv:

@@ -230,10 +230,10 @@ class TournamentAdmin(
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not TimeBlock:
-            return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
         actor = admin_actor(request)
+        if formset.model is TournamentLocation:
+            return self._save_rooms(formset, tournament=form.instance, actor=actor)
         for block in formset.deleted_objects:
             services.time_block_delete(time_block=block, actor=actor)
         for block, changed in formset.changed_objects:
@@ -248,6 +248,19 @@ class TournamentAdmin(
                 **{name: getattr(block, name) for name in TIME_BLOCK_FIELDS},
             )
             block.pk = created.pk
+
+    def _save_rooms(self, formset, *, tournament, actor):
+        for link in formset.deleted_objects:
+            services.tournament_location_remove(
+                tournament=tournament, location=link.location, actor=actor
+            )
+        for link, _ in formset.changed_objects:  # another room picked on the row
+            before = TournamentLocation.objects.get(pk=link.pk).location
+            services.tournament_location_remove(tournament=tournament, location=before, actor=actor)
+        for link in [*(link for link, _ in formset.changed_objects), *formset.new_objects]:
+            services.tournament_location_add(
+                tournament=tournament, location=link.location, actor=actor
+            )
 
     # pages of one tournament
 
@@ -391,6 +404,15 @@ class LocationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_tournaments=Count("tournaments"))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.location_update(location=obj, actor=admin_actor(request), **fields)
+        else:
+            fields = {name: form.cleaned_data[name] for name in form.fields}
+            created = services.location_create(actor=admin_actor(request), **fields)
+            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
     @admin.display(description="tournaments", ordering="n_tournaments")
     def tournament_count(self, location):

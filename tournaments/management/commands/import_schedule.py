@@ -6,6 +6,7 @@ from common.commands import HelpFormatter
 from common.tabular import ImportFileError
 from tournaments import importing
 from tournaments.importing import ScheduleImportInvalid, schedule_import
+from tournaments.services import tournament_set_max_participants
 
 VERBS = {"create": ("Would create", "Created"), "update": ("Would update", "Updated")}
 
@@ -44,6 +45,9 @@ class Command(BaseCommand):
                 actor="command:import_schedule",
                 dry_run=dry_run,
                 generate_slots=generate_slots,
+                # The cap's rule (never below the places taken) belongs to the registrations:
+                # a face hands it to the import, which may not know that layer.
+                set_max_participants=tournament_set_max_participants,
             )
         except ScheduleImportInvalid as exc:
             for error in exc.result.errors:

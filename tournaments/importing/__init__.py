@@ -1,0 +1,104 @@
+"""Schedule import: tournaments, rooms and time blocks from CSV, .xlsx or JSON.
+
+The one code path behind `manage.py import_schedule`. It adds and updates, never deletes:
+a tournament is found by its slug, a room by its name and building, a time block by its
+tournament, room and start time. Everything is checked first (errors carry the line, or
+the item for JSON); then the whole schedule is written in one transaction through the
+services the admin uses, so a file is imported completely or not at all. A dry run does the
+same writes and rolls them back, so it meets every rule the real run meets. Schedules are
+small: the file is read into memory. Reading, checking and writing are the modules here.
+
+CSV or .xlsx: one row per time block; a new tournament or room is created from the first
+row that names it. Headings are matched like the participant import's (case, spaces, _ and -
+do not matter):
+
+    tournament (the slug; required)   tournament name (required for a new one)
+    category, entry kind, status, max participants, changeover minutes, hold minutes,
+    registration opens, registration closes (YYYY-MM-DD HH:MM)
+    room (required), building, room capacity
+    date (YYYY-MM-DD or DD.MM.YYYY), start, end (HH:MM; required)
+    slot minutes, slot capacity (default 1), manual (yes/no), notes
+
+JSON: an object with any of three lists; field names as in the models:
+
+    {"tournaments": [{"slug": "piano-junior", "name": "Piano (junior)", "category": "music",
+                      "entry_kind": "individual", "status": "published",
+                      "starts_on": "2025-06-14", "ends_on": "2025-06-15",
+                      "registration_opens_at": "2025-05-01 09:00",
+                      "registration_closes_at": "2025-06-10 18:00",
+                      "max_participants": 60, "changeover_minutes": 10, "hold_minutes": 30,
+                      "description": "", "public_full_names": false,
+                      "allows_typed_names": true, "requires_proof_of_work": false}],
+     "locations": [{"name": "Recital Hall", "building": "Conservatory", "capacity": 80,
+                    "notes": ""}],
+     "time_blocks": [{"tournament": "piano-junior", "location": "Recital Hall",
+                      "building": "Conservatory", "starts_at": "2025-06-14 09:00",
+                      "ends_at": "2025-06-14 12:00", "slot_minutes": 10,
+                      "slot_capacity": 1, "is_manual": false, "notes": ""}]}
+
+Times without a UTC offset are in the site's time zone (TIME_ZONE).
+"""
+
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+
+from common.tabular import ImportFileError
+from tournaments.importing.checking import SchedulePlan
+from tournaments.importing.reading import Source, items_read
+from tournaments.importing.result import ScheduleImportInvalid, ScheduleImportResult
+from tournaments.importing.writing import MaxParticipantsSetter, ScheduleWriter
+
+__all__ = [
+    "MaxParticipantsSetter",
+    "ScheduleImportInvalid",
+    "ScheduleImportResult",
+    "schedule_import",
+]
+
+
+class _RollBack(Exception):
+    pass
+
+
+def schedule_import(
+    *,
+    source: Source,
+    name: str = "",
+    actor: str,
+    dry_run: bool = False,
+    generate_slots: bool = False,
+    set_max_participants: MaxParticipantsSetter | None = None,
+) -> ScheduleImportResult:
+    """Add or update the tournaments, rooms and time blocks in `source` (a path or a binary
+    file); with `generate_slots`, (re)generate the slots of every time block in the file
+    through `time_block_generate_slots`.
+
+    A new participant cap for a tournament already in Lineup goes through
+    `set_max_participants` (the registrations' service, which never lets it drop below the
+    places taken); without it such a change is refused.
+
+    Raises ImportFileError for a file that cannot be read and ScheduleImportInvalid (nothing
+    written) when any item is bad or a schedule rule refuses a change.
+    """
+    name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
+    result = ScheduleImportResult(dry_run=dry_run)
+    plan = SchedulePlan(items_read(source, name), result)
+    if not result.errors:
+        writer = ScheduleWriter(plan, actor=actor, set_max_participants=set_max_participants)
+        try:
+            with transaction.atomic():
+                writer.apply(generate_slots=generate_slots)
+                if result.errors or dry_run:
+                    raise _RollBack()  # a dry run meets every rule the real one does, then undoes
+        except _RollBack:
+            pass
+        except IntegrityError as exc:
+            raise ImportFileError(
+                f"The schedule changed while this file was imported ({exc}); nothing was "
+                "written. Run the import again."
+            ) from exc
+    if result.errors:
+        result.sort_errors()
+        raise ScheduleImportInvalid(result)
+    return result
