@@ -2,6 +2,7 @@
 
 import re
 
+from django.db.models import Sum
 from django.http import Http404
 
 from registrations.models import Registration, RegistrationMember
@@ -73,4 +74,15 @@ def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
         Registration.objects.filter(idempotency_key=idempotency_key)
         .values_list("reference", "tournament_id")
         .first()
+    )
+
+
+def tournament_places_taken(*, tournament_id) -> int:
+    """Places held by the tournament's active entries (a team takes one per member): what its
+    participant cap counts."""
+    return (
+        Registration.objects.active()
+        .filter(tournament_id=tournament_id)
+        .aggregate(n=Sum("seats"))["n"]
+        or 0
     )

@@ -1,6 +1,7 @@
 """The participant import in the admin: upload, preview, confirm.
 
-The same code path as `manage.py import_participants` (participants/importing.py): the
+The same code path as `manage.py import_participants` (participants/importing/, and
+registrations/importing.py when everyone is also registered in a tournament): the
 preview is a dry run of the uploaded file, the confirmation runs the real import on the
 same file. Between the two steps the upload waits in a private staging directory under a
 random token that only the uploader's session knows; it is deleted once imported (and
@@ -29,6 +30,7 @@ from django.utils.html import format_html
 
 from common.tabular import ImportFileError, Table
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
+from registrations.importing import participant_import_into_tournament
 from tournaments.models import Tournament
 
 # Bigger files take longer than a web request should: the command has no limit.
@@ -240,17 +242,20 @@ class ParticipantImportAdminMixin:
             if tournament is None:
                 raise ImportFileError("The chosen tournament no longer exists.")
         with open(_staging_path(options["token"], ".upload"), "rb") as f:
-            return participant_import(
-                table=Table(f, name=options["name"]),
-                actor=f"admin:{request.user.get_username()}",
-                dry_run=dry_run,
-                skip_bad_rows=options["skip_bad_rows"],
-                tournament=tournament,
-                reject_path=_staging_path(options["token"], ".rejected.csv"),
-            )
+            arguments = {
+                "table": Table(f, name=options["name"]),
+                "actor": f"admin:{request.user.get_username()}",
+                "dry_run": dry_run,
+                "skip_bad_rows": options["skip_bad_rows"],
+                "reject_path": _staging_path(options["token"], ".rejected.csv"),
+            }
+            if tournament is None:
+                return participant_import(**arguments)
+            return participant_import_into_tournament(tournament=tournament, **arguments)
 
     def _report(self, request, result, tournament, options):
-        level = messages.WARNING if result.rejected or result.not_registered else messages.SUCCESS
+        refused = tournament is not None and result.not_registered
+        level = messages.WARNING if result.rejected or refused else messages.SUCCESS
         self.message_user(request, f"{result.summary()[:-1]} from {options['name']}.", level)
         if tournament is not None:
             text = f"Registered {result.registered} in {tournament.name}"

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from common.commands import HelpFormatter, Progress, get_or_suggest
 from common.tabular import ImportFileError, Table
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
+from registrations.importing import participant_import_into_tournament
 from tournaments.models import Tournament
 
 
@@ -87,19 +88,24 @@ class Command(BaseCommand):
         def show_error(error):
             progress.write(self.style.ERROR(str(error)), self.stderr.write)
 
+        arguments = {
+            "actor": "command:import_participants",
+            "dry_run": dry_run,
+            "skip_bad_rows": skip_bad_rows,
+            "reject_path": reject_path,
+            "batch_size": options["batch_size"],
+            "on_progress": progress,
+            "on_row": show_row if verbosity >= 2 else None,
+            "on_error": show_error,
+        }
         try:
-            result = participant_import(
-                table=Table(path),
-                actor="command:import_participants",
-                dry_run=dry_run,
-                skip_bad_rows=skip_bad_rows,
-                tournament=target,
-                reject_path=reject_path,
-                batch_size=options["batch_size"],
-                on_progress=progress,
-                on_row=show_row if verbosity >= 2 else None,
-                on_error=show_error,
-            )
+            table = Table(path)
+            if target is None:
+                result = participant_import(table=table, **arguments)
+            else:
+                result = participant_import_into_tournament(
+                    table=table, tournament=target, **arguments
+                )
         except ImportRowsInvalid as exc:
             progress.close()
             self._report(exc.result, target, skip_bad_rows, reject_path)
@@ -145,9 +151,3 @@ def _registration_summary(result, tournament):
     if result.not_registered:
         text += f"; {result.not_registered} could not be registered (see above)"
     return text + "."
-
-
-def _tournament(slug):
-    return get_or_suggest(
-        Tournament.objects.not_deleted(), field="slug", value=slug, noun="tournament"
-    )
