@@ -58,9 +58,9 @@ from common.tabular import ImportFileError, Table, cell_text, normalize_heading
 from participants.models import Participant, Team
 from registrations.errors import AlreadyRegistered, RegistrationError
 from registrations.models import Registration
+from registrations.selectors import tournament_places_taken
 from registrations.services import registration_create
 from tournaments.models import Tournament
-from tournaments.selectors import tournament_places_taken
 
 BATCH_SIZE = 1000
 # Errors, warnings and changes kept for display; the command streams all of them.

@@ -54,14 +54,10 @@ from common.audit import audit_event_record
 from common.locking import Busy
 from common.tabular import ImportFileError, Table, normalize_heading
 from common.times import local_date, local_stamp
+from registrations.services import time_block_regenerate, tournament_set_max_participants
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Location, TimeBlock, Tournament
 from tournaments.selectors import tournament_public_forget
-from tournaments.services import (
-    ScheduleError,
-    time_block_create,
-    time_block_generate_slots,
-    tournament_set_max_participants,
-)
+from tournaments.services import ScheduleError, time_block_create
 
 
 class ScheduleImportInvalid(ImportFileError):
@@ -667,7 +663,7 @@ class _Plan:
             block = self._save_block(item, tournament, location, actor)
             if block is not None and generate_slots and not block.is_manual:
                 try:
-                    generated = time_block_generate_slots(time_block=block, actor=actor)
+                    generated = time_block_regenerate(time_block=block, actor=actor)
                 except (ScheduleError, Busy) as exc:
                     self._error(item, exc.message)
                     continue

@@ -24,6 +24,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import LineupError
 from common.tabular import Table
 from participants.importing import participant_import
 from participants.models import Participant, Team
@@ -56,10 +57,8 @@ CREWS = ["Crew Nova", "Rhythm Riot", "Les Étoiles", "Bass Drop", "Kinetic"]
 ESPORTS_TEAMS = ["Turbo Owls", "Pixel Foxes", "Nitro Gnus", "Aerial Aces", "Boost Bandits"]
 
 
-class DemoRefused(Exception):
-    def __init__(self, message):
-        self.message = message
-        super().__init__(message)
+class DemoRefused(LineupError):
+    message = "The demo cannot be loaded into this database."
 
 
 @dataclass(frozen=True)
