@@ -7,7 +7,10 @@ On PostgreSQL the search uses the trigram and full-text GIN indexes on the folde
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -17,12 +20,22 @@ from django.contrib.postgres.search import (
 )
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Greatest
 
 from common.text import fold
 from participants.models import Participant, Team
-from registrations.models import Registration
 
 # A short page: enough to find yourself among namesakes, too few to harvest the list.
 SEARCH_LIMIT = 10
@@ -47,32 +60,32 @@ class SearchResults:
     items: list
     more: bool  # there were more matches than we show
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.items)
 
-    def __iter__(self):
+    def __iter__(self) -> Any:
         return iter(self.items)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
 
-def _tokens(folded):
+def _tokens(folded: str) -> list[str]:
     return [t for t in re.split(r"[^0-9a-z]+", folded) if t][:8]
 
 
-def _already_entered(tournament, *, team=False):
-    field = "team_id" if team else "participant_id"
-    return Exists(
-        Registration.objects.active().filter(tournament_id=tournament.pk, **{field: OuterRef("pk")})
-    )
-
-
-def participant_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT) -> SearchResults:
+def participant_search(
+    *,
+    query: str,
+    limit: int = SEARCH_LIMIT,
+    annotations: Mapping[str, BaseExpression] | None = None,
+) -> SearchResults:
     """Participants whose name (or external id) matches `query`, best first, at most `limit`.
 
-    With `tournament`, each result carries `already_entered`. Only the fields public pages
-    may show are loaded: names, school, grade and team (never contacts or birth years).
+    Each result also carries the `annotations` a caller adds in the same query (the sign-up
+    search marks who is already entered: `registrations.selectors.entrant_search`). Only the
+    fields public pages may show are loaded: names, school, grade and team (never contacts or
+    birth years).
     """
     raw = (query or "").strip()[:MAX_QUERY_LENGTH]
     folded = fold(raw)
@@ -89,8 +102,8 @@ def participant_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT
         "search_name",
         "team__name",
     )
-    if tournament is not None:
-        participants = participants.annotate(already_entered=_already_entered(tournament))
+    if annotations:
+        participants = participants.annotate(**annotations)
     if connection.vendor == "postgresql":
         items = _search_postgresql(participants, raw, folded, limit + 1)
     else:
@@ -98,7 +111,9 @@ def participant_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT
     return SearchResults(query=raw, items=items[:limit], more=len(items) > limit)
 
 
-def _search_postgresql(participants, raw, folded, count):
+def _search_postgresql(
+    participants: QuerySet[Participant], raw: str, folded: str, count: int
+) -> list[Participant]:
     tokens = _tokens(folded)
     matches = Q(search_name__trigram_similar=folded) | Q(search_name__trigram_word_similar=folded)
     if tokens:
@@ -107,7 +122,7 @@ def _search_postgresql(participants, raw, folded, count):
         prefix = SearchQuery(words, config="simple", search_type="raw")
         participants = participants.annotate(document=SearchDocument("search_name"))
         matches |= Q(document=prefix)
-        prefix_bonus = Case(
+        prefix_bonus: Case | Value = Case(
             When(document=prefix, then=Value(0.5)), default=Value(0.0), output_field=FloatField()
         )
     else:
@@ -139,14 +154,16 @@ def _search_postgresql(participants, raw, folded, count):
         return list(ranked[:count])
 
 
-def _search_simple(participants, raw, folded, count):
+def _search_simple(
+    participants: QuerySet[Participant], raw: str, folded: str, count: int
+) -> list[Participant]:
     tokens = _tokens(folded)
     matches = Q(external_id__iexact=raw)
     for token in tokens:
         matches |= Q(search_name__contains=token)
     candidates = list(participants.filter(matches)[:500])
 
-    def score(p):
+    def score(p: Participant) -> float:
         exact = 2.0 if p.external_id and p.external_id.lower() == raw.lower() else 0.0
         every_word = 0.5 if all(t in p.search_name for t in tokens) else 0.0
         return exact + every_word + difflib.SequenceMatcher(None, folded, p.search_name).ratio()
@@ -155,14 +172,20 @@ def _search_simple(participants, raw, folded, count):
     return candidates[:count]
 
 
-def team_search(*, query: str, tournament=None, limit: int = SEARCH_LIMIT) -> SearchResults:
-    """Teams whose name or school matches `query`, best first, with their member count."""
+def team_search(
+    *,
+    query: str,
+    limit: int = SEARCH_LIMIT,
+    annotations: Mapping[str, BaseExpression] | None = None,
+) -> SearchResults:
+    """Teams whose name or school matches `query`, best first, with their member count (and
+    the caller's `annotations`, as in `participant_search`)."""
     raw = (query or "").strip()[:MAX_QUERY_LENGTH]
     if len(raw) < MIN_QUERY_LENGTH:
         return SearchResults(query=raw, items=[], more=False)
     teams = Team.objects.only("pk", "name", "school").annotate(member_count=Count("members"))
-    if tournament is not None:
-        teams = teams.annotate(already_entered=_already_entered(tournament, team=True))
+    if annotations:
+        teams = teams.annotate(**annotations)
     matches = Q(name__icontains=raw) | Q(school__icontains=raw)
     if connection.vendor == "postgresql":
         matches |= Q(name__trigram_word_similar=raw)
@@ -182,7 +205,7 @@ _PUBLIC_PARTICIPANTS = Participant.objects.select_related("team").only(
 )
 
 
-def participant_get_public(*, pk) -> Participant | None:
+def participant_get_public(*, pk: UUID | str) -> Participant | None:
     """One participant by id with its team, or None (also for a malformed id)."""
     try:
         return _PUBLIC_PARTICIPANTS.get(pk=pk)
@@ -190,7 +213,7 @@ def participant_get_public(*, pk) -> Participant | None:
         return None
 
 
-def team_get_public(*, pk) -> Team | None:
+def team_get_public(*, pk: UUID | str) -> Team | None:
     """One team by id with its members, or None (also for a malformed id)."""
     try:
         return Team.objects.prefetch_related("members").get(pk=pk)

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from participants import selectors
+from registrations.selectors import entrant_search
 from tournaments import selectors as tournament_selectors
 
 
@@ -18,8 +19,7 @@ def _search_rate(group, request):
 def find_yourself_page(request, slug):
     tournament = tournament_selectors.tournament_get_public(slug=slug)
     query = request.GET.get("q", "")
-    search = selectors.team_search if tournament.is_team_event else selectors.participant_search
-    results = search(query=query, tournament=tournament) if query.strip() else None
+    results = entrant_search(tournament=tournament, query=query) if query.strip() else None
     for item in results or ():
         item.shown_name = (
             item.name

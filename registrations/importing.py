@@ -29,7 +29,13 @@ from participants.models import Participant, Team
 from registrations.errors import AlreadyRegistered, RegistrationError
 from registrations.models import Registration
 from registrations.selectors import tournament_places_taken
-from registrations.services import registration_create
+from registrations.services import (
+    registration_create,
+    time_block_regenerate,
+    tournament_set_max_participants,
+    tournament_update,
+)
+from tournaments.importing.writing import EntryAwareWrites
 from tournaments.models import Tournament
 
 
@@ -165,3 +171,12 @@ class _Registering(ImportHooks):
                 self.on_error(error)
         else:
             result.registered += 1
+
+
+# What the schedule import (tournaments/importing) needs from this layer: its writes whose
+# rules count entries. The faces that run that import hand these in.
+SCHEDULE_WRITES = EntryAwareWrites(
+    tournament_update=tournament_update,
+    tournament_set_max_participants=tournament_set_max_participants,
+    time_block_regenerate=time_block_regenerate,
+)

@@ -4,8 +4,8 @@ rows the engine has locked."""
 from django.db.models import F
 
 from registrations.errors import ConcurrentChange, SlotFull, TournamentFull
+from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, Tournament
-from tournaments.selectors import tournament_places_taken
 
 
 def claim_places(slot, seats, *, override, now):

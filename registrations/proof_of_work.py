@@ -22,18 +22,21 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 
+from common.errors import LineupError
+
 _SALT = "lineup.proof-of-work"
 # How long a challenge stays valid: long enough to fill in the form on a phone.
 MAX_AGE_SECONDS = 30 * 60
 
 
-class ProofOfWorkFailed(Exception):
+class ProofOfWorkFailed(LineupError):
     """`keep_challenge`: resubmit the same challenge (a no-JavaScript wait still counting)."""
 
-    def __init__(self, message, *, keep_challenge=False):
-        self.message = message
-        self.keep_challenge = keep_challenge
+    message = "The browser check failed. Please submit again."
+
+    def __init__(self, message: str | None = None, *, keep_challenge: bool = False):
         super().__init__(message)
+        self.keep_challenge = keep_challenge
 
 
 def challenge_issue(*, tournament) -> str:

@@ -1,5 +1,6 @@
 """The rules a sign-up or a move must pass, checked on rows the engine has locked."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from common.times import local_when
@@ -49,15 +50,33 @@ def check_no_clash(entry, slot, *, exclude_id=None):
         .select_related("slot__location", "tournament")
         .distinct()
     )
+    other = first_clash(slot, others, changeover_minutes=slot.tournament.changeover_minutes)
+    if other is not None:
+        too_close = (
+            max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
+            and other.slot.location_id != slot.location_id
+        )
+        raise ScheduleClash(
+            f"{entry.name} is already booked at an overlapping time"
+            + (" (or too close, in another room)." if too_close else "."),
+            clashing=other,
+        )
+
+
+def first_clash(
+    slot: Slot, others: Iterable[Registration], *, changeover_minutes: int
+) -> Registration | None:
+    """The first of `others` (registrations with their slot, its room and their tournament
+    loaded) that one person cannot hold with a booking in `slot`, whose tournament asks for
+    `changeover_minutes`: their slots overlap, or lie in different rooms with less than the
+    larger of the two changeovers between them."""
     for other in others:
-        changeover = max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
+        if other.slot is None:
+            continue
+        changeover = max(other.tournament.changeover_minutes, changeover_minutes)
         if other.slot.clashes_with(slot, changeover_minutes=changeover):
-            too_close = changeover and other.slot.location_id != slot.location_id
-            raise ScheduleClash(
-                f"{entry.name} is already booked at an overlapping time"
-                + (" (or too close, in another room)." if too_close else "."),
-                clashing=other,
-            )
+            return other
+    return None
 
 
 def entrant_cancel_refusal(registration, *, slot_starts_at, now) -> str | None:

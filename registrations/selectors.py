@@ -1,12 +1,25 @@
-"""Reads of registrations for the public pages."""
+"""Reads of registrations for the public pages, and the reads of the other apps' pages that
+need the entries: places taken and left, who is already entered, who is booked when.
+
+Like the selectors below them, each runs a fixed number of queries (tests count them).
+"""
 
 import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
 
-from django.db.models import Sum
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Subquery, Sum
 from django.http import Http404
+from django.utils import timezone
 
+from participants import selectors as participant_selectors
+from participants.selectors import SearchResults
 from registrations.models import Registration, RegistrationMember
-from tournaments.selectors import PUBLIC_STATUSES
+from tournaments import selectors as tournament_selectors
+from tournaments.filters import TournamentFilter
+from tournaments.models import Location, Slot, Tournament
+from tournaments.selectors import PUBLIC_STATUSES, RoomDay
 
 # What `new_reference` makes (token_urlsafe): anything else cannot exist, so skip the query.
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -77,7 +90,10 @@ def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
     )
 
 
-def tournament_places_taken(*, tournament_id) -> int:
+# --- places taken and left -------------------------------------------------------------------
+
+
+def tournament_places_taken(*, tournament_id: UUID | str) -> int:
     """Places held by the tournament's active entries (a team takes one per member): what its
     participant cap counts."""
     return (
@@ -86,3 +102,120 @@ def tournament_places_taken(*, tournament_id) -> int:
         .aggregate(n=Sum("seats"))["n"]
         or 0
     )
+
+
+def _seats_taken() -> Subquery:
+    """The same sum, as SQL over the tournament of the outer query (`OuterRef("pk")`)."""
+    return Subquery(
+        Registration.objects.active()
+        .filter(tournament_id=OuterRef("pk"))
+        .order_by()
+        .values("tournament_id")
+        .annotate(n=Sum("seats"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def tournament_list_with_places(
+    *, data: Mapping[str, str] | None, now: datetime | None = None
+) -> TournamentFilter:
+    """The public tournament list (`tournaments.selectors.tournament_list_public`), each with
+    the `places_left` its cap leaves after the places taken."""
+    return tournament_selectors.tournament_list_public(
+        data=data, seats_taken=_seats_taken(), now=now
+    )
+
+
+def tournament_get_public_with_seats(*, slug: str) -> Tournament:
+    """A public tournament with its `seats_taken`, read afresh (never from the cache), for the
+    pages that show whether it is full (`tournaments.selectors.tournament_is_full`)."""
+    return tournament_selectors.tournament_get_public(slug=slug, seats_taken=_seats_taken())
+
+
+# --- who is already entered ------------------------------------------------------------------
+
+
+def entrant_search(*, tournament: Tournament, query: str) -> SearchResults:
+    """The sign-up "find yourself" search: teams for a team event, else participants, each
+    marked `already_entered` when it holds an active entry in `tournament`."""
+    field = "team_id" if tournament.is_team_event else "participant_id"
+    already_entered = Exists(
+        Registration.objects.active().filter(tournament_id=tournament.pk, **{field: OuterRef("pk")})
+    )
+    search = (
+        participant_selectors.team_search
+        if tournament.is_team_event
+        else participant_selectors.participant_search
+    )
+    return search(query=query, annotations={"already_entered": already_entered})
+
+
+# --- the printable day schedule --------------------------------------------------------------
+
+
+def day_schedule(
+    *, tournament: Tournament, day: date, location: Location | None = None
+) -> list[RoomDay]:
+    """Slots of one local day (optionally one room) with the display names booked in each.
+
+    Names follow the tournament's choice: full names, or first name and last initial. Two
+    queries whatever the size of the day.
+    """
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    slots = (
+        Slot.objects.filter(
+            tournament_id=tournament.pk,
+            starts_at__gte=start,
+            starts_at__lt=start + timedelta(days=1),
+        )
+        .exclude(status=Slot.Status.CANCELLED)
+        .select_related("location")
+        .prefetch_related(
+            Prefetch(
+                "registrations",
+                queryset=Registration.objects.active()
+                .select_related("participant")
+                .only(
+                    "pk",
+                    "slot_id",
+                    "entrant_name",
+                    "team_id",
+                    "status",
+                    "participant__first_name",
+                    "participant__last_name",
+                    "participant__display_name",
+                )
+                .order_by("created_at"),
+                to_attr="active_registrations",
+            )
+        )
+        .order_by("location__name", "starts_at", "number")
+    )
+    if location is not None:
+        slots = slots.filter(location_id=location.pk)
+    full = tournament.public_full_names
+    rooms: dict[UUID, RoomDay] = {}
+    for slot in slots:
+        slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]  # type: ignore[attr-defined]
+        rooms.setdefault(slot.location_id, RoomDay(location=slot.location)).slots.append(slot)
+    return list(rooms.values())
+
+
+def public_entrant_name(registration: Registration, *, full: bool) -> str:
+    """What public pages show of an entry: a team's name, or a person's display name."""
+    participant = registration.participant  # None for teams and typed names: no query
+    if registration.team_id or participant is None:
+        if registration.team_id or full:
+            return registration.entrant_name
+        return _shorten(registration.entrant_name)
+    return participant.public_name(full=full)
+
+
+def _shorten(name: str) -> str:
+    """A typed "Zoë Núñez" becomes "Zoë N.", like a listed participant's default."""
+    parts = name.split()
+    if len(parts) < 2:
+        return name
+    return f"{' '.join(parts[:-1])} {parts[-1][:1]}."

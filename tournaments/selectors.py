@@ -1,11 +1,14 @@
 """Reads for the public pages: tournaments, their schedules and the places left.
 
 Every function here runs a fixed number of queries however many slots a tournament has
-(tests count them), and loads only what public pages may show.
+(tests count them), and loads only what public pages may show. Nothing here reads an entry:
+where a page needs the places taken, `registrations.selectors` passes the expression that
+counts them (`seats_taken`) and these add it to the one query.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime
 from itertools import groupby
 from uuid import UUID
 
@@ -19,17 +22,18 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    QuerySet,
     Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.http import Http404
 from django.utils import timezone
 
 from common.times import local_date
-from registrations.models import Registration
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
 
@@ -42,31 +46,9 @@ PUBLIC_STATUSES = (
 )
 
 
-def tournament_places_taken(*, tournament_id) -> int:
-    """Places held by the tournament's active entries (a team takes one per member): what its
-    participant cap counts."""
-    return (
-        Registration.objects.active()
-        .filter(tournament_id=tournament_id)
-        .aggregate(n=Sum("seats"))["n"]
-        or 0
-    )
-
-
-def _seats_taken(tournament_ref):
-    return Subquery(
-        Registration.objects.active()
-        .filter(tournament_id=tournament_ref)
-        .order_by()
-        .values("tournament_id")
-        .annotate(n=Sum("seats"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-
-
-def _places_left(now):
-    """SQL for the places still bookable: open future slots, capped by the tournament limit."""
+def _places_left(now: datetime, seats_taken: BaseExpression) -> Case:
+    """SQL for the places still bookable: open future slots, capped by the tournament limit
+    less `seats_taken` (an expression over the tournament, `OuterRef("pk")`)."""
     in_slots = Coalesce(
         Subquery(
             Slot.objects.filter(
@@ -80,9 +62,7 @@ def _places_left(now):
         ),
         Value(0),
     )
-    under_cap = Greatest(
-        F("max_participants") - Coalesce(_seats_taken(OuterRef("pk")), Value(0)), Value(0)
-    )
+    under_cap = Greatest(F("max_participants") - Coalesce(seats_taken, Value(0)), Value(0))
     return Case(
         When(max_participants__isnull=True, then=in_slots),
         default=Least(in_slots, under_cap),
@@ -90,16 +70,19 @@ def _places_left(now):
     )
 
 
-def tournament_list_public(*, data, now=None) -> TournamentFilter:
+def tournament_list_public(
+    *, data: Mapping[str, str] | None, seats_taken: BaseExpression, now: datetime | None = None
+) -> TournamentFilter:
     """Published tournaments filtered by `data` (category, day, open now), soonest first.
 
-    Each carries `places_left` and its rooms (`locations`, prefetched).
+    Each carries `places_left` (see `_places_left`; `registrations.selectors` supplies
+    `seats_taken`) and its rooms (`locations`, prefetched).
     """
     now = now or timezone.now()
     queryset = (
         Tournament.objects.published()
         .annotate(
-            places_left=_places_left(now),
+            places_left=_places_left(now, seats_taken),
             has_slots=Exists(
                 Slot.objects.filter(tournament_id=OuterRef("pk")).exclude(
                     status=Slot.Status.CANCELLED
@@ -121,18 +104,19 @@ PUBLIC_CACHE_SECONDS = 10
 _PUBLIC_CACHE_KEY = "lineup:tournament-public:v1:{slug}"
 
 
-def _public_cache_key(slug):
+def _public_cache_key(slug: str) -> str:
     return _PUBLIC_CACHE_KEY.format(slug=slug)
 
 
-def tournament_get_public(*, slug: str, with_seats_taken: bool = False) -> Tournament:
+def tournament_get_public(*, slug: str, seats_taken: BaseExpression | None = None) -> Tournament:
     """A tournament the public may see (not draft, not deleted), or Http404.
 
     Served from the cache for up to `PUBLIC_CACHE_SECONDS` (see above), except with
-    `with_seats_taken`, which adds the places already taken (a sum over its registrations)
-    that only pages showing whether the tournament is full need, always read afresh.
+    `seats_taken` (an expression over `OuterRef("pk")`, from `registrations.selectors`), which
+    adds the places already taken as `seats_taken`: only pages showing whether the tournament
+    is full need it, always read afresh.
     """
-    if not with_seats_taken:
+    if seats_taken is None:
         cached = cache.get(_public_cache_key(slug))
         if cached is not None:
             return cached
@@ -143,20 +127,18 @@ def tournament_get_public(*, slug: str, with_seats_taken: bool = False) -> Tourn
         .filter(slug=slug, status__in=PUBLIC_STATUSES)
         .defer("rules", "created_at", "updated_at", "version", "changeover_minutes")
     )
-    if with_seats_taken:
-        tournaments = tournaments.annotate(
-            seats_taken=Coalesce(_seats_taken(OuterRef("pk")), Value(0))
-        )
+    if seats_taken is not None:
+        tournaments = tournaments.annotate(seats_taken=Coalesce(seats_taken, Value(0)))
     try:
         tournament = tournaments.get()
     except Tournament.DoesNotExist:
         raise Http404("No such tournament.") from None
-    if not with_seats_taken:
+    if seats_taken is None:
         cache.set(_public_cache_key(slug), tournament, PUBLIC_CACHE_SECONDS)
     return tournament
 
 
-def tournament_public_forget(*, slugs) -> None:
+def tournament_public_forget(*, slugs: Iterable[str | None]) -> None:
     """Drop the cached public rows of these slugs once the current transaction commits
     (at once outside one), so the next page reads what was committed."""
     keys = [_public_cache_key(slug) for slug in {*slugs} if slug]
@@ -164,11 +146,12 @@ def tournament_public_forget(*, slugs) -> None:
         transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 
-def tournament_is_full(tournament) -> bool:
-    """True once the tournament's own cap is reached (needs `with_seats_taken`)."""
+def tournament_is_full(tournament: Tournament) -> bool:
+    """True once the tournament's own cap is reached (needs its `seats_taken`: a tournament
+    from `registrations.selectors.tournament_get_public_with_seats`)."""
     return (
         tournament.max_participants is not None
-        and tournament.seats_taken >= tournament.max_participants
+        and tournament.seats_taken >= tournament.max_participants  # type: ignore[attr-defined]
     )
 
 
@@ -181,10 +164,10 @@ class SlotView:
     state: str  # open, full, blocked, past
 
     @property
-    def selectable(self):
+    def selectable(self) -> bool:
         return self.state == "open"
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> object:
         return getattr(self.slot, name)
 
 
@@ -194,17 +177,17 @@ class RoomDay:
     slots: list = field(default_factory=list)
 
     @property
-    def open_count(self):
+    def open_count(self) -> int:
         return sum(1 for s in self.slots if s.selectable)
 
 
 @dataclass
 class Day:
-    date: object
+    date: date
     rooms: list = field(default_factory=list)
 
 
-def _slot_state(slot, now, *, tournament_full):
+def _slot_state(slot: Slot, now: datetime, *, tournament_full: bool) -> str:
     if slot.starts_at <= now:
         return "past"
     if slot.status == Slot.Status.BLOCKED:
@@ -214,7 +197,7 @@ def _slot_state(slot, now, *, tournament_full):
     return "open"
 
 
-def tournament_schedule(*, tournament, now=None) -> list[Day]:
+def tournament_schedule(*, tournament: Tournament, now: datetime | None = None) -> list[Day]:
     """The tournament's slots grouped by day, then room, each with its state. One query."""
     now = now or timezone.now()
     full = tournament_is_full(tournament)
@@ -225,28 +208,52 @@ def tournament_schedule(*, tournament, now=None) -> list[Day]:
         .order_by("starts_at", "location__name", "number")
     )
     days = []
-    for date, day_slots in groupby(slots, key=lambda s: local_date(s.starts_at)):
+    for day, day_slots in groupby(slots, key=lambda s: local_date(s.starts_at)):
         rooms: dict[UUID, RoomDay] = {}
         for slot in day_slots:
             room = rooms.setdefault(slot.location_id, RoomDay(location=slot.location))
             room.slots.append(SlotView(slot, _slot_state(slot, now, tournament_full=full)))
-        days.append(Day(date=date, rooms=sorted(rooms.values(), key=lambda r: r.location.name)))
+        days.append(Day(date=day, rooms=sorted(rooms.values(), key=lambda r: r.location.name)))
     return days
 
 
-def slot_list_bookable(*, tournament, seats: int = 1, now=None):
-    """Open future slots with room for `seats`, soonest first, with their rooms."""
-    now = now or timezone.now()
-    return list(
-        Slot.objects.filter(
-            tournament_id=tournament.pk,
-            status=Slot.Status.OPEN,
-            starts_at__gt=now,
-            reserved_count__lte=F("capacity") - seats,
-        )
-        .select_related("location")
-        .order_by("starts_at", "location__name", "number")
+# Tournaments whose slots can still be booked by the organizers (the public only books
+# published ones, which the engine checks).
+_RUNNING_STATUSES = (
+    Tournament.Status.DRAFT,
+    Tournament.Status.PUBLISHED,
+    Tournament.Status.CLOSED,
+)
+
+
+def slot_bookable_queryset(
+    *, tournament_id: UUID | None = None, seats: int = 1, now: datetime | None = None
+) -> QuerySet[Slot]:
+    """Open future slots with room for `seats`, with their rooms, soonest first: those of one
+    tournament, or (without `tournament_id`) of every tournament that still runs, by name."""
+    slots = Slot.objects.filter(
+        status=Slot.Status.OPEN,
+        starts_at__gt=now or timezone.now(),
+        reserved_count__lte=F("capacity") - seats,
     )
+    if tournament_id is not None:
+        return (
+            slots.filter(tournament_id=tournament_id)
+            .select_related("location")
+            .order_by("starts_at", "location__name", "number")
+        )
+    return (
+        slots.filter(tournament__deleted_at__isnull=True, tournament__status__in=_RUNNING_STATUSES)
+        .select_related("tournament", "location")
+        .order_by("tournament__name", "starts_at", "location__name", "number")
+    )
+
+
+def slot_list_bookable(
+    *, tournament: Tournament, seats: int = 1, now: datetime | None = None
+) -> list[Slot]:
+    """Open future slots of `tournament` with room for `seats`, soonest first, with rooms."""
+    return list(slot_bookable_queryset(tournament_id=tournament.pk, seats=seats, now=now))
 
 
 # What public pages show of a slot (and what the engine and the nearest-slot search need).
@@ -275,7 +282,7 @@ _PUBLIC_SLOTS = (
 )
 
 
-def slot_get_for_tournament(*, tournament, pk) -> Slot | None:
+def slot_get_for_tournament(*, tournament: Tournament, pk: UUID | str | None) -> Slot | None:
     """One of the tournament's slots by id (in any state but cancelled), or None."""
     if not pk:
         return None
@@ -285,23 +292,22 @@ def slot_get_for_tournament(*, tournament, pk) -> Slot | None:
         return None
 
 
-def slot_list_nearest_open(*, tournament, around: Slot, seats: int = 1, limit: int = 5, now=None):
+def slot_list_nearest_open(
+    *,
+    tournament: Tournament,
+    around: Slot,
+    seats: int = 1,
+    limit: int = 5,
+    now: datetime | None = None,
+) -> list[Slot]:
     """Up to `limit` bookable slots closest in time to `around` (before or after). Two queries."""
-    now = now or timezone.now()
-    bookable = (
-        Slot.objects.filter(
-            tournament_id=tournament.pk,
-            status=Slot.Status.OPEN,
-            starts_at__gt=now,
-            reserved_count__lte=F("capacity") - seats,
-        )
-        .exclude(pk=around.pk)
-        .select_related("location")
+    bookable = slot_bookable_queryset(tournament_id=tournament.pk, seats=seats, now=now).exclude(
+        pk=around.pk
     )
     later = list(bookable.filter(starts_at__gte=around.starts_at).order_by("starts_at")[:limit])
     earlier = list(bookable.filter(starts_at__lt=around.starts_at).order_by("-starts_at")[:limit])
 
-    def distance(slot):
+    def distance(slot: Slot) -> tuple:
         return (abs(slot.starts_at - around.starts_at), slot.location_id != around.location_id)
 
     return sorted(sorted(later + earlier, key=distance)[:limit], key=lambda s: s.starts_at)
@@ -310,7 +316,7 @@ def slot_list_nearest_open(*, tournament, around: Slot, seats: int = 1, limit: i
 # --- the printable day schedule --------------------------------------------------------------
 
 
-def tournament_days(*, tournament) -> list:
+def tournament_days(*, tournament: Tournament) -> list[date]:
     """The local dates on which the tournament has slots that are not cancelled."""
     days = (
         Slot.objects.filter(tournament_id=tournament.pk)
@@ -320,73 +326,9 @@ def tournament_days(*, tournament) -> list:
     return [local_date(day) for day in days]
 
 
-def tournament_rooms(*, tournament) -> list[Location]:
+def tournament_rooms(*, tournament: Tournament) -> list[Location]:
     return list(
         Location.objects.filter(slots__tournament_id=tournament.pk)
         .distinct()
         .order_by("name", "building")
     )
-
-
-def day_schedule(*, tournament, day, location=None) -> list[RoomDay]:
-    """Slots of one local day (optionally one room) with the display names booked in each.
-
-    Names follow the tournament's choice: full names, or first name and last initial. Two
-    queries whatever the size of the day.
-    """
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime.combine(day, time.min), tz)
-    slots = (
-        Slot.objects.filter(
-            tournament_id=tournament.pk,
-            starts_at__gte=start,
-            starts_at__lt=start + timedelta(days=1),
-        )
-        .exclude(status=Slot.Status.CANCELLED)
-        .select_related("location")
-        .prefetch_related(
-            Prefetch(
-                "registrations",
-                queryset=Registration.objects.active()
-                .select_related("participant")
-                .only(
-                    "pk",
-                    "slot_id",
-                    "entrant_name",
-                    "team_id",
-                    "status",
-                    "participant__first_name",
-                    "participant__last_name",
-                    "participant__display_name",
-                )
-                .order_by("created_at"),
-                to_attr="active_registrations",
-            )
-        )
-        .order_by("location__name", "starts_at", "number")
-    )
-    if location is not None:
-        slots = slots.filter(location_id=location.pk)
-    full = tournament.public_full_names
-    rooms: dict[UUID, RoomDay] = {}
-    for slot in slots:
-        slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]  # type: ignore[attr-defined]
-        rooms.setdefault(slot.location_id, RoomDay(location=slot.location)).slots.append(slot)
-    return list(rooms.values())
-
-
-def public_entrant_name(registration, *, full: bool) -> str:
-    """What public pages show of an entry: a team's name, or a person's display name."""
-    if registration.team_id or not registration.participant_id:
-        if registration.team_id or full:
-            return registration.entrant_name
-        return _shorten(registration.entrant_name)
-    return registration.participant.public_name(full=full)
-
-
-def _shorten(name):
-    """A typed "Zoë Núñez" becomes "Zoë N.", like a listed participant's default."""
-    parts = name.split()
-    if len(parts) < 2:
-        return name
-    return f"{' '.join(parts[:-1])} {parts[-1][:1]}."

@@ -1,11 +1,15 @@
 """Writes to the schedule: tournaments, time blocks and slots.
 
-Same rules as the reservation engine (`registrations/services.py`): one short transaction
+Same rules as the reservation engine (`registrations/services/`): one short transaction
 each, locks before checks, conditional updates with a version check, an audit event per
-change. Anything that cancels registrations goes through the registration services.
+change. Nothing here reads or writes an entry: whatever cancels or counts registrations
+(cancelling a slot or a tournament, caps and capacities, a forced regeneration) is a
+registrations service (`registrations/services/schedule.py`) that calls these.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -16,10 +20,8 @@ from common.audit import audit_event_record
 from common.errors import LineupError
 from common.locking import locked_atomic
 from common.times import local_span
-from registrations.models import Registration
-from registrations.services import slot_cancel
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
-from tournaments.selectors import tournament_places_taken, tournament_public_forget
+from tournaments.selectors import tournament_public_forget
 
 
 class ScheduleError(LineupError):
@@ -53,11 +55,13 @@ class SlotGeneration:
     registrations_cancelled: int = 0
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.created or self.removed or self.resized)
 
 
-def time_block_create(*, actor: str, tournament: Tournament, location, **fields) -> TimeBlock:
+def time_block_create(
+    *, actor: str, tournament: Tournament, location: Location, **fields: Any
+) -> TimeBlock:
     """Create a time block, linking its room to the tournament if it is not yet."""
     with transaction.atomic():
         TournamentLocation.objects.get_or_create(tournament=tournament, location=location)
@@ -73,63 +77,102 @@ def time_block_create(*, actor: str, tournament: Tournament, location, **fields)
     return block
 
 
+@dataclass(frozen=True)
+class Clearance:
+    """What a forced regeneration cancelled, in the same transaction, just before generating:
+    those slots count as removed and the one audit event tells the whole change."""
+
+    slots: int
+    registrations: int
+
+
+@dataclass(frozen=True)
+class SlotLayout:
+    """How a generated block's live slots compare with the slots its times call for."""
+
+    wanted: list[tuple[datetime, datetime]]
+    by_times: dict[tuple[datetime, datetime], Slot]
+    surplus: list[Slot]
+    kept: list[Slot]
+    too_small: list[Slot]
+
+    @property
+    def in_the_way(self) -> list[Slot]:
+        """Slots that must go (surplus, or kept but now too small) and still hold places."""
+        return [s for s in self.surplus if s.reserved_count] + self.too_small
+
+
+def time_block_layout(*, time_block: TimeBlock, live_slots: Iterable[Slot]) -> SlotLayout:
+    """Compare a block's live (not cancelled) slots with its planned times and capacity."""
+    live = list(live_slots)
+    wanted = time_block.planned_slot_times()
+    by_times = {(s.starts_at, s.ends_at): s for s in live}
+    wanted_times = set(wanted)
+    kept = [by_times[t] for t in wanted if t in by_times]
+    return SlotLayout(
+        wanted=wanted,
+        by_times=by_times,
+        surplus=[s for s in live if (s.starts_at, s.ends_at) not in wanted_times],
+        kept=kept,
+        too_small=[s for s in kept if s.reserved_count > time_block.slot_capacity],
+    )
+
+
+def time_block_lock_for_generation(*, time_block: TimeBlock) -> tuple[TimeBlock, list[Slot]]:
+    """Lock a block, then its live slots in primary-key order (inside a transaction): the
+    order generation and its forced variant both take."""
+    block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+    live = list(
+        Slot.objects.select_for_update()
+        .filter(time_block=block)
+        .exclude(status=Slot.Status.CANCELLED)
+        .order_by("pk")
+    )
+    return block, live
+
+
 def time_block_generate_slots(
-    *, time_block: TimeBlock, actor: str, force: bool = False
+    *, time_block: TimeBlock, actor: str, forced: Clearance | None = None
 ) -> SlotGeneration:
     """Make the block's slots match its times, length and capacity. Safe to run again.
 
     Slots that already match are kept (their capacity follows the block's); missing ones are
-    created; surplus ones are deleted, or cancelled if registrations ever pointed at them.
-    A surplus or shrinking slot that still holds active registrations is refused with
-    `SlotsHoldRegistrations` unless `force`, which cancels those registrations (audited).
+    created; surplus ones are deleted, or kept cancelled if registrations ever pointed at them
+    (those registrations keep their slot). A surplus or shrinking slot that still holds places
+    is refused with `SlotsHoldRegistrations`: the organizer's forced variant,
+    `registrations.services.time_block_regenerate`, cancels those first and passes what it
+    cancelled as `forced`. That variant also settles the override places of resized slots, so
+    the faces call it rather than this.
     """
     now = timezone.now()
     with locked_atomic():
-        block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
+        block, existing = time_block_lock_for_generation(time_block=time_block)
         if block.is_manual:
             raise ManualTimeBlock()
-        wanted = block.planned_slot_times()
-        existing = list(
-            Slot.objects.select_for_update()
-            .filter(time_block=block)
-            .exclude(status=Slot.Status.CANCELLED)
-            .order_by("pk")
-        )
-        by_times = {(s.starts_at, s.ends_at): s for s in existing}
-        wanted_times = set(wanted)
-        surplus = [s for s in existing if (s.starts_at, s.ends_at) not in wanted_times]
-        kept = [by_times[t] for t in wanted if t in by_times]
-        too_small = [s for s in kept if s.reserved_count > block.slot_capacity]
-        holding = [s for s in surplus if s.reserved_count] + too_small
-        if holding and not force:
+        layout = time_block_layout(time_block=block, live_slots=existing)
+        wanted, by_times, surplus = layout.wanted, layout.by_times, layout.surplus
+        if layout.in_the_way:
             raise SlotsHoldRegistrations(
-                f"{len(holding)} slot(s) of this time block hold registrations that the new "
-                "layout has no room for. Move or cancel them first, or force the change."
-            )
-
-        cancelled = 0
-        for slot in holding:
-            cancelled += slot_cancel(
-                slot=slot, actor=actor, reason="The schedule changed and this slot was removed."
+                f"{len(layout.in_the_way)} slot(s) of this time block hold registrations that "
+                "the new layout has no room for. Move or cancel them first, or force the change."
             )
         # Surplus slots without any history go; the rest stay, cancelled, for the record.
         with_history = set(
-            Registration.objects.filter(slot__in=surplus).values_list("slot_id", flat=True)
+            Slot.objects.filter(pk__in=[s.pk for s in surplus], registrations__isnull=False)
+            .values_list("pk", flat=True)
+            .distinct()
         )
         Slot.objects.filter(pk__in=[s.pk for s in surplus if s.pk not in with_history]).delete()
-        Slot.objects.filter(pk__in=with_history).exclude(status=Slot.Status.CANCELLED).update(
+        Slot.objects.filter(pk__in=with_history).update(
             status=Slot.Status.CANCELLED, version=F("version") + 1, updated_at=now
         )
 
         resized = 0
-        for slot in kept:
-            if slot in too_small:
-                continue  # cancelled above
+        for slot in layout.kept:
             if slot.capacity != block.slot_capacity:
                 resized += Slot.objects.filter(pk=slot.pk, version=slot.version).update(
                     capacity=block.slot_capacity, version=F("version") + 1, updated_at=now
                 )
-                _capacity_now_planned(slot, now=now)
         for number, (starts_at, ends_at) in enumerate(wanted, start=1):
             same_times = by_times.get((starts_at, ends_at))
             if same_times is not None and same_times.number != number:
@@ -145,13 +188,14 @@ def time_block_generate_slots(
                 capacity=block.slot_capacity,
             )
             for number, (starts_at, ends_at) in enumerate(wanted, start=1)
-            if (starts_at, ends_at) not in by_times or by_times[(starts_at, ends_at)] in too_small
+            if (starts_at, ends_at) not in by_times
         ]
         Slot.objects.bulk_create(new)
+        cancelled = forced.registrations if forced else 0
         result = SlotGeneration(
             created=len(new),
-            removed=len(surplus) + len(too_small),
-            kept=len(kept) - len(too_small),
+            removed=len(surplus) + (forced.slots if forced else 0),
+            kept=len(layout.kept),
             resized=resized,
             registrations_cancelled=cancelled,
         )
@@ -164,52 +208,14 @@ def time_block_generate_slots(
                 removed=result.removed,
                 resized=result.resized,
                 registrations_cancelled=cancelled,
-                forced=force,
+                forced=forced is not None,
             )
     return result
 
 
-def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
-    """Change a slot's capacity; never below the places already taken."""
-    if capacity < 1:
-        raise ScheduleError("A slot holds at least one place.")
-    with locked_atomic():
-        locked = Slot.objects.select_for_update().get(pk=slot.pk)
-        if capacity < locked.reserved_count:
-            raise CapacityBelowRegistrations(
-                f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "
-                f"cannot go down to {capacity}."
-            )
-        if capacity == locked.capacity:
-            return locked
-        now = timezone.now()
-        updated = Slot.objects.filter(pk=locked.pk, version=locked.version).update(
-            capacity=capacity, version=F("version") + 1, updated_at=now
-        )
-        if updated != 1:
-            raise StaleSchedule()
-        _capacity_now_planned(locked, now=now)
-        audit_event_record(
-            actor=actor,
-            action="slot.set_capacity",
-            target=locked,
-            capacity_before=locked.capacity,
-            capacity_after=capacity,
-        )
-    locked.refresh_from_db()
-    return locked
-
-
-def _capacity_now_planned(slot, *, now):
-    """An organizer set the capacity of a slot they hold locked: it now includes any places
-    overrides added, so the entries that came in by override no longer give any back (which
-    could take the capacity below what is taken, or to nothing)."""
-    Registration.objects.filter(slot_id=slot.pk, override_seats__gt=0).update(
-        override_seats=0, version=F("version") + 1, updated_at=now
-    )
-
-
-def _slot_set_status(*, slot, actor, status, allowed_from):
+def _slot_set_status(
+    *, slot: Slot, actor: str, status: str, allowed_from: tuple[str, ...]
+) -> tuple[Slot, bool]:
     with locked_atomic():
         locked = Slot.objects.select_for_update().get(pk=slot.pk)
         if locked.status == status:
@@ -247,37 +253,6 @@ def slot_unblock(*, slot: Slot, actor: str) -> bool:
     )[1]
 
 
-def tournament_set_max_participants(
-    *, tournament: Tournament, max_participants: int | None, actor: str
-) -> Tournament:
-    """Change the participant cap; never below the places already taken."""
-    with locked_atomic():
-        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
-        if max_participants is not None:
-            taken = tournament_places_taken(tournament_id=locked.pk)
-            if max_participants < taken:
-                raise CapacityBelowRegistrations(
-                    f"{taken} participant(s) are already signed up; the limit cannot go down "
-                    f"to {max_participants}."
-                )
-        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
-            max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
-        )
-        if updated != 1:
-            raise StaleSchedule()
-        tournament_public_forget(slugs=[locked.slug])
-        audit_event_record(
-            actor=actor,
-            action="tournament.set_max_participants",
-            target=locked,
-            tournament=locked,
-            before=locked.max_participants,
-            after=max_participants,
-        )
-    locked.refresh_from_db()
-    return locked
-
-
 # --- organizer back office (the admin) -------------------------------------------------------
 # Status changes, duplication and hand-made slots. Same rules as above: one transaction, locks
 # in the engine's order (slot → registration → tournament), an audit event for every change.
@@ -291,7 +266,14 @@ class SlotOutsideBlock(ScheduleError):
     message = "A slot must lie within its time block."
 
 
-def _tournament_set_status(*, tournament, actor, status, allowed_from, **payload):
+def _tournament_set_status(
+    *,
+    tournament: Tournament,
+    actor: str,
+    status: str,
+    allowed_from: tuple[str, ...],
+    **payload: Any,
+) -> bool:
     """Lock the tournament, check its current status, change it. True if it changed."""
     with locked_atomic():
         locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
@@ -347,82 +329,36 @@ def tournament_close(*, tournament: Tournament, actor: str) -> bool:
     )
 
 
-def tournament_delete(*, tournament: Tournament, actor: str) -> None:
-    """Soft-delete a tournament: it leaves every list and page, its records stay.
+def tournament_mark_cancelled(
+    *,
+    tournament: Tournament,
+    actor: str,
+    reason: str,
+    slots_cancelled: int,
+    registrations_cancelled: int,
+) -> bool:
+    """The tournament's own side of a cancellation: its status, its cached page, its audit
+    event. `registrations.services.tournament_cancel` cancels its slots and entries first, in
+    the same transaction, and passes the counts for the record. True if it changed.
 
-    Refused while it holds active registrations (cancel it first, which tells the entrants).
+    Raises `TournamentStatusConflict` if it is already cancelled or completed.
     """
-    with locked_atomic():
-        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
-        if locked.deleted_at is not None:
-            return
-        if locked.registrations.active().exists():
-            raise ScheduleError(
-                f"{locked.name} still has registrations: cancel it first, which frees their "
-                "places and tells the entrants."
-            )
-        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
-            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-        )
-        if updated != 1:
-            raise StaleSchedule()
-        tournament_public_forget(slugs=[locked.slug])
-        audit_event_record(
-            actor=actor, action="tournament.delete", target=locked, tournament=locked
-        )
+    return _tournament_set_status(
+        tournament=tournament,
+        actor=actor,
+        status=Tournament.Status.CANCELLED,
+        allowed_from=(
+            Tournament.Status.DRAFT,
+            Tournament.Status.PUBLISHED,
+            Tournament.Status.CLOSED,
+        ),
+        reason=reason,
+        slots_cancelled=slots_cancelled,
+        registrations_cancelled=registrations_cancelled,
+    )
 
 
-def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -> int:
-    """Cancel a tournament, every slot in it and every active registration; returns how many
-    registrations were cancelled (each entrant with an e-mail address is told after commit).
-
-    One transaction that locks in the engine's order: the slots (via `slot_cancel`, which
-    also locks their registrations), then the registrations without a slot, then the
-    tournament. Raises `TournamentStatusConflict` if it is already cancelled or completed.
-    """
-    from registrations.services import registration_cancel
-
-    reason = reason.strip() or "The tournament was cancelled by the organizers."
-    if tournament.status in (Tournament.Status.CANCELLED, Tournament.Status.COMPLETED):
-        raise TournamentStatusConflict(
-            f"{tournament.name} is already {tournament.get_status_display().lower()}."
-        )
-    cancelled = 0
-    with locked_atomic():
-        slots = list(
-            Slot.objects.select_for_update()
-            .filter(tournament=tournament)
-            .exclude(status=Slot.Status.CANCELLED)
-            .order_by("pk")
-        )
-        for slot in slots:
-            cancelled += slot_cancel(slot=slot, actor=actor, reason=reason)
-        without_slot = list(
-            Registration.objects.select_for_update()
-            .active()
-            .filter(tournament=tournament, slot__isnull=True)
-            .order_by("pk")
-        )
-        for registration in without_slot:
-            registration_cancel(registration=registration, actor=actor, reason=reason)
-        cancelled += len(without_slot)
-        _tournament_set_status(
-            tournament=tournament,
-            actor=actor,
-            status=Tournament.Status.CANCELLED,
-            allowed_from=(
-                Tournament.Status.DRAFT,
-                Tournament.Status.PUBLISHED,
-                Tournament.Status.CLOSED,
-            ),
-            reason=reason,
-            slots_cancelled=len(slots),
-            registrations_cancelled=cancelled,
-        )
-    return cancelled
-
-
-def _free_slug(base):
+def _free_slug(base: str) -> str:
     base = base[:180]
     taken = set(Tournament.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     candidate, n = base, 1
@@ -499,47 +435,7 @@ def tournament_duplicate(*, tournament: Tournament, actor: str) -> Tournament:
     return copy
 
 
-def tournament_update(*, tournament: Tournament, actor: str, **fields) -> Tournament:
-    """Save an organizer's edits to a tournament's settings; the participant cap goes through
-    `tournament_set_max_participants` so it can never drop below the places taken.
-
-    Status and version are not edited here (see `tournament_publish` and friends).
-    """
-    fields.pop("status", None)
-    cap_given = "max_participants" in fields
-    max_participants = fields.pop("max_participants", None)
-    with locked_atomic():
-        current = Tournament.objects.select_for_update().get(pk=tournament.pk)
-        if (
-            fields.get("entry_kind", current.entry_kind) != current.entry_kind
-            and current.registrations.exists()
-        ):
-            raise ScheduleError(
-                f"{current.name} already has registrations, so it cannot change between "
-                "individual and team entries."
-            )
-        if cap_given and max_participants != current.max_participants:
-            tournament_set_max_participants(
-                tournament=current, max_participants=max_participants, actor=actor
-            )
-        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
-        if changed:
-            Tournament.objects.filter(pk=current.pk).update(
-                **changed, version=F("version") + 1, updated_at=timezone.now()
-            )
-            tournament_public_forget(slugs=[current.slug, changed.get("slug")])
-            audit_event_record(
-                actor=actor,
-                action="tournament.update",
-                target=current,
-                tournament=current,
-                changed=sorted(changed),
-            )
-    tournament.refresh_from_db()
-    return tournament
-
-
-def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlock:
+def time_block_update(*, time_block: TimeBlock, actor: str, **fields: Any) -> TimeBlock:
     """Save edits to a time block. A new room applies to its slots at once (their bookings
     move with them); new times, length or capacity apply when slots are generated again.
 
@@ -571,7 +467,7 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields) -> TimeBlo
     return current
 
 
-def _lock_slots_of(block):
+def _lock_slots_of(block: TimeBlock) -> None:
     """Lock a block's slots in primary-key order, the order every other writer uses."""
     list(
         Slot.objects.select_for_update()
@@ -581,7 +477,9 @@ def _lock_slots_of(block):
     )
 
 
-def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, actor: str) -> Slot:
+def slot_create(
+    *, time_block: TimeBlock, starts_at: datetime, ends_at: datetime, capacity: int, actor: str
+) -> Slot:
     """Add a hand-made slot to a manual time block.
 
     Raises `ManualTimeBlock` if the block's slots are generated, `SlotOutsideBlock` if the
@@ -589,7 +487,7 @@ def slot_create(*, time_block: TimeBlock, starts_at, ends_at, capacity: int, act
     """
     if capacity < 1:
         raise ScheduleError("A slot holds at least one place.")
-    with transaction.atomic():
+    with locked_atomic():
         block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         if not block.is_manual:
             raise ManualTimeBlock(
@@ -648,7 +546,7 @@ def time_block_delete(*, time_block: TimeBlock, actor: str) -> None:
     with locked_atomic():
         block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         _lock_slots_of(block)  # a sign-up in flight finishes first, or waits and fails
-        if Registration.objects.filter(slot__time_block=block).exists():
+        if block.slots.filter(registrations__isnull=False).exists():
             raise SlotsHoldRegistrations(
                 "Slots of this time block have registrations (or had them): it cannot be "
                 "deleted. Cancel its slots instead."

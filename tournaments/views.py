@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from common.times import day_pick
+from registrations import selectors as registration_selectors
 from tournaments import selectors
 
 PAGE_SIZE = 12
@@ -13,7 +14,7 @@ PAGE_SIZE = 12
 
 @require_safe
 def tournament_list_page(request):
-    filterset = selectors.tournament_list_public(data=request.GET)
+    filterset = registration_selectors.tournament_list_with_places(data=request.GET)
     valid = not filterset.is_bound or filterset.is_valid()
     tournaments = filterset.qs if valid else filterset.queryset.none()
     page = Paginator(tournaments, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -34,7 +35,7 @@ def tournament_list_page(request):
 
 @require_safe
 def tournament_page(request, slug):
-    tournament = selectors.tournament_get_public(slug=slug, with_seats_taken=True)
+    tournament = registration_selectors.tournament_get_public_with_seats(slug=slug)
     return render(
         request,
         "tournaments/tournament_detail.html",
@@ -59,7 +60,11 @@ def schedule_page(request, slug):
     rooms = selectors.tournament_rooms(tournament=tournament)
     day = day_pick(request.GET.get("day"), days)
     room = next((r for r in rooms if str(r.pk) == request.GET.get("room")), None)
-    schedule = selectors.day_schedule(tournament=tournament, day=day, location=room) if day else []
+    schedule = (
+        registration_selectors.day_schedule(tournament=tournament, day=day, location=room)
+        if day
+        else []
+    )
     return render(
         request,
         "tournaments/tournament_schedule.html",

@@ -1,10 +1,9 @@
 """Forms behind the participant and team actions."""
 
 from django import forms
-from django.db.models import F
-from django.utils import timezone
 
-from tournaments.models import Slot, Tournament
+from tournaments.models import Slot
+from tournaments.selectors import slot_bookable_queryset
 
 
 class KeepChoiceField(forms.ModelChoiceField):
@@ -38,21 +37,7 @@ class TeamSlotChoiceField(forms.ModelChoiceField):
 
 def slots_for_team(size):
     """Future open slots, in tournaments that still run, with room for `size` people."""
-    return (
-        Slot.objects.filter(
-            status=Slot.Status.OPEN,
-            starts_at__gt=timezone.now(),
-            reserved_count__lte=F("capacity") - size,
-            tournament__deleted_at__isnull=True,
-            tournament__status__in=[
-                Tournament.Status.DRAFT,
-                Tournament.Status.PUBLISHED,
-                Tournament.Status.CLOSED,
-            ],
-        )
-        .select_related("tournament", "location")
-        .order_by("tournament__name", "starts_at", "location__name")
-    )
+    return slot_bookable_queryset(seats=size)
 
 
 class TeamSlotForm(forms.Form):

@@ -23,6 +23,7 @@ from participants import services
 from participants.admin.forms import MergeForm, TeamSlotForm
 from participants.admin.importing import ParticipantImportAdminMixin
 from participants.models import Participant, Team
+from registrations import services as registration_services
 from registrations.models import Registration, RegistrationMember
 from registrations.services import registration_create, registration_create_group
 
@@ -167,7 +168,9 @@ class ParticipantAdmin(
             for duplicate in people.exclude(pk=keep.pk):
                 name = duplicate.full_name
                 try:
-                    moved += services.participant_merge(keep=keep, duplicate=duplicate, actor=actor)
+                    moved += registration_services.participant_merge(
+                        keep=keep, duplicate=duplicate, actor=actor
+                    )
                     merged += 1
                 except REFUSALS as exc:
                     self.message_user(

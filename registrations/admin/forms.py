@@ -3,12 +3,11 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.db.models import F
-from django.utils import timezone
 
 from participants.models import Participant, Team
 from registrations.models import Registration
 from tournaments.models import Slot, Tournament
+from tournaments.selectors import slot_bookable_queryset
 
 
 class SlotChoiceField(forms.ModelChoiceField):
@@ -19,18 +18,9 @@ class SlotChoiceField(forms.ModelChoiceField):
 def slots_with_room_for(registrations):
     """Open, future slots of the entries' tournament with room for all of them together,
     other than the slot they are in."""
-    seats = sum(r.seats for r in registrations)
-    return (
-        Slot.objects.filter(
-            tournament_id=registrations[0].tournament_id,
-            status=Slot.Status.OPEN,
-            starts_at__gt=timezone.now(),
-            reserved_count__lte=F("capacity") - seats,
-        )
-        .exclude(pk__in=[r.slot_id for r in registrations if r.slot_id])
-        .select_related("location")
-        .order_by("starts_at", "location__name")
-    )
+    return slot_bookable_queryset(
+        tournament_id=registrations[0].tournament_id, seats=sum(r.seats for r in registrations)
+    ).exclude(pk__in=[r.slot_id for r in registrations if r.slot_id])
 
 
 def slots_for_override(registrations):

@@ -22,6 +22,7 @@ from common.admin.base import (
     run_for_each,
     status_badge,
 )
+from common.admin.filters import RoomFilter
 from common.times import local_when
 from registrations import services
 from registrations.admin.filters import RegistrationDayFilter
@@ -36,7 +37,6 @@ from registrations.admin.forms import (
     slots_with_room_for,
 )
 from registrations.models import Registration
-from tournaments.admin.filters import RoomFilter
 
 Status = Registration.Status
 

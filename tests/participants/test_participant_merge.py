@@ -6,9 +6,9 @@ import pytest
 
 from common.models import AuditEvent
 from participants.models import Participant
-from participants.services import MergeRefused, participant_merge
 from registrations import services as engine
 from registrations.models import Registration
+from registrations.services import MergeRefused, participant_merge
 from tests.factories import ParticipantFactory, SlotFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

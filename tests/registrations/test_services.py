@@ -453,7 +453,7 @@ class TestReviewedEdges:
         assert reload(slot).reserved_count == 1
 
     def test_an_override_entry_still_cancels_after_the_capacity_was_reset(self, tournament):
-        from tournaments.services import slot_set_capacity
+        from registrations.services import slot_set_capacity
 
         slot = SlotFactory(time_block__tournament=tournament, capacity=1)
         first = register(slot, ParticipantFactory())

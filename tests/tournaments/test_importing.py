@@ -12,6 +12,7 @@ from django.utils import timezone
 from common.models import AuditEvent
 from common.tabular import ImportFileError
 from registrations import services as registrations
+from registrations.importing import SCHEDULE_WRITES
 from tests.factories import (
     LocationFactory,
     ParticipantFactory,
@@ -21,7 +22,6 @@ from tests.factories import (
 from tournaments.importing import ScheduleImportInvalid, schedule_import
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.selectors import tournament_get_public
-from tournaments.services import tournament_set_max_participants
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def run(path, **kwargs):
     # As the command runs it: the cap's service comes from the layer that knows registrations.
     kwargs.setdefault("actor", "test")
-    kwargs.setdefault("set_max_participants", tournament_set_max_participants)
+    kwargs.setdefault("writes", SCHEDULE_WRITES)
     return schedule_import(source=path, **kwargs)
 
 
@@ -309,24 +309,6 @@ class TestThroughTheServices:
             "would generate 3 slot(s)."
         )
         assert snapshot() == before
-
-    def test_without_the_cap_service_a_cap_change_is_refused(self):
-        run(DATA / "schedule.json")
-
-        with pytest.raises(ScheduleImportInvalid) as caught:
-            schedule_import(
-                source=io.BytesIO(
-                    b'{"tournaments": [{"slug": "piano-junior", "max_participants": 50}]}'
-                ),
-                name="s.json",
-                actor="test",
-            )
-
-        assert caught.value.result.errors == [
-            "tournaments #1: the participant limit of Piano Solo (junior) cannot be changed by "
-            "this import; change it in the admin"
-        ]
-        assert Tournament.objects.get(slug="piano-junior").max_participants == 40
 
 
 class TestCsv:

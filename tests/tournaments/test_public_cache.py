@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registrations import errors
+from registrations import selectors as registration_selectors
 from registrations import services as engine
 from tests.admin_client import change_url, post_action
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
@@ -37,7 +38,7 @@ def test_the_public_tournament_is_read_once_then_served_from_the_cache(tournamen
 def test_the_places_taken_are_never_served_from_the_cache(tournament):
     selectors.tournament_get_public(slug=tournament.slug)
     with CaptureQueriesContext(connection) as queries:
-        fresh = selectors.tournament_get_public(slug=tournament.slug, with_seats_taken=True)
+        fresh = registration_selectors.tournament_get_public_with_seats(slug=tournament.slug)
     assert len(queries) == 1
     assert fresh.seats_taken == 0
 
@@ -70,7 +71,7 @@ def test_a_new_slug_takes_over_and_the_old_address_is_gone(
     signup_page(client, tournament)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.tournament_update(tournament=tournament, actor="test", slug="renamed")
+        engine.tournament_update(tournament=tournament, actor="test", slug="renamed")
 
     assert client.get(reverse("registrations:create", args=[old])).status_code == 404
     assert client.get(reverse("registrations:create", args=["renamed"])).status_code == 200
@@ -93,7 +94,7 @@ def test_switching_on_proof_of_work_asks_for_it_on_the_next_form(
     assert "data-pow-challenge" not in signup_page(client, tournament).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.tournament_update(tournament=tournament, actor="test", requires_proof_of_work=True)
+        engine.tournament_update(tournament=tournament, actor="test", requires_proof_of_work=True)
 
     assert "data-pow-challenge" in signup_page(client, tournament).content.decode()
 
@@ -101,7 +102,7 @@ def test_switching_on_proof_of_work_asks_for_it_on_the_next_form(
 def test_a_changed_cap_is_forgotten_too(tournament, django_capture_on_commit_callbacks):
     selectors.tournament_get_public(slug=tournament.slug)
     with django_capture_on_commit_callbacks(execute=True):
-        services.tournament_set_max_participants(
+        engine.tournament_set_max_participants(
             tournament=tournament, max_participants=3, actor="test"
         )
     assert selectors.tournament_get_public(slug=tournament.slug).max_participants == 3
@@ -112,7 +113,7 @@ def test_the_cache_is_forgotten_only_when_the_change_commits(
 ):
     selectors.tournament_get_public(slug=tournament.slug)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.tournament_update(tournament=tournament, actor="test", name="Not Yet")
+        engine.tournament_update(tournament=tournament, actor="test", name="Not Yet")
         # Not committed yet: another request must not re-cache the old row after a delete.
         assert selectors.tournament_get_public(slug=tournament.slug).name != "Not Yet"
     for callback in callbacks:

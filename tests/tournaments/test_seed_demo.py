@@ -9,7 +9,7 @@ from common.models import AuditEvent
 from participants.models import Participant, Team
 from registrations.models import Registration
 from tests.factories import TournamentFactory
-from tournaments.demo import WELL_KNOWN_PASSWORD, demo_foreign_data
+from tournaments.management.demo import WELL_KNOWN_PASSWORD, demo_foreign_data
 from tournaments.models import Location, Slot, Tournament
 
 pytestmark = pytest.mark.django_db

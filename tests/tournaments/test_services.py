@@ -29,7 +29,7 @@ def block():
 
 
 def generate(block, **kwargs):
-    return services.time_block_generate_slots(time_block=block, actor="org", **kwargs)
+    return registrations.time_block_regenerate(time_block=block, actor="org", **kwargs)
 
 
 def book(slot):
@@ -107,6 +107,41 @@ class TestGenerateSlots:
         assert (result.created, result.removed) == (3, 6)  # every slot changes length
         assert block.slots.count() == 3
 
+    def test_the_schedule_alone_never_cancels_an_entry(self, block):
+        generate(block)
+        registration = book(block.slots.get(number=6))
+        TimeBlock.objects.filter(pk=block.pk).update(
+            ends_at=block.starts_at + timedelta(minutes=30)
+        )
+        block.refresh_from_db()
+
+        with pytest.raises(services.SlotsHoldRegistrations, match="1 slot"):
+            services.time_block_generate_slots(time_block=block, actor="org")
+        registration.refresh_from_db()
+        assert registration.status == Registration.Status.CONFIRMED
+
+    def test_a_resized_slot_takes_in_the_places_overrides_added(self, block):
+        TimeBlock.objects.filter(pk=block.pk).update(slot_capacity=1)
+        block.refresh_from_db()
+        generate(block)
+        slot = block.slots.get(number=1)
+        first = book(slot)
+        extra = registrations.registration_create(
+            override_reason="judge",
+            tournament=slot.tournament,
+            slot_id=slot.pk,
+            participant=ParticipantFactory(),
+            actor="org",
+        )
+        registrations.registration_cancel(registration=first, actor="org")
+        TimeBlock.objects.filter(pk=block.pk).update(slot_capacity=3)
+        block.refresh_from_db()
+
+        assert generate(block).resized == 6
+        registrations.registration_cancel(registration=extra, actor="org")
+        slot.refresh_from_db()
+        assert (slot.reserved_count, slot.capacity) == (0, 3)
+
     def test_it_refuses_a_hand_made_block(self):
         block = TimeBlockFactory(is_manual=True, slot_minutes=None)
         with pytest.raises(services.ManualTimeBlock):
@@ -132,13 +167,13 @@ class TestSlotCapacity:
         book(slot)
         book(slot)
         with pytest.raises(services.CapacityBelowRegistrations, match="2 place"):
-            services.slot_set_capacity(slot=slot, capacity=1, actor="org")
+            registrations.slot_set_capacity(slot=slot, capacity=1, actor="org")
         slot.refresh_from_db()
         assert slot.capacity == 3
 
     def test_it_changes_and_audits(self):
         slot = SlotFactory(capacity=3)
-        updated = services.slot_set_capacity(slot=slot, capacity=5, actor="org")
+        updated = registrations.slot_set_capacity(slot=slot, capacity=5, actor="org")
         assert updated.capacity == 5
         event = AuditEvent.objects.get(action="slot.set_capacity")
         assert (event.payload["capacity_before"], event.payload["capacity_after"]) == (3, 5)
@@ -171,11 +206,11 @@ class TestTournamentCap:
         book(slot)
         book(slot)
         with pytest.raises(services.CapacityBelowRegistrations, match="2 participant"):
-            services.tournament_set_max_participants(
+            registrations.tournament_set_max_participants(
                 tournament=slot.tournament, max_participants=1, actor="org"
             )
         assert (
-            services.tournament_set_max_participants(
+            registrations.tournament_set_max_participants(
                 tournament=slot.tournament, max_participants=2, actor="org"
             ).max_participants
             == 2

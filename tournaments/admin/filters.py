@@ -65,11 +65,3 @@ class FullnessFilter(admin.SimpleListFilter):
             case "empty":
                 return queryset.filter(reserved_count=0)
         return queryset
-
-
-class RoomFilter(admin.RelatedOnlyFieldListFilter):
-    """Rooms that are in use, titled the way organizers say it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.title = "room"

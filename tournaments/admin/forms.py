@@ -4,8 +4,8 @@ from django import forms
 from django.forms.models import construct_instance
 
 from common.times import local_span
+from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, TimeBlock, Tournament
-from tournaments.selectors import tournament_places_taken
 
 
 class TournamentAdminForm(forms.ModelForm):

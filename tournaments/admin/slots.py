@@ -17,11 +17,12 @@ from common.admin.base import (
     run_for_each,
     status_badge,
 )
+from common.admin.filters import RoomFilter
 from common.times import local_when
+from registrations import services as registration_services
 from registrations.models import Registration
-from registrations.services import slot_cancel
 from tournaments import services
-from tournaments.admin.filters import DayFilter, FullnessFilter, RoomFilter
+from tournaments.admin.filters import DayFilter, FullnessFilter
 from tournaments.admin.forms import (
     ReasonForm,
     SlotAddForm,
@@ -118,7 +119,9 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
         actor = admin_actor(request)
         if change:
             if "capacity" in form.changed_data:
-                services.slot_set_capacity(slot=obj, capacity=obj.capacity, actor=actor)
+                registration_services.slot_set_capacity(
+                    slot=obj, capacity=obj.capacity, actor=actor
+                )
             return
         created = services.slot_create(
             time_block=obj.time_block,
@@ -175,7 +178,9 @@ class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin
                 self,
                 request,
                 [s for s in slots if s.status != Slot.Status.CANCELLED],
-                lambda s: cancelled.append(slot_cancel(slot=s, actor=actor, reason=reason)),
+                lambda s: cancelled.append(
+                    registration_services.slot_cancel(slot=s, actor=actor, reason=reason)
+                ),
                 done="cancelled",
             )
             if cancelled:

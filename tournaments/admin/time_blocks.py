@@ -16,6 +16,7 @@ from common.admin.base import (
     run_for_each,
 )
 from common.times import local_when
+from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
 from tournaments.admin import views
@@ -150,7 +151,7 @@ class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
             made = []
 
             def generate(block):
-                result = services.time_block_generate_slots(time_block=block, actor=actor)
+                result = registration_services.time_block_regenerate(time_block=block, actor=actor)
                 made.append(result)
                 if not result.changed:
                     return False

@@ -22,6 +22,7 @@ from common.admin.base import (
     run_for_each,
     status_badge,
 )
+from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
 from tournaments.admin import views
@@ -149,11 +150,13 @@ class TournamentAdmin(
 
     # Deleting keeps the record (soft delete) and is refused while entries are active.
     def delete_model(self, request, obj):
-        services.tournament_delete(tournament=obj, actor=admin_actor(request))
+        registration_services.tournament_delete(tournament=obj, actor=admin_actor(request))
 
     def delete_queryset(self, request, queryset):
         for tournament in queryset:
-            services.tournament_delete(tournament=tournament, actor=admin_actor(request))
+            registration_services.tournament_delete(
+                tournament=tournament, actor=admin_actor(request)
+            )
 
     def get_deleted_objects(self, objs, request):
         # Nothing else goes with a soft-deleted tournament: no cascade to list, nothing that
@@ -219,7 +222,9 @@ class TournamentAdmin(
             if name in {f.name for f in Tournament._meta.concrete_fields}
         }
         if change:
-            services.tournament_update(tournament=obj, actor=admin_actor(request), **fields)
+            registration_services.tournament_update(
+                tournament=obj, actor=admin_actor(request), **fields
+            )
         else:
             values = {
                 f.name: getattr(obj, f.name)
@@ -333,7 +338,9 @@ class TournamentAdmin(
 
             def cancel_one(tournament):
                 counts.append(
-                    services.tournament_cancel(tournament=tournament, actor=actor, reason=reason)
+                    registration_services.tournament_cancel(
+                        tournament=tournament, actor=actor, reason=reason
+                    )
                 )
 
             run_for_each(self, request, queryset, cancel_one, done="cancelled")

@@ -47,10 +47,10 @@ from common.tabular import ImportFileError
 from tournaments.importing.checking import SchedulePlan
 from tournaments.importing.reading import Source, items_read
 from tournaments.importing.result import ScheduleImportInvalid, ScheduleImportResult
-from tournaments.importing.writing import MaxParticipantsSetter, ScheduleWriter
+from tournaments.importing.writing import EntryAwareWrites, ScheduleWriter
 
 __all__ = [
-    "MaxParticipantsSetter",
+    "EntryAwareWrites",
     "ScheduleImportInvalid",
     "ScheduleImportResult",
     "schedule_import",
@@ -68,15 +68,14 @@ def schedule_import(
     actor: str,
     dry_run: bool = False,
     generate_slots: bool = False,
-    set_max_participants: MaxParticipantsSetter | None = None,
+    writes: EntryAwareWrites,
 ) -> ScheduleImportResult:
     """Add or update the tournaments, rooms and time blocks in `source` (a path or a binary
     file); with `generate_slots`, (re)generate the slots of every time block in the file
-    through `time_block_generate_slots`.
+    through `writes.time_block_regenerate`.
 
-    A new participant cap for a tournament already in Lineup goes through
-    `set_max_participants` (the registrations' service, which never lets it drop below the
-    places taken); without it such a change is refused.
+    Edits of tournaments already in Lineup, their caps and slot generation go through
+    `writes` (registrations services whose rules count entries; see `EntryAwareWrites`).
 
     Raises ImportFileError for a file that cannot be read and ScheduleImportInvalid (nothing
     written) when any item is bad or a schedule rule refuses a change.
@@ -85,7 +84,7 @@ def schedule_import(
     result = ScheduleImportResult(dry_run=dry_run)
     plan = SchedulePlan(items_read(source, name), result)
     if not result.errors:
-        writer = ScheduleWriter(plan, actor=actor, set_max_participants=set_max_participants)
+        writer = ScheduleWriter(plan, actor=actor, writes=writes)
         try:
             with transaction.atomic():
                 writer.apply(generate_slots=generate_slots)

@@ -9,6 +9,7 @@ checked against the model's rules, so a bad value is reported the way an organiz
 import copy
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,15 +26,23 @@ from tournaments.services import (
     location_create,
     location_update,
     time_block_create,
-    time_block_generate_slots,
     time_block_update,
     tournament_create,
-    tournament_update,
 )
 
-# Sets an existing tournament's participant cap, never below the places taken: a service
-# of the registrations layer, which the caller (a face) hands in; this package may not know it.
-MaxParticipantsSetter = Callable[..., Tournament]
+
+@dataclass(frozen=True)
+class EntryAwareWrites:
+    """The schedule writes whose rules count entries: a tournament's edit (its entry kind is
+    frozen once anyone entered), its participant cap (never below the places taken) and slot
+    generation (which frees override places). They are registrations services, which the
+    caller (a face) hands in, as `registrations.importing.SCHEDULE_WRITES`: this package may
+    not know that layer."""
+
+    tournament_update: Callable[..., Tournament]
+    tournament_set_max_participants: Callable[..., Tournament]
+    time_block_regenerate: Callable[..., Any]
+
 
 _BLOCK_WRITABLE = ("ends_at", "slot_minutes", "slot_capacity", "is_manual", "notes")
 
@@ -46,11 +55,11 @@ class ScheduleWriter:
         plan: SchedulePlan,
         *,
         actor: str,
-        set_max_participants: MaxParticipantsSetter | None = None,
+        writes: EntryAwareWrites,
     ) -> None:
         self.plan, self.result, self.rooms = plan, plan.result, plan.rooms
         self.actor = actor
-        self.set_max_participants = set_max_participants
+        self.writes = writes
 
     def apply(self, *, generate_slots: bool) -> None:
         for key, item in self.plan.locations.items():
@@ -68,7 +77,7 @@ class ScheduleWriter:
                 continue  # its tournament or room was refused: that is reported already
             block = self._save_block(item, tournament, location)
             if block is not None and generate_slots and not block.is_manual:
-                generated = self._call(item, time_block_generate_slots, time_block=block)
+                generated = self._call(item, self.writes.time_block_regenerate, time_block=block)
                 if generated is not None:
                     self.result.slots_created += generated.created
                     self.result.slots_removed += generated.removed
@@ -135,26 +144,21 @@ class ScheduleWriter:
             return None
         cap_changed = "max_participants" in changes
         if cap_changed:
-            tournament = self._set_cap(item, tournament, changes.pop("max_participants"))
+            tournament = self._call(
+                item,
+                self.writes.tournament_set_max_participants,
+                tournament=tournament,
+                max_participants=changes.pop("max_participants"),
+            )
         if changes and tournament is not None:
-            tournament = self._call(item, tournament_update, tournament=tournament, **changes)
+            tournament = self._call(
+                item, self.writes.tournament_update, tournament=tournament, **changes
+            )
         if tournament is None:
             return None
         action = "update" if changes or cap_changed else "unchanged"
         self.result.record("tournament", action, item, slug)
         return tournament
-
-    def _set_cap(self, item: Item, tournament: Tournament, cap: int | None) -> Tournament | None:
-        if self.set_max_participants is None:
-            self.result.error(
-                item,
-                f"the participant limit of {tournament.name} cannot be changed by this import; "
-                "change it in the admin",
-            )
-            return None
-        return self._call(
-            item, self.set_max_participants, tournament=tournament, max_participants=cap
-        )
 
     def _create_tournament(self, slug: str, fields: dict, item: Item) -> Tournament | None:
         if not fields.get("name"):

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.commands import HelpFormatter
 from common.tabular import ImportFileError
+from registrations.importing import SCHEDULE_WRITES
 from tournaments import importing
 from tournaments.importing import ScheduleImportInvalid, schedule_import
-from tournaments.services import tournament_set_max_participants
 
 VERBS = {"create": ("Would create", "Created"), "update": ("Would update", "Updated")}
 
@@ -45,9 +45,7 @@ class Command(BaseCommand):
                 actor="command:import_schedule",
                 dry_run=dry_run,
                 generate_slots=generate_slots,
-                # The cap's rule (never below the places taken) belongs to the registrations:
-                # a face hands it to the import, which may not know that layer.
-                set_max_participants=tournament_set_max_participants,
+                writes=SCHEDULE_WRITES,
             )
         except ScheduleImportInvalid as exc:
             for error in exc.result.errors:

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from tournaments.demo import DemoRefused, demo_admin_ensure, demo_festival_load
+from tournaments.management.demo import DemoRefused, demo_admin_ensure, demo_festival_load
 
 
 class Command(BaseCommand):

@@ -24,9 +24,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import LineupError
 from common.tabular import Table
 from participants.importing import participant_import
 from participants.models import Participant, Team
+from registrations.importing import SCHEDULE_WRITES
 from registrations.models import Registration
 from registrations.services import registration_cancel, registration_confirm, registration_create
 from tournaments.importing import schedule_import
@@ -56,10 +58,8 @@ CREWS = ["Crew Nova", "Rhythm Riot", "Les Étoiles", "Bass Drop", "Kinetic"]
 ESPORTS_TEAMS = ["Turbo Owls", "Pixel Foxes", "Nitro Gnus", "Aerial Aces", "Boost Bandits"]
 
 
-class DemoRefused(Exception):
-    def __init__(self, message):
-        self.message = message
-        super().__init__(message)
+class DemoRefused(LineupError):
+    message = "The demo cannot be loaded into this database."
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,7 @@ def _load(*, participants, seed):
         name="demo-schedule.json",
         actor=ACTOR,
         generate_slots=True,
+        writes=SCHEDULE_WRITES,
     )
     participant_import(
         table=Table(io.BytesIO(_roster(participants, rng, fake)), name="demo-participants.csv"),

@@ -1,0 +1,305 @@
+"""Schedule changes that cancel or count entries: cancelling a slot or a tournament, deleting
+one, caps and capacities that never go below the places taken, and the organizer's forced
+regeneration of a time block.
+
+The schedule itself changes through `tournaments.services` (called from here, in the same
+transaction); what these add is the entries' side. Same rules as the engine: one short
+`locked_atomic()` transaction each, locks in its order (slot → registration → tournament),
+conditional updates with a version check, an audit event per change. Refusals are the
+schedule's (`tournaments.services.ScheduleError` and its subclasses).
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import F
+from django.utils import timezone
+
+from common.audit import audit_event_record
+from common.locking import locked_atomic
+from registrations.errors import ConcurrentChange
+from registrations.models import Registration
+from registrations.selectors import tournament_places_taken
+from registrations.services.engine import (
+    _notify_after_commit,
+    _save_registration,
+    registration_cancel,
+)
+from tournaments.models import Slot, TimeBlock, Tournament
+from tournaments.selectors import tournament_public_forget
+from tournaments.services import (
+    CapacityBelowRegistrations,
+    Clearance,
+    ScheduleError,
+    SlotGeneration,
+    StaleSchedule,
+    TournamentStatusConflict,
+    time_block_generate_slots,
+    time_block_layout,
+    time_block_lock_for_generation,
+    tournament_mark_cancelled,
+)
+
+Status = Registration.Status
+
+
+def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
+    """Cancel a slot and every active registration in it (each entrant with an e-mail address
+    is told after commit); returns how many were cancelled."""
+    now = timezone.now()
+    reason = reason.strip() or "The slot was cancelled by the organizers."
+    with locked_atomic():
+        locked_slot = Slot.objects.select_for_update().get(pk=slot.pk)
+        if locked_slot.status == Slot.Status.CANCELLED:
+            return 0
+        registrations = list(
+            Registration.objects.select_for_update().active().filter(slot_id=slot.pk).order_by("pk")
+        )
+        given_back = sum(r.override_seats for r in registrations)
+        for registration in registrations:
+            _save_registration(
+                registration,
+                now=now,
+                status=Status.CANCELLED,
+                cancelled_at=now,
+                cancel_reason=reason,
+                hold_expires_at=None,
+                override_seats=0,
+            )
+            audit_event_record(
+                actor=actor, action="registration.cancel", target=registration, reason=reason
+            )
+            _notify_after_commit(registration, "cancelled")
+        updated = Slot.objects.filter(pk=slot.pk, version=locked_slot.version).update(
+            status=Slot.Status.CANCELLED,
+            reserved_count=0,
+            capacity=F("capacity") - given_back,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        if updated != 1:
+            raise ConcurrentChange("The slot changed at the same moment. Reload and try again.")
+        audit_event_record(
+            actor=actor,
+            action="slot.cancel",
+            target=locked_slot,
+            reason=reason,
+            registrations_cancelled=len(registrations),
+        )
+    return len(registrations)
+
+
+def time_block_regenerate(
+    *, time_block: TimeBlock, actor: str, force: bool = False
+) -> SlotGeneration:
+    """Generate a block's slots (`tournaments.services.time_block_generate_slots`) and settle
+    the entries' side, in one transaction that locks the block, then its slots.
+
+    A surplus or shrinking slot that still holds places is refused with
+    `SlotsHoldRegistrations` unless `force`, which first cancels those slots and their
+    registrations (`slot_cancel`: audited, entrants told). A slot whose capacity generation
+    changes now has the planned capacity: overrides in it give nothing back any more.
+    """
+    with locked_atomic():
+        block, live = time_block_lock_for_generation(time_block=time_block)
+        clearance = None
+        if force and not block.is_manual:
+            in_the_way = time_block_layout(time_block=block, live_slots=live).in_the_way
+            reason = "The schedule changed and this slot was removed."
+            cancelled = sum(slot_cancel(slot=s, actor=actor, reason=reason) for s in in_the_way)
+            clearance = Clearance(slots=len(in_the_way), registrations=cancelled)
+        result = time_block_generate_slots(time_block=block, actor=actor, forced=clearance)
+        if result.resized:
+            before = {s.pk: s.capacity for s in live}
+            resized = [
+                pk
+                for pk, capacity in Slot.objects.filter(pk__in=before)
+                .exclude(status=Slot.Status.CANCELLED)
+                .values_list("pk", "capacity")
+                if capacity != before[pk]
+            ]
+            _capacity_now_planned(resized, now=timezone.now())
+    return result
+
+
+def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
+    """Change a slot's capacity; never below the places already taken
+    (`CapacityBelowRegistrations`). The new capacity includes any places overrides added."""
+    if capacity < 1:
+        raise ScheduleError("A slot holds at least one place.")
+    with locked_atomic():
+        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        if capacity < locked.reserved_count:
+            raise CapacityBelowRegistrations(
+                f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "
+                f"cannot go down to {capacity}."
+            )
+        if capacity == locked.capacity:
+            return locked
+        now = timezone.now()
+        updated = Slot.objects.filter(pk=locked.pk, version=locked.version).update(
+            capacity=capacity, version=F("version") + 1, updated_at=now
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        _capacity_now_planned([locked.pk], now=now)
+        audit_event_record(
+            actor=actor,
+            action="slot.set_capacity",
+            target=locked,
+            capacity_before=locked.capacity,
+            capacity_after=capacity,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def _capacity_now_planned(slot_ids: list[UUID], *, now: datetime) -> None:
+    """An organizer set the capacity of slots they hold locked: it now includes any places
+    overrides added, so the entries that came in by override no longer give any back (which
+    could take the capacity below what is taken, or to nothing)."""
+    Registration.objects.filter(slot_id__in=slot_ids, override_seats__gt=0).update(
+        override_seats=0, version=F("version") + 1, updated_at=now
+    )
+
+
+def tournament_set_max_participants(
+    *, tournament: Tournament, max_participants: int | None, actor: str
+) -> Tournament:
+    """Change the participant cap; never below the places already taken."""
+    with locked_atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if max_participants is not None:
+            taken = tournament_places_taken(tournament_id=locked.pk)
+            if max_participants < taken:
+                raise CapacityBelowRegistrations(
+                    f"{taken} participant(s) are already signed up; the limit cannot go down "
+                    f"to {max_participants}."
+                )
+        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+            max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        tournament_public_forget(slugs=[locked.slug])
+        audit_event_record(
+            actor=actor,
+            action="tournament.set_max_participants",
+            target=locked,
+            tournament=locked,
+            before=locked.max_participants,
+            after=max_participants,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def tournament_update(*, tournament: Tournament, actor: str, **fields: Any) -> Tournament:
+    """Save an organizer's edits to a tournament's settings. It lives with the entries because
+    two of its rules count them: the participant cap goes through
+    `tournament_set_max_participants` (never below the places taken), and the entry kind is
+    frozen once anyone has entered (`ScheduleError`).
+
+    Status and version are not edited here (see `tournaments.services.tournament_publish` and
+    friends).
+    """
+    fields.pop("status", None)
+    cap_given = "max_participants" in fields
+    max_participants = fields.pop("max_participants", None)
+    with locked_atomic():
+        current = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if (
+            fields.get("entry_kind", current.entry_kind) != current.entry_kind
+            and current.registrations.exists()
+        ):
+            raise ScheduleError(
+                f"{current.name} already has registrations, so it cannot change between "
+                "individual and team entries."
+            )
+        if cap_given and max_participants != current.max_participants:
+            tournament_set_max_participants(
+                tournament=current, max_participants=max_participants, actor=actor
+            )
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        if changed:
+            Tournament.objects.filter(pk=current.pk).update(
+                **changed, version=F("version") + 1, updated_at=timezone.now()
+            )
+            tournament_public_forget(slugs=[current.slug, changed.get("slug")])
+            audit_event_record(
+                actor=actor,
+                action="tournament.update",
+                target=current,
+                tournament=current,
+                changed=sorted(changed),
+            )
+    tournament.refresh_from_db()
+    return tournament
+
+
+def tournament_delete(*, tournament: Tournament, actor: str) -> None:
+    """Soft-delete a tournament: it leaves every list and page, its records stay.
+
+    Refused while it holds active registrations (cancel it first, which tells the entrants).
+    """
+    with locked_atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if locked.deleted_at is not None:
+            return
+        if locked.registrations.active().exists():
+            raise ScheduleError(
+                f"{locked.name} still has registrations: cancel it first, which frees their "
+                "places and tells the entrants."
+            )
+        updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
+            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleSchedule()
+        tournament_public_forget(slugs=[locked.slug])
+        audit_event_record(
+            actor=actor, action="tournament.delete", target=locked, tournament=locked
+        )
+
+
+def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -> int:
+    """Cancel a tournament, every slot in it and every active registration; returns how many
+    registrations were cancelled (each entrant with an e-mail address is told after commit).
+
+    One transaction that locks in the engine's order: the slots (via `slot_cancel`, which
+    also locks their registrations), then the registrations without a slot, then the
+    tournament. Raises `TournamentStatusConflict` if it is already cancelled or completed.
+    """
+    reason = reason.strip() or "The tournament was cancelled by the organizers."
+    if tournament.status in (Tournament.Status.CANCELLED, Tournament.Status.COMPLETED):
+        raise TournamentStatusConflict(
+            f"{tournament.name} is already {tournament.get_status_display().lower()}."
+        )
+    cancelled = 0
+    with locked_atomic():
+        slots = list(
+            Slot.objects.select_for_update()
+            .filter(tournament=tournament)
+            .exclude(status=Slot.Status.CANCELLED)
+            .order_by("pk")
+        )
+        for slot in slots:
+            cancelled += slot_cancel(slot=slot, actor=actor, reason=reason)
+        without_slot = list(
+            Registration.objects.select_for_update()
+            .active()
+            .filter(tournament=tournament, slot__isnull=True)
+            .order_by("pk")
+        )
+        for registration in without_slot:
+            registration_cancel(registration=registration, actor=actor, reason=reason)
+        cancelled += len(without_slot)
+        tournament_mark_cancelled(
+            tournament=tournament,
+            actor=actor,
+            reason=reason,
+            slots_cancelled=len(slots),
+            registrations_cancelled=cancelled,
+        )
+    return cancelled
