@@ -6,9 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 
-# Type-checked: the apps' services and selectors, and the shared common/ package (what exists).
+# Type-checked: the apps' services and selectors, the engine's modules, the importers and the
+# shared common/ package.
 APPS := tournaments participants registrations
-TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py $(app)/selectors.py) common)
+TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py \
+	$(app)/selectors.py $(app)/importing.py $(app)/importing/*.py) \
+	$(addprefix registrations/,entries.py errors.py places.py rows.py rules.py) common)
 
 .PHONY: run test install lock postgres chromium lint typecheck
 

@@ -31,7 +31,8 @@ def unique_rule_broken(exc: IntegrityError, model: type[models.Model]) -> str | 
     diag = getattr(exc.__cause__, "diag", None)
     name = getattr(diag, "constraint_name", None)
     if name:
-        if any(c.name == name for c in opts.constraints):
+        unique = (c for c in opts.constraints if isinstance(c, models.UniqueConstraint))
+        if any(c.name == name for c in unique):  # not a CheckConstraint's name
             return name
         for field in unique_fields:  # PostgreSQL calls it <table>_<column>_key
             if name == f"{opts.db_table}_{field.column}_key":

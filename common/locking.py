@@ -1,6 +1,6 @@
 """Short, bounded transactions for every write that takes row locks.
 
-Rules the services follow (see `registrations/services/engine.py`): lock late but before
+Rules the services follow (see `registrations/services/__init__.py`): lock late but before
 checking, lock several rows in one query in primary-key order, and always in the order
 participant → slot → registration → tournament so that no two operations can deadlock.
 """

@@ -1,15 +1,19 @@
 """Who an entry is: the people and team behind it, resolved before any lock is taken, and the
 SQL that finds their other bookings."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
 
 from django.db import connection
-from django.db.models import BooleanField, UUIDField, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Model, QuerySet, UUIDField, Value
+from django.db.models.expressions import Expression, RawSQL
 
-from participants.models import Participant
+from participants.models import Participant, Team
 from registrations.errors import InvalidEntry
 from registrations.models import Registration, RegistrationMember
+from tournaments.models import Tournament
 
 
 @dataclass(frozen=True)
@@ -18,12 +22,13 @@ class Entry:
 
     name: str
     seats: int
-    participant_id: object = None
-    team_id: object = None
-    person_ids: tuple = ()
-    members: tuple = field(default=())  # (participant_id or None, name) for team entries
+    participant_id: UUID | None = None
+    team_id: UUID | None = None
+    person_ids: tuple[UUID, ...] = ()
+    # (participant_id or None, name) for team entries
+    members: tuple[tuple[UUID | None, str], ...] = field(default=())
 
-    def held_ids_sql(self):
+    def held_ids_sql(self) -> tuple[str, list[Any]] | None:
         """SQL (and params) for the ids of registrations that hold these people or this team.
 
         A `UNION` of index lookups rather than an OR across the members join, which
@@ -34,7 +39,8 @@ class Entry:
         """
         registration_table = Registration._meta.db_table
         member_table = RegistrationMember._meta.db_table
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         if self.person_ids:
             people = ", ".join(["%s"] * len(self.person_ids))
             ids = [_db_uuid(pk) for pk in self.person_ids]
@@ -50,7 +56,7 @@ class Entry:
             return None
         return " UNION ".join(parts), params
 
-    def active_registrations(self, exclude_id=None):
+    def active_registrations(self, exclude_id: UUID | None = None) -> QuerySet[Registration] | None:
         """Active registrations that hold any of these people (or this team), or None."""
         held = self.held_ids_sql()
         if held is None:
@@ -58,14 +64,16 @@ class Entry:
         registrations = Registration.objects.active().filter(pk__in=RawSQL(*held))
         return registrations.exclude(pk=exclude_id) if exclude_id else registrations
 
-    def checks(self, *, tournament_column, idempotency_key, placed):
+    def checks(
+        self, *, tournament_column: str, idempotency_key: str | None, placed: bool
+    ) -> dict[str, Expression]:
         """Annotations answering, for the row being locked, every question about the entry:
         a replayed idempotency key, an entry already in this tournament, and (when `placed` in
         a slot) bookings in other tournaments that need the clash check.
         """
         registration_table = Registration._meta.db_table
         active = ", ".join(["%s"] * len(Registration.ACTIVE_STATUSES))
-        checks = {
+        checks: dict[str, Expression] = {
             "replay_id": RawSQL(
                 f"SELECT id FROM {registration_table} WHERE idempotency_key = %s",
                 [idempotency_key],
@@ -99,12 +107,32 @@ class Entry:
         return checks
 
 
-def _db_uuid(value):
+def _db_uuid(value: UUID) -> Any:
     """A UUID as the database stores it (native on PostgreSQL, hex text on SQLite)."""
     return Registration._meta.pk.get_db_prep_value(value, connection)
 
 
-def entry_for(*, tournament, participant, team, members, entrant_name) -> Entry:
+def column_sql(model: type[Model], name: str) -> str:
+    """A column as SQL that names its table: the `tournament_column` of `Entry.checks`."""
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)}.{quote(name)}"
+
+
+def entry_rules(tournament: Tournament) -> tuple[str, bool]:
+    """The tournament's settings `entry_for` decides by: if they change, decide again."""
+    return tournament.entry_kind, tournament.allows_typed_names
+
+
+def entry_for(
+    *,
+    tournament: Tournament,
+    participant: Participant | None,
+    team: Team | None,
+    members: Iterable[Participant | str],
+    entrant_name: str,
+) -> Entry:
+    """Who an entry is, checked against what the tournament accepts (an individual or a team,
+    listed people only or typed names too); raises `InvalidEntry` if it does not fit."""
     entrant_name = (entrant_name or "").strip()
     if tournament.is_team_event:
         if team is not None and not members:
@@ -113,7 +141,7 @@ def entry_for(*, tournament, participant, team, members, entrant_name) -> Entry:
             raise InvalidEntry(
                 f"{tournament.name} is a team event: sign up a team, not one person."
             )
-        names: list[tuple] = []
+        names: list[tuple[UUID | None, str]] = []
         for member in members:
             if isinstance(member, Participant):
                 if team is not None and member.team_id != team.pk:
@@ -155,7 +183,8 @@ def entry_for(*, tournament, participant, team, members, entrant_name) -> Entry:
     return Entry(name=entrant_name, seats=1)
 
 
-def entry_of(registration) -> Entry:
+def entry_of(registration: Registration) -> Entry:
+    """The people behind an existing registration (for a move's clash check)."""
     members = tuple(registration.members.values_list("participant_id", "name"))
     person_ids = {pid for pid, _ in members if pid}
     if registration.participant_id:
@@ -170,7 +199,8 @@ def entry_of(registration) -> Entry:
     )
 
 
-def lock_people(entry):
+def lock_people(entry: Entry) -> None:
+    """Lock everyone in the entry, in primary-key order; raises `InvalidEntry` if one is gone."""
     if entry.person_ids:
         locked = list(
             Participant.objects.select_for_update()

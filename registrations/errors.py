@@ -1,6 +1,12 @@
-"""What the reservation engine refuses, each with a message fit for the person who asked."""
+"""What the reservation engine refuses, each with a message fit for the person who asked, and
+what a broken unique rule of a registration means."""
 
-from common.errors import LineupError
+from enum import Enum
+
+from django.db import IntegrityError
+
+from common.errors import LineupError, unique_rule_broken
+from registrations.models import Registration
 
 
 class RegistrationError(LineupError):
@@ -32,7 +38,7 @@ class AlreadyRegistered(RegistrationError):
 class ScheduleClash(RegistrationError):
     message = "Already booked in another slot at an overlapping time."
 
-    def __init__(self, message=None, *, clashing=None):
+    def __init__(self, message: str | None = None, *, clashing: Registration | None = None) -> None:
         super().__init__(message)
         self.clashing = clashing
 
@@ -47,3 +53,25 @@ class StatusConflict(RegistrationError):
 
 class ConcurrentChange(RegistrationError):
     message = "Someone else changed this registration at the same moment. Reload and try again."
+
+
+class LostRace(Enum):
+    """A race that a new registration's checks, made before its row existed, could not see;
+    the database's unique rules caught it."""
+
+    REPLAY = "the same sign-up was submitted twice at once"
+    ALREADY_ENTERED = "a second active entry of the same person or team in one tournament"
+
+
+# Registration's unique rules by the name `unique_rule_broken` gives them, and what each means.
+REGISTRATION_UNIQUE_RULES = {
+    "idempotency_key": LostRace.REPLAY,
+    "one_active_registration_per_participant": LostRace.ALREADY_ENTERED,
+    "one_active_registration_per_team": LostRace.ALREADY_ENTERED,
+}
+
+
+def lost_race(exc: IntegrityError) -> LostRace | None:
+    """The race a registration insert lost, or None if `exc` broke some other rule."""
+    rule = unique_rule_broken(exc, Registration)
+    return REGISTRATION_UNIQUE_RULES.get(rule) if rule else None

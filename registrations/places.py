@@ -1,6 +1,9 @@
 """Places taken and given back: conditional F-expression UPDATEs with a version check, on
 rows the engine has locked."""
 
+from datetime import datetime
+from uuid import UUID
+
 from django.db.models import F
 
 from registrations.errors import ConcurrentChange, SlotFull, TournamentFull
@@ -8,7 +11,7 @@ from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, Tournament
 
 
-def claim_places(slot, seats, *, override, now):
+def claim_places(slot: Slot, seats: int, *, override: bool, now: datetime) -> int:
     """Take `seats` places in a locked slot; an override raises the capacity to fit.
 
     Returns the places added to the capacity (0 unless overridden).
@@ -36,7 +39,7 @@ def claim_places(slot, seats, *, override, now):
     return shortfall
 
 
-def release_places(slot_id, seats, override_seats, *, now):
+def release_places(slot_id: UUID, seats: int, override_seats: int, *, now: datetime) -> None:
     """Give back `seats` places in a slot the caller has locked, and any override capacity."""
     updated = Slot.objects.filter(pk=slot_id, reserved_count__gte=seats).update(
         reserved_count=F("reserved_count") - seats,
@@ -48,7 +51,7 @@ def release_places(slot_id, seats, override_seats, *, now):
         raise ConcurrentChange("The slot's count is out of step; nothing was changed.")
 
 
-def claim_tournament_places(tournament, seats, *, override):
+def claim_tournament_places(tournament: Tournament, seats: int, *, override: bool) -> None:
     """The tournament cap: lock the tournament, count, then bump its version conditionally."""
     locked = (
         Tournament.objects.select_for_update()

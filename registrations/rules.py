@@ -1,15 +1,18 @@
 """The rules a sign-up or a move must pass, checked on rows the engine has locked."""
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from common.times import local_when
-from registrations.errors import ScheduleClash, SlotUnavailable, TournamentNotOpen
+from registrations.entries import Entry
+from registrations.errors import ScheduleClash, SlotUnavailable, StatusConflict, TournamentNotOpen
 from registrations.models import Registration
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
 
 
-def check_open(tournament, now):
+def check_open(tournament: Tournament, now: datetime) -> None:
+    """Refuse a tournament that is not published, is deleted, or is outside its sign-up window."""
     if tournament.status != Tournament.Status.PUBLISHED or tournament.deleted_at is not None:
         raise TournamentNotOpen(f"{tournament.name} is not open for sign-up.")
     opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
@@ -19,7 +22,8 @@ def check_open(tournament, now):
         raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {local_when(closes)}.")
 
 
-def check_slot(slot, now, *, override):
+def check_slot(slot: Slot, now: datetime, *, override: bool) -> None:
+    """Refuse a cancelled slot; without `override` also a blocked or started one."""
     if slot.status == Slot.Status.CANCELLED:
         raise SlotUnavailable("This slot was cancelled. Please choose another one.")
     if override:
@@ -30,7 +34,7 @@ def check_slot(slot, now, *, override):
         raise SlotUnavailable("This slot has already started. Please choose a later one.")
 
 
-def check_no_clash(entry, slot, *, exclude_id=None):
+def check_no_clash(entry: Entry, slot: Slot, *, exclude_id: UUID | None = None) -> None:
     """Refuse a slot that overlaps another booking of the same people.
 
     Slots in different rooms also need the larger of the two tournaments' changeover times
@@ -54,6 +58,7 @@ def check_no_clash(entry, slot, *, exclude_id=None):
     if other is not None:
         too_close = (
             max(other.tournament.changeover_minutes, slot.tournament.changeover_minutes)
+            and other.slot is not None
             and other.slot.location_id != slot.location_id
         )
         raise ScheduleClash(
@@ -79,7 +84,26 @@ def first_clash(
     return None
 
 
-def entrant_cancel_refusal(registration, *, slot_starts_at, now) -> str | None:
+def check_hold_open(registration: Registration, now: datetime) -> None:
+    """Refuse to confirm a hold past its expiry: its place is due back."""
+    if registration.hold_expires_at and registration.hold_expires_at <= now:
+        raise StatusConflict(
+            "This hold expired before it was confirmed, so the place is being released. "
+            "Please sign up again."
+        )
+
+
+def slot_uuid(value: UUID | str) -> UUID:
+    """A slot id the caller gave; raises `SlotUnavailable` if it cannot name a slot."""
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise SlotUnavailable("That slot no longer exists.") from None
+
+
+def entrant_cancel_refusal(
+    registration: Registration, *, slot_starts_at: datetime | None, now: datetime
+) -> str | None:
     """Why the entrant may not cancel this entry from its private page, or None if they may:
     only a held or confirmed entry, and only until its slot starts."""
     status = registration.status

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
 
@@ -81,3 +82,22 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- the public sign-up form -----------------------------------------------------------------
+
+
+def signup_url(tournament, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("registrations:create", args=[tournament.slug]) + (f"?{query}" if query else "")
+
+
+def form_data(client, url, **fields):
+    """Load the form (like a browser), then fill it in."""
+    response = client.get(url)
+    assert response.status_code == 200, response.content.decode()[:500]
+    data = {"idempotency_key": response.context["form"]["idempotency_key"].value()}
+    if response.context.get("pow_challenge"):
+        data["pow_challenge"] = response.context["pow_challenge"]
+    data.update(fields)
+    return data

@@ -20,12 +20,9 @@ from common.audit import audit_event_record
 from common.locking import locked_atomic
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
+from registrations.rows import notify_after_commit, save_cancelled
 from registrations.selectors import tournament_places_taken
-from registrations.services.engine import (
-    _notify_after_commit,
-    _save_registration,
-    registration_cancel,
-)
+from registrations.services.changing import registration_cancel
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.selectors import tournament_public_forget
 from tournaments.services import (
@@ -58,19 +55,11 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
         )
         given_back = sum(r.override_seats for r in registrations)
         for registration in registrations:
-            _save_registration(
-                registration,
-                now=now,
-                status=Status.CANCELLED,
-                cancelled_at=now,
-                cancel_reason=reason,
-                hold_expires_at=None,
-                override_seats=0,
-            )
+            save_cancelled(registration, now=now, reason=reason)
             audit_event_record(
                 actor=actor, action="registration.cancel", target=registration, reason=reason
             )
-            _notify_after_commit(registration, "cancelled")
+            notify_after_commit(registration, "cancelled")
         updated = Slot.objects.filter(pk=slot.pk, version=locked_slot.version).update(
             status=Slot.Status.CANCELLED,
             reserved_count=0,

@@ -12,7 +12,7 @@ from django.db.models import QuerySet, Sum
 from common.locking import Busy
 from registrations import errors, services
 from registrations.models import Registration
-from registrations.services import engine
+from registrations.services import registering
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
 from tournaments.models import Slot
 
@@ -232,7 +232,7 @@ def test_negative_control_a_naive_read_check_write_overbooks(monkeypatch):
         fresh.save(update_fields=["reserved_count"])
         return 0
 
-    monkeypatch.setattr(engine, "claim_places", naive_claim)
+    monkeypatch.setattr(registering, "claim_places", naive_claim)
     monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *a, **k: self)
 
     race(

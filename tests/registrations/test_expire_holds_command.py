@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.models import AuditEvent
 from registrations import services
 from registrations.models import Registration
-from registrations.services import engine
+from registrations.services import changing
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
 
 
@@ -96,7 +96,7 @@ def test_concurrent_runs_release_each_hold_exactly_once(monkeypatch):
     runs = 4
     listed = threading.Barrier(runs)
     started = threading.local()
-    locked_atomic = engine.locked_atomic
+    locked_atomic = changing.locked_atomic
 
     @contextmanager
     def after_every_run_has_listed():
@@ -106,7 +106,7 @@ def test_concurrent_runs_release_each_hold_exactly_once(monkeypatch):
         with locked_atomic():
             yield
 
-    monkeypatch.setattr(engine, "locked_atomic", after_every_run_has_listed)
+    monkeypatch.setattr(changing, "locked_atomic", after_every_run_has_listed)
     outputs, failures = [], []
 
     def run():
