@@ -10,8 +10,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 # shared common/ package.
 APPS := tournaments participants registrations
 TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py \
-	$(app)/selectors.py $(app)/importing.py $(app)/importing/*.py) \
-	$(addprefix registrations/,entries.py errors.py places.py rows.py rules.py) common)
+	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
+	$(addprefix registrations/,entries.py places.py rows.py rules.py) common)
 
 .PHONY: run test install lock postgres chromium lint typecheck
 

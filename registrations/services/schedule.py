@@ -6,7 +6,7 @@ The schedule itself changes through `tournaments.services` (called from here, in
 transaction); what these add is the entries' side. Same rules as the engine: one short
 `locked_atomic()` transaction each, locks in its order (slot → registration → tournament),
 conditional updates with a version check, an audit event per change. Refusals are the
-schedule's (`tournaments.services.ScheduleError` and its subclasses).
+schedule's (`tournaments.errors`).
 """
 
 from datetime import datetime
@@ -23,15 +23,17 @@ from registrations.models import Registration
 from registrations.rows import notify_after_commit, save_cancelled
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
+from tournaments.errors import (
+    CapacityBelowRegistrations,
+    ScheduleError,
+    StaleSchedule,
+    TournamentStatusConflict,
+)
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.selectors import tournament_public_forget
 from tournaments.services import (
-    CapacityBelowRegistrations,
     Clearance,
-    ScheduleError,
     SlotGeneration,
-    StaleSchedule,
-    TournamentStatusConflict,
     time_block_generate_slots,
     time_block_layout,
     time_block_lock_for_generation,

@@ -26,6 +26,7 @@ from tests.factories import (
     TournamentFactory,
 )
 from tests.tournaments.test_admin import events, register
+from tournaments import errors as schedule_errors
 from tournaments import services
 from tournaments.models import Slot, TimeBlock, TournamentLocation
 
@@ -209,7 +210,7 @@ class TestSlots:
         slot = SlotFactory(capacity=3)
 
         def refuse(**kwargs):
-            raise services.CapacityBelowRegistrations("3 place(s) are already taken.")
+            raise schedule_errors.CapacityBelowRegistrations("3 place(s) are already taken.")
 
         monkeypatch.setattr(engine, "slot_set_capacity", refuse)
         response = organizer_client.post(change_url(slot), {"capacity": "2"}, follow=True)

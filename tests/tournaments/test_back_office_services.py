@@ -15,6 +15,7 @@ from tests.factories import (
     TimeBlockFactory,
     TournamentFactory,
 )
+from tournaments import errors as schedule_errors
 from tournaments import services
 from tournaments.models import Slot, Tournament
 
@@ -58,14 +59,14 @@ class TestTournamentCancel:
     def test_cancelling_twice_is_refused(self):
         tournament = TournamentFactory(status=Tournament.Status.CANCELLED)
 
-        with pytest.raises(services.TournamentStatusConflict, match="already cancelled"):
+        with pytest.raises(schedule_errors.TournamentStatusConflict, match="already cancelled"):
             engine.tournament_cancel(tournament=tournament, actor="org")
 
 
 def test_closing_needs_a_published_tournament():
     draft = TournamentFactory(status=Tournament.Status.DRAFT)
 
-    with pytest.raises(services.TournamentStatusConflict):
+    with pytest.raises(schedule_errors.TournamentStatusConflict):
         services.tournament_close(tournament=draft, actor="org")
     assert not AuditEvent.objects.filter(action="tournament.closed").exists()
 
@@ -100,7 +101,7 @@ class TestSlotCreate:
     def test_it_refuses_a_generated_block(self):
         block = TimeBlockFactory()
 
-        with pytest.raises(services.ManualTimeBlock):
+        with pytest.raises(schedule_errors.ManualTimeBlock):
             services.slot_create(
                 time_block=block,
                 starts_at=block.starts_at,
@@ -119,7 +120,7 @@ class TestSlotCreate:
             actor="org",
         )
 
-        with pytest.raises(services.SlotOutsideBlock):
+        with pytest.raises(schedule_errors.SlotOutsideBlock):
             services.slot_create(
                 time_block=block,
                 starts_at=block.starts_at - timedelta(minutes=5),
@@ -127,7 +128,7 @@ class TestSlotCreate:
                 capacity=1,
                 actor="org",
             )
-        with pytest.raises(services.ScheduleError, match="overlaps"):
+        with pytest.raises(schedule_errors.ScheduleError, match="overlaps"):
             services.slot_create(
                 time_block=block,
                 starts_at=block.starts_at + timedelta(minutes=20),
@@ -145,7 +146,7 @@ def test_an_edit_lowering_the_cap_below_the_entries_changes_nothing():
             tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="p"
         )
 
-    with pytest.raises(services.CapacityBelowRegistrations):
+    with pytest.raises(schedule_errors.CapacityBelowRegistrations):
         engine.tournament_update(
             tournament=slot.tournament, actor="org", max_participants=1, name="Renamed"
         )
@@ -197,7 +198,7 @@ def test_a_new_room_for_a_block_moves_its_slots_with_it():
 def test_a_block_never_moves_to_another_tournament():
     block = TimeBlockFactory()
 
-    with pytest.raises(services.ScheduleError, match="another tournament"):
+    with pytest.raises(schedule_errors.ScheduleError, match="another tournament"):
         services.time_block_update(time_block=block, actor="org", tournament=TournamentFactory())
 
 
@@ -206,7 +207,9 @@ def test_a_tournament_with_entries_keeps_its_entry_kind():
     engine.registration_create(
         tournament=slot.tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="t"
     )
-    with pytest.raises(services.ScheduleError, match="cannot change between individual and team"):
+    with pytest.raises(
+        schedule_errors.ScheduleError, match="cannot change between individual and team"
+    ):
         engine.tournament_update(tournament=slot.tournament, actor="org", entry_kind="team")
     slot.tournament.refresh_from_db()
     assert slot.tournament.entry_kind == "individual"

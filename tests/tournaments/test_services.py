@@ -13,6 +13,7 @@ from tests.factories import (
     TimeBlockFactory,
     TournamentFactory,
 )
+from tournaments import errors as schedule_errors
 from tournaments import services
 from tournaments.models import Slot, TimeBlock, TournamentLocation
 
@@ -79,7 +80,7 @@ class TestGenerateSlots:
         )
         block.refresh_from_db()
 
-        with pytest.raises(services.SlotsHoldRegistrations, match="1 slot"):
+        with pytest.raises(schedule_errors.SlotsHoldRegistrations, match="1 slot"):
             generate(block)
         assert block.slots.count() == 6
 
@@ -115,7 +116,7 @@ class TestGenerateSlots:
         )
         block.refresh_from_db()
 
-        with pytest.raises(services.SlotsHoldRegistrations, match="1 slot"):
+        with pytest.raises(schedule_errors.SlotsHoldRegistrations, match="1 slot"):
             services.time_block_generate_slots(time_block=block, actor="org")
         registration.refresh_from_db()
         assert registration.status == Registration.Status.CONFIRMED
@@ -144,7 +145,7 @@ class TestGenerateSlots:
 
     def test_it_refuses_a_hand_made_block(self):
         block = TimeBlockFactory(is_manual=True, slot_minutes=None)
-        with pytest.raises(services.ManualTimeBlock):
+        with pytest.raises(schedule_errors.ManualTimeBlock):
             generate(block)
 
     def test_capacity_follows_the_block_but_not_below_registrations(self, block):
@@ -155,7 +156,7 @@ class TestGenerateSlots:
         TimeBlock.objects.filter(pk=block.pk).update(slot_capacity=1)
         block.refresh_from_db()
 
-        with pytest.raises(services.SlotsHoldRegistrations):
+        with pytest.raises(schedule_errors.SlotsHoldRegistrations):
             generate(block)
         first.refresh_from_db()
         assert first.capacity == 2
@@ -166,7 +167,7 @@ class TestSlotCapacity:
         slot = SlotFactory(capacity=3)
         book(slot)
         book(slot)
-        with pytest.raises(services.CapacityBelowRegistrations, match="2 place"):
+        with pytest.raises(schedule_errors.CapacityBelowRegistrations, match="2 place"):
             registrations.slot_set_capacity(slot=slot, capacity=1, actor="org")
         slot.refresh_from_db()
         assert slot.capacity == 3
@@ -205,7 +206,7 @@ class TestTournamentCap:
         slot = SlotFactory(capacity=3)
         book(slot)
         book(slot)
-        with pytest.raises(services.CapacityBelowRegistrations, match="2 participant"):
+        with pytest.raises(schedule_errors.CapacityBelowRegistrations, match="2 participant"):
             registrations.tournament_set_max_participants(
                 tournament=slot.tournament, max_participants=1, actor="org"
             )
