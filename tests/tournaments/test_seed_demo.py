@@ -71,6 +71,18 @@ def test_running_it_again_adds_nothing(settings):
     assert out.startswith("The demo festival was already loaded; nothing was added")
 
 
+def test_a_dry_run_counts_what_it_would_load_and_writes_nothing(settings):
+    settings.DEBUG = True
+
+    out = seed_demo("--dry-run")
+
+    assert counts() == [0] * 7
+    assert not User.objects.exists()
+    assert re.match(r"Would load the demo festival: \d+ tournaments, \d+ rooms", out)
+    assert "Nothing was written (dry run)." in out
+    assert "Login:" not in out
+
+
 def test_it_refuses_a_database_with_real_data(settings):
     settings.DEBUG = True
     TournamentFactory(slug="spring-gala")
