@@ -29,17 +29,24 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with its default site swapped for one that asks for a one-time code.
+    "config.apps.LineupAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver serves through WhiteNoise too, as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
     "django_tasks",
     "csp",
     "axes",
+    # Second factor for the admin: TOTP apps and printed backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "common",
     "tournaments",
     "participants",
@@ -48,10 +55,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the HTTPS redirect, before sessions and the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session pass the second factor?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -136,6 +147,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+# Production serves the files `collectstatic` gathered, through WhiteNoise: compressed, with a
+# hash in each name and a year-long immutable cache (admin assets included). Hashed names need
+# the manifest that collectstatic writes, so STATIC_MANIFEST is on wherever DEBUG is off;
+# the test suite turns it off (tests/env_defaults.py) and its static test collects into a
+# temporary directory instead. With DEBUG, files come straight from the app folders.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Unhashed names (favicon links copied elsewhere) may change on a deploy: cache them briefly.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 600
 
 # Content-Security-Policy (django-csp): only our own scripts, styles and images.
 CONTENT_SECURITY_POLICY = {
@@ -157,6 +184,12 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner in every command
+
+# Two-factor login for every staff account (config/admin_site.py): on in production, off in
+# the DEBUG demo of `make run`. Enrol with `manage.py otp_enrol USERNAME`.
+LINEUP_ADMIN_2FA = env.bool("LINEUP_ADMIN_2FA", default=not DEBUG)
+# The issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = "Lineup"
 
 # HTTPS: on by default outside DEBUG; a deployment behind a TLS-terminating proxy also sets
 # SECURE_PROXY_SSL_HEADER via USE_X_FORWARDED_PROTO.
