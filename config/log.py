@@ -13,12 +13,17 @@ from config.request_id import current
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # 8 to 15 digits, optionally after a +, with spaces, dots, dashes or brackets between them:
-# phone numbers in any common format (and, harmlessly, long digit runs such as dates).
-PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s.()-]{0,2}\d){7,14}(?!\w)")
+# phone numbers in any common format. Digits touching a colon (times) and ISO dates are kept.
+PHONE = re.compile(r"(?<![\w+:])\+?\(?\d(?:[\s.()-]{0,2}\d){7,14}(?![\w:])")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _phone(match: re.Match[str]) -> str:
+    return match.group(0) if ISO_DATE.match(match.group(0)) else "[phone]"
 
 
 def redact(text: str) -> str:
-    return PHONE.sub("[phone]", EMAIL.sub("[email]", text))
+    return PHONE.sub(_phone, EMAIL.sub("[email]", text))
 
 
 class RequestIdFilter(logging.Filter):

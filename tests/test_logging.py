@@ -60,6 +60,10 @@ def test_contacts_are_masked_in_messages_and_tracebacks(log_lines):
         ("mail a.b@c.de", "mail [email]"),
         ("slot 42 has 3 places", "slot 42 has 3 places"),
         ("took 1234 ms", "took 1234 ms"),
+        (
+            "older than 2026-12-02 03:55:01.850877+00:00",
+            "older than 2026-12-02 03:55:01.850877+00:00",
+        ),
     ],
 )
 def test_what_is_masked(text, expected):
