@@ -47,8 +47,9 @@ class OTPLoginForm(OTPAdminAuthenticationForm):
         try:
             super().clean_otp(user)
         except forms.ValidationError as exc:
-            if exc.code == "invalid_token":
-                # Tell django-axes: a wrong code is a failed login like a wrong password.
+            if exc.code not in ("token_required", "device_required"):
+                # Tell django-axes: a wrong code (or one tried while django-otp throttles the
+                # device after a failure) is a failed login like a wrong password.
                 user_login_failed.send(
                     sender=type(self),
                     credentials={"username": user.get_username()},
