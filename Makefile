@@ -44,7 +44,11 @@ test: lint typecheck postgres chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # A local PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres); started if it is down.
+# The restore drill's test needs its client tools (pg_dump, pg_restore): installed if missing.
 postgres:
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql-client; }
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1

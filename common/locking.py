@@ -5,11 +5,14 @@ checking, lock several rows in one query in primary-key order, and always in the
 participant → slot → registration → tournament so that no two operations can deadlock.
 """
 
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from common import metrics
 from common.errors import LineupError
 
 # PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
@@ -30,11 +33,13 @@ def _is_lock_failure(exc):
 
 
 @contextmanager
-def locked_atomic():
+def locked_atomic() -> Iterator[None]:
     """One transaction whose lock waits are bounded; a timed-out wait raises `Busy`.
 
     `SET LOCAL` ends with the transaction, so pooled connections keep their defaults.
     """
+    started = time.perf_counter()
+    outcome = "error"
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -43,7 +48,15 @@ def locked_atomic():
                         f"SET LOCAL lock_timeout = '{int(settings.LINEUP_LOCK_TIMEOUT_MS)}ms'"
                     )
             yield
+        outcome = "ok"
     except OperationalError as exc:
         if _is_lock_failure(exc):
+            outcome = "busy"
             raise Busy() from exc
         raise
+    except LineupError:
+        outcome = "refused"
+        raise
+    finally:
+        # Lock waits are what grows under contention: this histogram shows them coming.
+        metrics.LOCKED_TRANSACTION.labels(outcome=outcome).observe(time.perf_counter() - started)

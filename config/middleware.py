@@ -2,12 +2,13 @@
 
 `Busy` (a lock wait ran out in the reservation engine) becomes 503 with Retry-After, and
 django-ratelimit's `Ratelimited` becomes 429: both say "try again in a moment" rather than
-the 500 or 403 they would otherwise be.
+the 500 or 403 they would otherwise be. Both are counted in lineup_refusals_total.
 """
 
 from django.shortcuts import render
 from django_ratelimit.exceptions import Ratelimited
 
+from common import metrics
 from common.locking import Busy
 
 
@@ -19,6 +20,8 @@ class FriendlyErrorsMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, Busy | Ratelimited):
+            metrics.refusal_counted(exception)
         if isinstance(exception, Busy):
             response = render(request, "503.html", {"message": exception.message}, status=503)
             response["Retry-After"] = "5"

@@ -4,6 +4,7 @@ Read `.env.example` for the variables. Production defaults are the safe ones (DE
 HTTPS on); a missing or malformed value fails at start-up rather than at the first request.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -17,6 +18,18 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
+
+def _networks(name: str, default: list[str]) -> list[str]:
+    """A list of addresses or CIDRs from the environment; a typo fails at start-up."""
+    values = env.list(name, default=default)
+    try:
+        for value in values:
+            ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+    return values
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -29,17 +42,25 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with its default site swapped for one that asks for a one-time code.
+    "config.apps.LineupAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver serves through WhiteNoise too, as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
     "django_tasks",
     "csp",
     "axes",
+    # Second factor for the admin: TOTP apps and printed backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_prometheus",
     "common",
     "tournaments",
     "participants",
@@ -47,16 +68,27 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics, answered before the Host check and the HTTPS redirect.
+    "config.ops.OpsEndpointsMiddleware",
+    # Request counts and latency by view (django-prometheus): first and (nearly) last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # X-Request-ID on the response and in every log line.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the HTTPS redirect, before sessions and the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session pass the second factor?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Busy (lock wait ran out) -> 503 page, rate limited -> 429 page.
     "config.middleware.FriendlyErrorsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -80,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.request_id.context",
             ],
         },
     },
@@ -136,6 +169,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+# Production serves the files `collectstatic` gathered, through WhiteNoise: compressed, with a
+# hash in each name and a year-long immutable cache (admin assets included). Hashed names need
+# the manifest that collectstatic writes, so STATIC_MANIFEST is on wherever DEBUG is off;
+# the test suite turns it off (tests/env_defaults.py) and its static test collects into a
+# temporary directory instead. With DEBUG, files come straight from the app folders.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Unhashed names (favicon links copied elsewhere) may change on a deploy: cache them briefly.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 600
 
 # Content-Security-Policy (django-csp): only our own scripts, styles and images.
 CONTENT_SECURITY_POLICY = {
@@ -158,6 +207,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner in every command
 
+# Two-factor login for every staff account (config/admin_site.py): on in production, off in
+# the DEBUG demo of `make run`. Enrol with `manage.py otp_enrol USERNAME`.
+LINEUP_ADMIN_2FA = env.bool("LINEUP_ADMIN_2FA", default=not DEBUG)
+# The issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = "Lineup"
+
 # HTTPS: on by default outside DEBUG; a deployment behind a TLS-terminating proxy also sets
 # SECURE_PROXY_SSL_HEADER via USE_X_FORWARDED_PROTO.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
@@ -172,12 +227,40 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Logs go to stdout (journald) as JSON lines with the request id; contacts are masked
+# (config/log.py). LOG_FORMAT=text gives plain lines, the default with DEBUG.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "config.log.RequestIdFilter"},
+        "no_contacts": {"()": "config.log.ContactRedactingFilter"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "no_contacts"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Monitoring (config/ops.py): /metrics answers these addresses (or CIDRs), or a request with
+# "Authorization: Bearer <LINEUP_METRICS_TOKEN>"; everyone else gets a 404.
+LINEUP_METRICS_ALLOWED_IPS = _networks("LINEUP_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+LINEUP_METRICS_TOKEN = env.str("LINEUP_METRICS_TOKEN", default="")
 
 # Reservation engine.
 # How long a reservation waits for a row lock before answering "busy, please try again".
@@ -202,8 +285,13 @@ LINEUP_RATE_REFERENCE = env.str("LINEUP_RATE_REFERENCE", default="60/m")
 for _name in ("LINEUP_RATE_SIGNUP", "LINEUP_RATE_SEARCH", "LINEUP_RATE_REFERENCE"):
     if not re.match(_RATE, vars()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 20/m (count per s, m, h or d).")
-# Behind a proxy the client's address is in a header the proxy sets, e.g. HTTP_X_REAL_IP.
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# Behind a proxy the client's address is in a header the proxy sets, e.g. HTTP_X_REAL_IP; it is
+# believed only on connections from LINEUP_TRUSTED_PROXIES (addresses or CIDRs), see
+# config/client_ip.py. Rate limits and the admin lock-out both key on that address.
+LINEUP_CLIENT_IP_HEADER = env.str("RATELIMIT_IP_META_KEY", default="")
+LINEUP_TRUSTED_PROXIES = _networks("LINEUP_TRUSTED_PROXIES", [])
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Proof of work for tournaments that switch it on: leading zero bits of SHA-256 (16 is about
 # 65,000 hashes, a second or two on a phone), and the wait that replaces it without JavaScript.
 LINEUP_POW_BITS = env.int("LINEUP_POW_BITS", default=16)

@@ -7,3 +7,5 @@ urlpatterns = [
     path("", include("participants.urls")),
     path("", include("registrations.urls")),
 ]
+
+handler500 = "config.views.server_error"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from common import metrics
 from common.times import local_date
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
@@ -180,14 +181,17 @@ def _sign_up(request, tournament, form):
             hold=True,  # held until confirmed from the e-mail, where the tournament asks so
         )
     except (registration_errors.SlotFull, registration_errors.SlotUnavailable) as exc:
+        metrics.refusal_counted(exc)
         slot = tournament_selectors.slot_get_for_tournament(tournament=tournament, pk=data["slot"])
         if slot is None:  # unknown, cancelled or another tournament's: not one we offered
             form.add_error("slot", "Choose a time from the list.")
             return None, data.get("pow_challenge", "")
         return _slot_taken(request, tournament, form, slot, exc), ""
     except registration_errors.RegistrationError as exc:
+        metrics.refusal_counted(exc)
         form.add_error(None, exc.message)
         return None, data.get("pow_challenge", "")
+    metrics.SIGNUPS.inc()
     if registration.tournament_id != tournament.pk:
         raise Http404("No such registration.")
     return redirect("registrations:detail", reference=registration.reference), ""

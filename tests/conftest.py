@@ -101,3 +101,23 @@ def form_data(client, url, **fields):
         data["pow_challenge"] = response.context["pow_challenge"]
     data.update(fields)
     return data
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch):
+    """`force_login` stands for a finished login. The suite runs with LINEUP_ADMIN_2FA on, as
+    production does, and there a finished staff login includes the one-time code: so the
+    session is also verified by a real confirmed device (tests/test_admin_2fa.py drives the
+    login form itself)."""
+    from django.test import Client
+
+    from tests.otp import verify_session
+
+    force_login = Client.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        if user.is_staff:
+            verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)

@@ -11,3 +11,5 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lineup
 os.environ.setdefault("SECRET_KEY", "test-only")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("HTTPS", "0")
+# No collectstatic before tests: plain static names (tests/test_static.py checks the hashed ones).
+os.environ.setdefault("STATIC_MANIFEST", "0")

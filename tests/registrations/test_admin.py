@@ -18,6 +18,7 @@ from tests.factories import (
     TeamFactory,
     TournamentFactory,
 )
+from tests.otp import enrol, totp_code
 from tournaments.models import Slot
 
 pytestmark = pytest.mark.django_db
@@ -443,6 +444,7 @@ class TestAccess:
         assert "locked" in response.content.decode().lower()
 
     def test_a_correct_login_before_the_limit_gets_in(self, client, organizer):
+        code = totp_code(enrol(organizer))  # the admin asks for a second factor (2FA)
         login = reverse("admin:login")
         client.post(login, {"username": organizer.username, "password": "wrong"})
 
@@ -451,6 +453,7 @@ class TestAccess:
             {
                 "username": organizer.username,
                 "password": "a-long-organizer-password",
+                "otp_token": code,
                 "next": reverse("admin:index"),
             },
             follow=True,
