@@ -115,6 +115,12 @@ def register(slot, participant=None, **kwargs):
     )
 
 
+def register_someone(slot, participant=None, **kwargs):
+    """`register` for a new participant unless one is given, as the public signs up."""
+    kwargs.setdefault("actor", "public")
+    return register(slot, participant or ParticipantFactory(), **kwargs)
+
+
 def reload(obj):
     obj.refresh_from_db()
     return obj

@@ -8,6 +8,7 @@ from registrations import services as engine
 from registrations.models import Registration
 from tests.admin_client import add_url, change_url, changelist_url, messages_of, post_action
 from tests.factories import ParticipantFactory, SlotFactory, TeamFactory, TournamentFactory
+from tests.factories import register_someone as register
 from tournaments.models import Tournament
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +24,6 @@ PERSON = {
     "external_id": "",
     "metadata": "{}",
 }
-
-
-def register(slot, participant):
-    return engine.registration_create(
-        tournament=slot.tournament, slot_id=slot.pk, participant=participant, actor="public"
-    )
 
 
 class TestParticipants:

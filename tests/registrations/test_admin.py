@@ -17,27 +17,14 @@ from tests.factories import (
     SlotFactory,
     TeamFactory,
     TournamentFactory,
+    reload,
 )
+from tests.factories import register_someone as register
 from tests.otp import enrol, totp_code
 from tournaments.models import Slot
 
 pytestmark = pytest.mark.django_db
 Status = Registration.Status
-
-
-def register(slot, participant=None, **kwargs):
-    return engine.registration_create(
-        tournament=slot.tournament,
-        slot_id=slot.pk,
-        participant=participant or ParticipantFactory(),
-        actor="public",
-        **kwargs,
-    )
-
-
-def reload(obj):
-    obj.refresh_from_db()
-    return obj
 
 
 def listed(response):

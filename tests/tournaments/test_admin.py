@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.models import AuditEvent
-from registrations import services as engine
 from registrations.models import Registration
 from tests.admin_client import (
     add_url,
@@ -25,20 +24,11 @@ from tests.factories import (
     TimeBlockFactory,
     TournamentFactory,
 )
+from tests.factories import register_someone as register
 from tournaments import services
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 
 pytestmark = pytest.mark.django_db
-
-
-def register(slot, participant=None, **kwargs):
-    return engine.registration_create(
-        tournament=slot.tournament,
-        slot_id=slot.pk,
-        participant=participant or ParticipantFactory(),
-        actor="public",
-        **kwargs,
-    )
 
 
 def events(action, target=None):

@@ -16,6 +16,7 @@ from tests.factories import (
     TimeBlockFactory,
     TournamentFactory,
 )
+from tests.factories import register_someone as sign_up
 from tournaments.models import Slot, Tournament
 
 pytestmark = pytest.mark.django_db
@@ -41,16 +42,6 @@ def make_slots(tournament, count, *, rooms=2, days=2, capacity=2):
             )
         )
     return slots
-
-
-def sign_up(slot, participant=None, **kwargs):
-    return services.registration_create(
-        tournament=slot.tournament,
-        slot_id=slot.pk,
-        participant=participant or ParticipantFactory(),
-        actor="test",
-        **kwargs,
-    )
 
 
 # --- the list ---------------------------------------------------------------------------------
