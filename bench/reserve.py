@@ -686,7 +686,7 @@ def pgbench_script(lock_timeout_ms):
         f't."{f.column}" AS t_{f.column}' for f in Tournament._meta.concrete_fields
     )
     active = "('reserved', 'confirmed', 'checked_in', 'no_show')"
-    # As `_Entry.active_registrations` builds it: the entrant's registrations by index.
+    # As `Entry.active_registrations` builds it: the entrant's registrations by index.
     entered = (
         "SELECT 1 FROM registrations_registration r WHERE r.id IN ("
         "(SELECT id FROM registrations_registration WHERE participant_id IN (:participant))"

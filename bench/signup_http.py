@@ -629,7 +629,7 @@ def _start_profile(pid, output):
 # Where server CPU goes, by the first matching frame in each sampled stack.
 PROFILE_BUCKETS = [
     ("confirmation e-mail (task, after commit)", ["send_registration_email"]),
-    ("reservation engine (registrations/services.py)", ["_place_new_entry", "locked_atomic"]),
+    ("reservation engine (registrations/services/)", ["_place_new_entry", "locked_atomic"]),
     ("template rendering", ["render_to_string"]),
     ("rate limiter (django-ratelimit + Redis)", ["is_ratelimited"]),
     ("page queries (selectors)", ["selectors.py"]),
