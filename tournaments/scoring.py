@@ -16,6 +16,7 @@ Shape (every key but `points` optional; `scoring_rules_clean` fills in the defau
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from tournaments.errors import ScheduleError
@@ -81,7 +82,7 @@ def scoring_rules_clean(rules: Any) -> dict[str, Any]:
         )
     ladder = [_points(points[key], f"{key} place") for key in PODIUM]
     ladder += [_points(p, f"place {n}") for n, p in enumerate(more, start=len(PODIUM) + 1)]
-    for place, (better, worse) in enumerate(zip(ladder, ladder[1:], strict=False), start=2):
+    for place, (better, worse) in enumerate(pairwise(ladder), start=2):
         if worse > better:
             raise ScoringRulesError(
                 f"Place {place} cannot earn more points ({worse}) than place {place - 1} "
