@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "tournaments",
     "participants",
     "registrations",
+    "results",
 ]
 
 MIDDLEWARE = [

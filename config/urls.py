@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("tournaments.urls")),
     path("", include("participants.urls")),
     path("", include("registrations.urls")),
+    path("", include("results.urls")),
 ]
 
 handler500 = "config.views.server_error"

@@ -63,7 +63,13 @@ class Tournament(TimestampedModel):
     )
     rules = models.JSONField(
         default=default_rules,
-        help_text='Scoring and rules, e.g. {"points": {"first": 10, "second": 7, "third": 5}}.',
+        help_text="Scoring rules; `tournaments.scoring` validates and explains them.",
+    )
+    min_entries = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Entries needed for the tournament to run; the admin warns when sign-up "
+        "closes below it.",
     )
     changeover_minutes = models.PositiveSmallIntegerField(
         default=0,

@@ -30,6 +30,7 @@ from tournaments.errors import (
     TournamentStatusConflict,
 )
 from tournaments.models import Slot, TimeBlock, Tournament
+from tournaments.scoring import scoring_rules_clean
 from tournaments.selectors import tournament_public_forget
 from tournaments.services import (
     Clearance,
@@ -196,6 +197,8 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields: Any) -> T
     friends).
     """
     fields.pop("status", None)
+    if "rules" in fields:
+        fields["rules"] = scoring_rules_clean(fields["rules"])
     cap_given = "max_participants" in fields
     max_participants = fields.pop("max_participants", None)
     with locked_atomic():

@@ -2,13 +2,110 @@
 
 from django import forms
 from django.forms.models import construct_instance
+from django.utils.functional import cached_property
 
 from common.times import local_span
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, TimeBlock, Tournament
+from tournaments.scoring import (
+    DEFAULT_RULES,
+    PODIUM,
+    ScoringRulesError,
+    TieBreak,
+    TieScoring,
+    scoring_rules_clean,
+)
+
+TIE_BREAK_STEPS = ("tie_break_1", "tie_break_2", "tie_break_3")
 
 
-class TournamentAdminForm(forms.ModelForm):
+class ScoringRulesFields(forms.Form):
+    """The scoring rules as fields an organizer fills in; `rules_from` builds the JSON, which
+    `scoring_rules_clean` (the services' validator too) checks."""
+
+    points_first = forms.IntegerField(label="Points for 1st", min_value=0)
+    points_second = forms.IntegerField(label="Points for 2nd", min_value=0)
+    points_third = forms.IntegerField(label="Points for 3rd", min_value=0)
+    points_more = forms.CharField(
+        label="Points for further places",
+        required=False,
+        help_text="4th place onwards, separated by commas, e.g. “3, 2, 1”.",
+    )
+    participation_points = forms.IntegerField(
+        label="Points for taking part", min_value=0, initial=0
+    )
+    ties_allowed = forms.BooleanField(label="Ties allowed", required=False)
+    tie_scoring = forms.ChoiceField(label="Tied places score", choices=TieScoring.CHOICES)
+    tie_break_1 = forms.ChoiceField(
+        label="Tie-break: first", choices=[("", "—"), *TieBreak.CHOICES], required=False
+    )
+    tie_break_2 = forms.ChoiceField(
+        label="then", choices=[("", "—"), *TieBreak.CHOICES], required=False
+    )
+    tie_break_3 = forms.ChoiceField(
+        label="then", choices=[("", "—"), *TieBreak.CHOICES], required=False
+    )
+    scores_decide = forms.BooleanField(
+        label="Scores decide the places",
+        required=False,
+        help_text="Then a better score can never have a worse place.",
+    )
+    higher_score_wins = forms.BooleanField(label="Higher score is better", required=False)
+
+    @staticmethod
+    def initial_from(rules):
+        try:
+            clean = scoring_rules_clean(rules)
+        except ScoringRulesError:  # a legacy value: start from the defaults
+            clean = scoring_rules_clean(DEFAULT_RULES)
+        points = clean["points"]
+        steps = dict(zip(TIE_BREAK_STEPS, clean["tie_break"], strict=False))
+        return {
+            **{f"points_{key}": points[key] for key in PODIUM},
+            "points_more": ", ".join(str(p) for p in points["more"]),
+            "participation_points": clean["participation"],
+            "ties_allowed": clean["ties"]["allowed"],
+            "tie_scoring": clean["ties"]["scoring"],
+            **steps,
+            "scores_decide": clean["scores_decide"],
+            "higher_score_wins": clean["higher_score_wins"],
+        }
+
+    @staticmethod
+    def rules_from(data):
+        """The rules JSON from cleaned fields; `forms.ValidationError` with the validator's
+        message if it refuses them."""
+        try:
+            more = [
+                int(p)
+                for p in (data.get("points_more") or "").replace(";", ",").split(",")
+                if p.strip()
+            ]
+        except ValueError:
+            raise forms.ValidationError(
+                "Points for further places are whole numbers separated by commas."
+            ) from None
+        rules = {
+            "points": {
+                **{key: data.get(f"points_{key}") for key in PODIUM},
+                "more": more,
+            },
+            "participation": data.get("participation_points") or 0,
+            "ties": {"allowed": data.get("ties_allowed", False), "scoring": data["tie_scoring"]},
+            "tie_break": [data[step] for step in TIE_BREAK_STEPS if data.get(step)],
+            "scores_decide": data.get("scores_decide", False),
+            "higher_score_wins": data.get("higher_score_wins", False),
+        }
+        try:
+            return scoring_rules_clean(rules)
+        except ScoringRulesError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+RULE_FIELDS = list(ScoringRulesFields.base_fields)
+
+
+class TournamentAdminForm(ScoringRulesFields, forms.ModelForm):
     class Meta:
         model = Tournament
         fields = [
@@ -24,11 +121,21 @@ class TournamentAdminForm(forms.ModelForm):
             "hold_minutes",
             "max_participants",
             "changeover_minutes",
-            "rules",
+            "min_entries",
             "public_full_names",
             "allows_typed_names",
             "requires_proof_of_work",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial = {**ScoringRulesFields.initial_from(self.instance.rules), **self.initial}
+
+    @cached_property
+    def changed_data(self):
+        # The rules are one JSON field behind several form fields: save it when any changed.
+        changed = super().changed_data
+        return [*changed, "rules"] if set(changed) & set(RULE_FIELDS) else changed
 
     def clean_max_participants(self):
         value = self.cleaned_data.get("max_participants")
@@ -49,17 +156,11 @@ class TournamentAdminForm(forms.ModelForm):
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The last day cannot be before the first day.")
-        rules = data.get("rules")
-        if isinstance(rules, dict):
-            points = rules.get("points")
-            if not isinstance(points, dict) or not {"first", "second", "third"} <= set(points):
-                self.add_error(
-                    "rules",
-                    'Rules need podium points, e.g. {"points": {"first": 10, "second": 7, '
-                    '"third": 5}}.',
-                )
-        elif "rules" in data:
-            self.add_error("rules", "Rules must be a JSON object.")
+        if not set(RULE_FIELDS[:3]) - set(data):  # the podium points are valid numbers
+            try:
+                data["rules"] = self.instance.rules = ScoringRulesFields.rules_from(data)
+            except forms.ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
 

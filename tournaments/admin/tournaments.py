@@ -1,11 +1,14 @@
 """Tournaments and rooms: the list with fill rates, the edit page with its rooms and time blocks,
 and the status actions."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
@@ -76,6 +79,25 @@ class TimeBlockInline(admin.TabularInline):
         return getattr(block, "live_slots", "—") if block.pk else "—"
 
 
+# How long before sign-up closes the list starts warning about too few entries.
+MINIMUM_WARNING_AHEAD = timedelta(days=2)
+
+
+def below_minimum_warning(tournament) -> str:
+    """'Below minimum: 3 of 8 entries' once sign-up closes within two days (or has closed);
+    '' otherwise. Needs the admin's `entry_count` annotation."""
+    closes = tournament.registration_closes_at
+    if (
+        not tournament.min_entries
+        or tournament.status == Tournament.Status.CANCELLED
+        or closes is None
+        or closes > timezone.now() + MINIMUM_WARNING_AHEAD
+        or tournament.entry_count >= tournament.min_entries
+    ):
+        return ""
+    return f"Below minimum: {tournament.entry_count} of {tournament.min_entries} entries"
+
+
 @admin.register(Tournament)
 class TournamentAdmin(
     ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
@@ -112,7 +134,20 @@ class TournamentAdmin(
         ),
         (
             "Places and rules",
-            {"fields": ["max_participants", "places_taken", "changeover_minutes", "rules"]},
+            {"fields": ["max_participants", "min_entries", "places_taken", "changeover_minutes"]},
+        ),
+        (
+            "Scoring",
+            {
+                "fields": [
+                    ("points_first", "points_second", "points_third"),
+                    "points_more",
+                    "participation_points",
+                    ("ties_allowed", "tie_scoring"),
+                    ("tie_break_1", "tie_break_2", "tie_break_3"),
+                    ("scores_decide", "higher_score_wins"),
+                ]
+            },
         ),
         (
             "Public sign-up page",
@@ -136,12 +171,20 @@ class TournamentAdmin(
             .annotate(n=Sum("capacity"))
             .values("n")
         )
+        entries = (
+            Registration.objects.active()
+            .filter(tournament=OuterRef("pk"))
+            .values("tournament")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
             .not_deleted()
             .annotate(
                 registered=Coalesce(Subquery(taken, output_field=IntegerField()), Value(0)),
+                entry_count=Coalesce(Subquery(entries, output_field=IntegerField()), Value(0)),
                 slot_capacity=Coalesce(
                     Subquery(slot_capacity, output_field=IntegerField()), Value(0)
                 ),
@@ -188,16 +231,20 @@ class TournamentAdmin(
         capacity = tournament.max_participants
         if tournament.slot_capacity and (capacity is None or tournament.slot_capacity < capacity):
             capacity = tournament.slot_capacity
+        warning = below_minimum_warning(tournament)
+        if warning:
+            warning = format_html(' <strong class="warning">{}</strong>', warning)
         if not capacity:
-            return f"{tournament.registered} / no limit"
+            return format_html("{} / no limit{}", tournament.registered, warning)
         percent = round(100 * tournament.registered / capacity)
         return format_html(
-            '<progress max="{}" value="{}"></progress> {} / {} ({}%)',
+            '<progress max="{}" value="{}"></progress> {} / {} ({}%){}',
             capacity,
             min(tournament.registered, capacity),
             tournament.registered,
             capacity,
             percent,
+            warning,
         )
 
     @admin.display(description="")
@@ -301,6 +348,14 @@ class TournamentAdmin(
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["audit_url"] = audit_log_url(tournament__id__exact=obj.pk)
+            warning = below_minimum_warning(obj)
+            if warning and request.method == "GET":
+                self.message_user(
+                    request,
+                    f"{warning}. Use “Cancel selected tournaments…” on the list to call it off "
+                    "(entrants are told).",
+                    messages.WARNING,
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # actions

@@ -14,6 +14,7 @@ from common.audit import audit_event_record
 from common.locking import locked_atomic
 from tournaments.errors import StaleSchedule, TournamentStatusConflict
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
+from tournaments.scoring import scoring_rules_clean
 from tournaments.selectors import tournament_public_forget
 
 
@@ -192,6 +193,8 @@ def tournament_create(
     """Create a tournament, as a draft unless a `status` is given (the schedule import sets
     the one its file names: a new tournament has no entrants for a status change to touch).
     Later status changes go through `tournament_publish` and friends."""
+    if "rules" in fields:
+        fields["rules"] = scoring_rules_clean(fields["rules"])
     with transaction.atomic():
         tournament = Tournament.objects.create(status=status, **fields)
         tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any

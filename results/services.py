@@ -1,0 +1,259 @@
+"""Writes of results: placings (recorded as a draft, corrected after publishing), publishing,
+judges' assignments and prizes. Each is one short transaction that locks the tournament's
+result sheet first (so two judges saving at once take turns), checks the whole set of
+placings against the rules, and writes its audit events in the same transaction.
+
+Audit actions: `result.record` (draft), `result.correct` (after publishing, with the values
+before and after), `result.remove`, `results.publish`, `judge.assign`, `judge.unassign`,
+`prize.award`, `prize.award_withdraw`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.models import User
+from django.db.models import F
+from django.utils import timezone
+
+from common.audit import audit_event_build, audit_event_record, audit_events_record
+from common.locking import locked_atomic
+from registrations.models import Registration
+from results.checking import Placing, placing_problems
+from results.errors import NothingToPublish, PrizeError, ResultsInvalid
+from results.models import JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
+from tournaments.models import Tournament
+from tournaments.scoring import Scoring
+
+_VALUES = ("place", "score", "penalties", "notes")
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    created: int = 0
+    changed: int = 0
+    removed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.changed + self.removed
+
+
+def _sheet_locked(tournament: Tournament) -> ResultSheet:
+    """The tournament's sheet, made on first use, locked for this transaction."""
+    ResultSheet.objects.get_or_create(tournament=tournament)
+    return ResultSheet.objects.select_for_update().get(tournament=tournament)
+
+
+def _values(result: Result | Placing) -> dict[str, Any]:
+    return {
+        "place": result.place,
+        "score": None if result.score is None else str(result.score),
+        "penalties": result.penalties,
+        "notes": result.notes,
+    }
+
+
+def _placing(result: Result) -> Placing:
+    return Placing(result.registration_id, **{k: getattr(result, k) for k in _VALUES})
+
+
+def results_record(
+    *, tournament: Tournament, placings: Sequence[Placing], actor: str
+) -> RecordOutcome:
+    """Record judges' placings for some of the tournament's entries; an all-blank placing
+    removes that entry's result. Unchanged rows write nothing.
+
+    The set that results (old and new together) must pass `placing_problems`; otherwise
+    `ResultsInvalid` lists every problem and nothing is written. Once the sheet is published
+    a change is a correction: marked on the result and audited with before and after.
+    """
+    with locked_atomic():
+        sheet = _sheet_locked(tournament)
+        entries = {
+            e.pk: e
+            for e in Registration.objects.filter(tournament=tournament).only(
+                "pk", "status", "entrant_name", "tournament_id"
+            )
+        }
+        existing = {r.registration_id: r for r in Result.objects.filter(tournament=tournament)}
+        given = {p.registration_id: p for p in placings}
+        merged = {
+            **{
+                rid: Placing(rid, **{k: getattr(r, k) for k in _VALUES})
+                for rid, r in existing.items()
+            },
+            **given,
+        }
+        problems = placing_problems(
+            placings=[p for p in merged.values() if not p.is_blank],
+            entries=entries,
+            scoring=Scoring.of(tournament.rules),
+        )
+        if problems:
+            raise ResultsInvalid(problems)
+        now = timezone.now()
+        corrected_at = now if sheet.is_published else None
+        action = "result.correct" if sheet.is_published else "result.record"
+        created, changed, removed, events = [], [], [], []
+        for rid, placing in given.items():
+            result = existing.get(rid)
+            if result is None and not placing.is_blank:
+                result = Result(
+                    registration_id=rid,
+                    tournament=tournament,
+                    corrected_at=corrected_at,
+                    **{k: getattr(placing, k) for k in _VALUES},
+                )
+                created.append(result)
+                events.append(
+                    audit_event_build(
+                        actor=actor, action=action, target=result, after=_values(result)
+                    )
+                )
+            elif result is not None and placing.is_blank:
+                removed.append(result.pk)
+                events.append(
+                    audit_event_build(
+                        actor=actor, action="result.remove", target=result, before=_values(result)
+                    )
+                )
+            elif result is not None and _values(result) != _values(placing):
+                before = _values(result)
+                for key in _VALUES:
+                    setattr(result, key, getattr(placing, key))
+                result.corrected_at = corrected_at or result.corrected_at
+                result.version += 1
+                result.updated_at = now
+                changed.append(result)
+                events.append(
+                    audit_event_build(
+                        actor=actor,
+                        action=action,
+                        target=result,
+                        before=before,
+                        after=_values(result),
+                    )
+                )
+        Result.objects.bulk_create(created)
+        Result.objects.bulk_update(
+            changed, [*_VALUES, "corrected_at", "version", "updated_at"], batch_size=500
+        )
+        Result.objects.filter(pk__in=removed).delete()
+        audit_events_record(events)
+    return RecordOutcome(created=len(created), changed=len(changed), removed=len(removed))
+
+
+def result_record(*, registration: Registration, actor: str, **values: Any) -> RecordOutcome:
+    """One entry's placing (`place`, `score`, `penalties`, `notes`): `results_record` for one."""
+    return results_record(
+        tournament=registration.tournament,
+        placings=[Placing(registration.pk, **values)],
+        actor=actor,
+    )
+
+
+def results_publish(*, tournament: Tournament, actor: str) -> bool:
+    """Publish the tournament's results: public pages show them from now on, and later
+    changes are corrections. False if already published; `NothingToPublish` without results;
+    `ResultsInvalid` if the placings no longer pass the rules (an entry cancelled since)."""
+    with locked_atomic():
+        sheet = _sheet_locked(tournament)
+        if sheet.is_published:
+            return False
+        results = list(Result.objects.filter(tournament=tournament))
+        if not results:
+            raise NothingToPublish(f"{tournament.name} has no results to publish yet.")
+        entries = {e.pk: e for e in Registration.objects.filter(tournament=tournament)}
+        problems = placing_problems(
+            placings=[
+                Placing(r.registration_id, **{k: getattr(r, k) for k in _VALUES}) for r in results
+            ],
+            entries=entries,
+            scoring=Scoring.of(tournament.rules),
+        )
+        if problems:
+            raise ResultsInvalid(problems)
+        ResultSheet.objects.filter(pk=sheet.pk).update(
+            status=ResultSheet.Status.PUBLISHED,
+            published_at=timezone.now(),
+            version=F("version") + 1,
+        )
+        audit_event_record(
+            actor=actor,
+            action="results.publish",
+            target=sheet,
+            tournament=tournament,
+            results=len(results),
+        )
+    return True
+
+
+def judge_assign(*, tournament: Tournament, judge: User, actor: str) -> bool:
+    """Let `judge` enter this tournament's results; False if they already may."""
+    with locked_atomic():
+        assignment, created = JudgeAssignment.objects.get_or_create(
+            tournament=tournament, judge=judge
+        )
+        if created:
+            audit_event_record(
+                actor=actor, action="judge.assign", target=assignment, judge=judge.get_username()
+            )
+    return created
+
+
+def judge_unassign(*, tournament: Tournament, judge: User, actor: str) -> bool:
+    with locked_atomic():
+        assignment = JudgeAssignment.objects.filter(tournament=tournament, judge=judge).first()
+        if assignment is None:
+            return False
+        audit_event_record(
+            actor=actor, action="judge.unassign", target=assignment, judge=judge.get_username()
+        )
+        assignment.delete()
+    return True
+
+
+def prize_award(*, prize: Prize, registration_id: UUID, reason: str, actor: str) -> PrizeAward:
+    """Give a prize by hand: a special award, or an override of the winners its place gives
+    (once a prize has awards, they are its winners). A reason is required and audited."""
+    reason = reason.strip()
+    if not reason:
+        raise PrizeError("Say why this prize is awarded by hand: the reason is kept on record.")
+    with locked_atomic():
+        _sheet_locked(prize.tournament)
+        entry = Registration.objects.filter(pk=registration_id, tournament=prize.tournament_id)
+        entry = entry.active().first()
+        if entry is None:
+            raise PrizeError(f"That entry is not an active entry of {prize.tournament.name}.")
+        award, created = PrizeAward.objects.get_or_create(
+            prize=prize, registration=entry, defaults={"reason": reason}
+        )
+        if not created:
+            raise PrizeError(f"{entry.entrant_name} already has {prize.name}.")
+        audit_event_record(
+            actor=actor,
+            action="prize.award",
+            target=award,
+            tournament=prize.tournament,
+            prize=prize.name,
+            entrant=entry.entrant_name,
+            reason=reason,
+            override=prize.place is not None,
+        )
+    return award
+
+
+def prize_award_withdraw(*, award: PrizeAward, reason: str, actor: str) -> None:
+    """Take back a hand-given prize (the place's winners return if none is left)."""
+    with locked_atomic():
+        audit_event_record(
+            actor=actor,
+            action="prize.award_withdraw",
+            target=award,
+            tournament=award.prize.tournament,
+            prize=award.prize.name,
+            reason=reason.strip(),
+        )
+        award.delete()

@@ -1,0 +1,12 @@
+"""Public results pages."""
+
+from django.urls import path
+
+from results import views
+
+app_name = "results"
+
+urlpatterns = [
+    path("t/<slug:slug>/results/", views.results_page, name="detail"),
+    path("t/<slug:slug>/results.csv", views.results_csv, name="csv"),
+]

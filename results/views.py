@@ -1,0 +1,51 @@
+"""Public results: standings and winners once published (display names only, as the other
+public pages), printable, and as CSV."""
+
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from results import selectors
+
+CSV_COLUMNS = ["rank", "place", "name", "members", "score", "penalties", "points", "tie-break"]
+
+
+@require_safe
+def results_page(request, slug):
+    tournament = selectors.results_public_get(slug=slug)
+    standings = selectors.tournament_standings(tournament=tournament, public=True)
+    return render(
+        request,
+        "results/results_detail.html",
+        {
+            "tournament": tournament,
+            "sheet": tournament.result_sheet,
+            "standings": standings,
+            "winners": selectors.tournament_winners(tournament=tournament, standings=standings),
+        },
+    )
+
+
+@require_safe
+def results_csv(request, slug):
+    tournament = selectors.results_public_get(slug=slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{tournament.slug}-results.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for s in selectors.tournament_standings(tournament=tournament, public=True):
+        writer.writerow(
+            [
+                s.rank,
+                s.place or "",
+                s.name,
+                "; ".join(s.members),
+                "" if s.score is None else s.score,
+                "" if s.penalties is None else s.penalties,
+                s.points,
+                s.decided_by,
+            ]
+        )
+    return response
