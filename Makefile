@@ -8,10 +8,11 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 
 # Type-checked: the apps' services and selectors, the engine's modules, the importers and the
 # shared common/ package.
-APPS := tournaments participants registrations
+APPS := tournaments participants registrations results
 TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py \
 	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
-	$(addprefix registrations/,entries.py places.py rows.py rules.py) common)
+	$(addprefix registrations/,entries.py places.py rows.py rules.py) tournaments/scoring.py \
+	results/checking.py common)
 
 .PHONY: run test install lock postgres chromium lint typecheck
 
