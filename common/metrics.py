@@ -3,6 +3,7 @@ django-prometheus's middleware). Names follow Prometheus conventions: `_total` c
 `_seconds` histograms.
 """
 
+from django_tasks import TaskResultStatus
 from prometheus_client import Counter, Histogram
 
 SIGNUPS = Counter("lineup_signups_total", "Public sign-ups the engine accepted.")
@@ -41,7 +42,5 @@ def refusal_counted(exc: Exception) -> None:
 
 def task_failure_counted(sender: object, task_result: object, **kwargs: object) -> None:
     """django-tasks' task_finished receiver: count the failed ones by task path."""
-    from django_tasks import TaskResultStatus
-
     if getattr(task_result, "status", None) == TaskResultStatus.FAILED:
         TASK_FAILURES.labels(task=task_result.task.module_path).inc()  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django_prometheus.exports import ExportToDjangoView
 
 from config.client_ip import client_ip, in_networks
 
@@ -88,8 +89,6 @@ def _metrics_allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _metrics_allowed(request):
         return HttpResponseNotFound()
-    from django_prometheus.exports import ExportToDjangoView
-
     return ExportToDjangoView(request)
 
 
