@@ -170,7 +170,7 @@ class Notification(TimestampedModel):
     # What the message must show that the registration no longer says (a move's old time).
     data = models.JSONField(default=dict, blank=True)
     # Set where a kind goes out once per registration (a reminder per slot and time).
-    key = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    key = models.CharField(max_length=200, blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -185,7 +185,7 @@ class Notification(TimestampedModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key"], condition=Q(key__isnull=False), name="notification_unique_key"
+                fields=["key"], condition=~Q(key=""), name="notification_unique_key"
             ),
             models.CheckConstraint(
                 name="notification_sent_has_time",

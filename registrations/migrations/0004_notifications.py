@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ),
                 ("recipient", models.EmailField(max_length=254)),
                 ("data", models.JSONField(blank=True, default=dict)),
-                ("key", models.CharField(blank=True, editable=False, max_length=200, null=True)),
+                ("key", models.CharField(blank=True, editable=False, max_length=200)),
                 (
                     "state",
                     models.CharField(
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ],
                 "constraints": [
                     models.UniqueConstraint(
-                        condition=models.Q(("key__isnull", False)),
+                        condition=models.Q(("key", ""), _negated=True),
                         fields=("key",),
                         name="notification_unique_key",
                     ),

@@ -15,7 +15,8 @@ REMIND_BEFORE = timedelta(hours=24)
 def reminder_key(registration: Registration) -> str:
     """Once per registration, slot and start time: a move (or a slot moved in time) is new."""
     assert registration.slot is not None
-    return f"reminder:{registration.pk}:{registration.slot_id}:{registration.slot.starts_at.isoformat()}"
+    starts = registration.slot.starts_at.isoformat()
+    return f"reminder:{registration.pk}:{registration.slot_id}:{starts}"
 
 
 def reminders_queue(*, now: datetime | None = None) -> int:
