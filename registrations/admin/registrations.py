@@ -36,6 +36,7 @@ from registrations.admin.forms import (
     slots_for_override,
     slots_with_room_for,
 )
+from registrations.admin.notifications import NotificationInline
 from registrations.models import Registration
 
 Status = Registration.Status
@@ -78,6 +79,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
     )
     ordering = ["-created_at"]
     actions = ["check_in", "mark_no_show", "confirm", "cancel", "move", "override"]
+    inlines = [NotificationInline]
     fieldsets = [
         (
             None,
