@@ -2,9 +2,11 @@
 each registration's page), "send again", and each tournament's own texts with a preview."""
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from common.admin.base import admin_link, plural, status_badge
+from common.times import local_stamp
 from registrations.models import Notification, NotificationText
 from registrations.notifications.messages import DEFAULT_TEXTS, preview
 from registrations.notifications.outbox import notifications_send_again
@@ -82,23 +84,37 @@ class NotificationAdmin(admin.ModelAdmin):
             )
 
 
-class NotificationInline(admin.TabularInline):
-    """The registration's messages on its page; "send again" is on the messages' list."""
+class EmailsSection:
+    """The registration's messages as a read-only section of its page (no formset, so the
+    page's own form is unchanged); "send again" is on the messages' list, linked from here."""
 
-    model = Notification
-    fields = ["created_at", "kind", "recipient", "state_display", "attempts", "sent_at", "error"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = "E-mails"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="state")
-    def state_display(self, notification):
-        return state_badge(notification)
+    @admin.display(description="e-mails")
+    def emails(self, registration):
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    admin_link(n, local_stamp(n.created_at)),
+                    n.get_kind_display(),
+                    n.recipient,
+                    state_badge(n),
+                    n.attempts,
+                    n.error[:80],
+                )
+                for n in registration.notifications.order_by("created_at")
+            ),
+        )
+        if not rows:
+            return "None yet."
+        url = reverse("admin:registrations_notification_changelist")
+        return format_html(
+            "<table><tr><th>queued</th><th>kind</th><th>to</th><th>state</th><th>attempts</th>"
+            '<th>error</th></tr>{}</table><p><a href="{}?q={}">All of them, to send again</a></p>',
+            rows,
+            url,
+            registration.reference,
+        )
 
 
 @admin.register(NotificationText)

@@ -36,14 +36,14 @@ from registrations.admin.forms import (
     slots_for_override,
     slots_with_room_for,
 )
-from registrations.admin.notifications import NotificationInline
+from registrations.admin.notifications import EmailsSection
 from registrations.models import Registration
 
 Status = Registration.Status
 
 
 @admin.register(Registration)
-class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, admin.ModelAdmin):
     form = ContactForm
     list_display = [
         "entrant_name",
@@ -79,7 +79,6 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
     )
     ordering = ["-created_at"]
     actions = ["check_in", "mark_no_show", "confirm", "cancel", "move", "override"]
-    inlines = [NotificationInline]
     fieldsets = [
         (
             None,
@@ -97,6 +96,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
             },
         ),
         ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        ("E-mails", {"fields": ["emails"]}),
         (
             "Record",
             {
@@ -116,6 +116,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         ),
     ]
     readonly_fields = [
+        "emails",
         "members_list",
         "tournament_link",
         "slot_link",

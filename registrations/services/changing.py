@@ -159,7 +159,10 @@ def registration_move(
         notify(
             locked,
             "moved",
-            data={"old": slot_facts(slots.get(from_slot)), "new": slot_facts(target)},
+            data={
+                "old": slot_facts(slots[from_slot] if from_slot else None),
+                "new": slot_facts(target),
+            },
         )
     return locked
 
