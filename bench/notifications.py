@@ -1,6 +1,7 @@
 """E-mail worker benchmark (run by hand): throughput and commit-to-delivery delay.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lineup_bench .venv/bin/python bench/notifications.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lineup_bench \
+        .venv/bin/python bench/notifications.py
 
 Uses (and empties) the database it is given: migrates it, makes one tournament, and drives the
 real engine with the database task backend. Mail goes to the locmem backend.
