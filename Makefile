@@ -11,8 +11,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 APPS := tournaments participants registrations results
 TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py \
 	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
-	$(addprefix registrations/,entries.py places.py rows.py rules.py) tournaments/scoring.py \
-	results/checking.py common)
+	$(addprefix registrations/,entries.py places.py rows.py rules.py periodic.py) \
+	registrations/notifications tournaments/scoring.py results/checking.py common)
 
 .PHONY: run test install lock postgres chromium lint typecheck
 
@@ -33,12 +33,16 @@ lock: install
 		--no-emit-index-url --no-emit-find-links --output-file requirements-dev.txt pyproject.toml
 
 # seed_demo prints the address and the demo login; it leaves a database with other data alone
-# (the leading "-" still starts the server then).
+# (the leading "-" still starts the server then). The e-mail worker and the periodic jobs run
+# in the background (e-mails print here) and stop with the server.
 run: install
 	@mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	-DEBUG=1 $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@export DEBUG=1; $(PY) manage.py db_worker --no-reload -v 0 & w=$$!; \
+	$(PY) manage.py run_periodic_jobs --every 30 -v 0 & j=$$!; \
+	trap 'kill $$w $$j 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Lint and type checks first, so a slip fails in seconds; tests/env_defaults.py sets the rest.
 test: lint typecheck postgres chromium

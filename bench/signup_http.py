@@ -628,7 +628,7 @@ def _start_profile(pid, output):
 
 # Where server CPU goes, by the first matching frame in each sampled stack.
 PROFILE_BUCKETS = [
-    ("confirmation e-mail (task, after commit)", ["send_registration_email"]),
+    ("confirmation e-mail (task, after commit)", ["send_notification"]),
     ("reservation engine (registrations/services/)", ["_place_new_entry", "locked_atomic"]),
     ("template rendering", ["render_to_string"]),
     ("rate limiter (django-ratelimit + Redis)", ["is_ratelimited"]),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "django_tasks",
+    "django_tasks_db",
     "csp",
     "axes",
     # Second factor for the admin: TOTP apps and printed backup codes.
@@ -148,9 +149,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lineup <lineup@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background work (confirmation e-mails) goes through the Tasks API that Django 6 ships;
-# the backport runs it in-process after commit unless another backend is configured.
-TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")
+# Background work (e-mails) goes through the Tasks API that Django 6 ships. The database backend
+# writes each task in the transaction that asks for it; `manage.py db_worker` runs them. The
+# immediate backend (the test suite's) runs them in-process after commit instead.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
 if not TASKS_BACKEND:
     raise ImproperlyConfigured("TASKS_BACKEND is set but empty; unset it or name a backend.")
 TASKS = {"default": {"BACKEND": TASKS_BACKEND}}

@@ -141,3 +141,98 @@ class RegistrationMember(TimestampedModel):
 
     def __str__(self):
         return self.name
+
+
+class Notification(TimestampedModel):
+    """One e-mail to send about a registration: written in the same transaction as the change
+    it reports, sent by the worker afterwards. The retry state lives here, not in the task
+    backend, so a lost or failed task never loses the message."""
+
+    class Kind(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmation"
+        HELD = "held", "Hold to confirm"
+        CANCELLED = "cancelled", "Cancellation"
+        MOVED = "moved", "Move or override"
+        REMINDER = "reminder", "Reminder the day before"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The address at the time of the change: a later contact edit does not redirect old mail.
+    recipient = models.EmailField()
+    # What the message must show that the registration no longer says (a move's old time).
+    data = models.JSONField(default=dict, blank=True)
+    # Set where a kind goes out once per registration (a reminder per slot and time).
+    key = models.CharField(max_length=200, blank=True, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # When a task was last enqueued for it: the periodic job enqueues a retry once it is due.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a worker took it (state "sending"); the sweep re-queues it if that worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="notification_unique_key"
+            ),
+            models.CheckConstraint(
+                name="notification_sent_has_time",
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="queued"),
+                name="notification_due_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(state="sending"), name="notification_sending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class NotificationText(TimestampedModel):
+    """A tournament's own subject and intro for one kind of e-mail (blank: the default)."""
+
+    tournament = models.ForeignKey(
+        Tournament, on_delete=models.CASCADE, related_name="notification_texts"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    subject = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Plain text. Placeholders: {entrant} {tournament} {time} {room}. "
+        "Blank: the default subject.",
+    )
+    intro = models.TextField(
+        blank=True,
+        help_text="Plain text, shown first in the e-mail. Placeholders: {entrant} {tournament} "
+        "{time} {room}. Blank: the default text.",
+    )
+
+    class Meta:
+        ordering = ["tournament", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tournament", "kind"], name="notification_text_unique_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.tournament}"

@@ -1,18 +1,16 @@
-"""Locking and saving one registration row, and telling its contact once the change commits:
+"""Locking and saving one registration row, and queueing the e-mail that tells its contact:
 done the same way by every transaction that changes an existing registration."""
 
 from datetime import datetime
-from functools import partial
 from types import EllipsisType
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.db.models import F
 
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
-from registrations.tasks import send_registration_email
+from registrations.notifications.outbox import notification_queue
 
 
 def lock_registration(
@@ -64,12 +62,7 @@ def save_cancelled(registration: Registration, *, now: datetime, reason: str) ->
     )
 
 
-def notify_after_commit(registration: Registration, kind: str) -> None:
-    """E-mail the registration's contact about `kind` once (and only if) the transaction commits."""
-    if registration.contact_email:
-        transaction.on_commit(
-            partial(
-                send_registration_email.enqueue, registration_id=str(registration.pk), kind=kind
-            ),
-            robust=True,
-        )
+def notify(registration: Registration, kind: str, *, data: dict[str, Any] | None = None) -> None:
+    """Queue an e-mail to the registration's contact about `kind` in this transaction: it is
+    sent by the worker if (and only if) the transaction commits, and never blocks it."""
+    notification_queue(registration=registration, kind=kind, data=data)

@@ -48,6 +48,9 @@ def organizers_group():
         permissions = {label: dict(models) for label, models in migration.PERMISSIONS.items()}
         permissions["common"] = {"auditevent": permissions["registrations"].pop("auditevent")}
         migration.create_organizers_group(apps, None, permissions)
+        importlib.import_module("registrations.migrations.0005_organizers_see_notifications").grant(
+            apps, None
+        )
         group = Group.objects.get(name="Organizers")
     return group
 

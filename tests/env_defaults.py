@@ -13,3 +13,6 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("HTTPS", "0")
 # No collectstatic before tests: plain static names (tests/test_static.py checks the hashed ones).
 os.environ.setdefault("STATIC_MANIFEST", "0")
+# E-mails are sent in-process after commit, so tests need no worker (the worker's own tests
+# switch to the database backend).
+os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")

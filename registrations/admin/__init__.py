@@ -1,4 +1,5 @@
 """Registrations in the back office: `registrations.py` holds the registration admin and its
-actions, `forms.py` and `filters.py` what they use."""
+actions, `notifications.py` the e-mails and the tournaments' texts, `forms.py` and
+`filters.py` what they use."""
 
-from registrations.admin import registrations  # noqa: F401  (registers them)
+from registrations.admin import notifications, registrations  # noqa: F401  (registers them)

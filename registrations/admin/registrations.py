@@ -36,13 +36,14 @@ from registrations.admin.forms import (
     slots_for_override,
     slots_with_room_for,
 )
+from registrations.admin.notifications import EmailsSection
 from registrations.models import Registration
 
 Status = Registration.Status
 
 
 @admin.register(Registration)
-class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, admin.ModelAdmin):
     form = ContactForm
     list_display = [
         "entrant_name",
@@ -95,6 +96,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
             },
         ),
         ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        ("E-mails", {"fields": ["emails"]}),
         (
             "Record",
             {
@@ -114,6 +116,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin)
         ),
     ]
     readonly_fields = [
+        "emails",
         "members_list",
         "tournament_link",
         "slot_link",

@@ -19,10 +19,11 @@ from common.locking import Busy, locked_atomic
 from registrations.entries import entry_of, lock_people
 from registrations.errors import InvalidEntry, RegistrationError, SlotUnavailable, StatusConflict
 from registrations.models import Registration
+from registrations.notifications.messages import slot_facts
 from registrations.places import claim_places, release_places
 from registrations.rows import (
     lock_registration,
-    notify_after_commit,
+    notify,
     save_cancelled,
     save_registration,
 )
@@ -82,7 +83,7 @@ def registration_cancel(
             seats=locked.seats,
             reason=reason.strip(),
         )
-        notify_after_commit(locked, "cancelled")
+        notify(locked, "cancelled")
     return locked
 
 
@@ -111,7 +112,7 @@ def registration_move(
         slots = {
             s.pk: s
             for s in Slot.objects.select_for_update(of=("self",))
-            .select_related("tournament")
+            .select_related("tournament", "location")
             .filter(pk__in=slot_ids)
             .order_by("pk")
         }
@@ -154,7 +155,15 @@ def registration_move(
             to_slot=str(target.pk),
             **overridden,
         )
-        notify_after_commit(locked, "moved")
+        # The message shows the old time too, which the registration no longer knows.
+        notify(
+            locked,
+            "moved",
+            data={
+                "old": slot_facts(slots[from_slot] if from_slot else None),
+                "new": slot_facts(target),
+            },
+        )
     return locked
 
 
@@ -213,7 +222,7 @@ def registration_confirm(
         status=Status.CONFIRMED,
         hold_expires_at=None,
     )
-    notify_after_commit(confirmed, "confirmed")
+    notify(confirmed, "confirmed")
     return confirmed
 
 

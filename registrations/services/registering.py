@@ -29,7 +29,7 @@ from registrations.errors import (
 )
 from registrations.models import Registration, RegistrationMember
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import notify_after_commit
+from registrations.rows import notify
 from registrations.rules import check_no_clash, check_open, check_slot
 from tournaments.models import Slot, Tournament
 
@@ -210,7 +210,7 @@ def _place_new_entry(
         status=registration.status,
         **overridden,
     )
-    notify_after_commit(registration, "held" if hold_until else "confirmed")
+    notify(registration, "held" if hold_until else "confirmed")
     return registration
 
 

@@ -20,7 +20,7 @@ from common.audit import audit_event_record
 from common.locking import locked_atomic
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
-from registrations.rows import notify_after_commit, save_cancelled
+from registrations.rows import notify, save_cancelled
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
 from tournaments.errors import (
@@ -62,7 +62,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
             audit_event_record(
                 actor=actor, action="registration.cancel", target=registration, reason=reason
             )
-            notify_after_commit(registration, "cancelled")
+            notify(registration, "cancelled")
         updated = Slot.objects.filter(pk=slot.pk, version=locked_slot.version).update(
             status=Slot.Status.CANCELLED,
             reserved_count=0,

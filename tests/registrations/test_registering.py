@@ -493,6 +493,20 @@ class TestStatementBudget:
             register(slot, person, idempotency_key="budget")
         assert len(statements(captured)) <= 6, statements(captured)
 
+    def test_an_entry_with_an_address_adds_only_its_message_row(self):
+        """The e-mail costs one INSERT (the outbox row), only when there is an address; with
+        the database task backend the task's INSERT joins it in the same transaction."""
+        slot = SlotFactory(capacity=5)
+        person = ParticipantFactory()
+        with CaptureQueriesContext(connection) as captured:
+            register(slot, person, idempotency_key="mail", contact_email="a@example.com")
+        # The reservation's own transaction; after COMMIT the test's immediate task backend
+        # sends the e-mail, which a worker does in production.
+        own = [q["sql"] for q in captured]
+        sent = statements([{"sql": sql} for sql in own[: own.index("COMMIT")]])
+        assert len(sent) <= 7, sent
+        assert sum('INSERT INTO "registrations_notification"' in sql for sql in sent) == 1
+
     def test_a_cancel_takes_at_most_seven_statements(self):
         slot = SlotFactory(capacity=5)
         registration = register(slot, ParticipantFactory())

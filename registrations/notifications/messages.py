@@ -1,0 +1,129 @@
+"""What an e-mail says: the default subject and intro per kind, a tournament's own texts with
+their placeholders, and the HTML and plain-text bodies."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from common.times import local_when
+from registrations.models import Notification, NotificationText, Registration
+from tournaments.models import Location, Slot, Tournament
+
+Kind = Notification.Kind
+
+DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
+    Kind.CONFIRMED: (
+        "Your place is confirmed: {tournament}",
+        "{entrant} is signed up for {tournament}.",
+    ),
+    Kind.HELD: (
+        "Please confirm your place: {tournament}",
+        "We are holding a place for {entrant} in {tournament}.",
+    ),
+    Kind.CANCELLED: (
+        "Your registration was cancelled: {tournament}",
+        "The registration of {entrant} in {tournament} has been cancelled.",
+    ),
+    Kind.MOVED: (
+        "Your time has changed: {tournament}",
+        "The time of {entrant} in {tournament} has changed.",
+    ),
+    Kind.REMINDER: (
+        "Reminder: {tournament}, {time}",
+        "A reminder that {entrant} is expected at {tournament} on {time} in {room}.",
+    ),
+}
+
+# Only these exact names are replaced, in one pass: anything else in braces (attribute access,
+# format specs, template tags) stays as typed, so an organizer's text can never run code or
+# read data it was not given.
+PLACEHOLDER = re.compile(r"\{(entrant|tournament|time|room)\}")
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def slot_facts(slot: Slot | None) -> dict[str, str]:
+    """A slot as the message shows it; kept in a move's data, since the slot may change."""
+    if slot is None:
+        return {"time": "", "room": ""}
+    return {"time": local_when(slot.starts_at, slot.ends_at, year=True), "room": str(slot.location)}
+
+
+def texts_for(tournament: Tournament, kind: str) -> tuple[str, str]:
+    """The subject and intro templates: the tournament's own where it set them."""
+    subject, intro = DEFAULT_TEXTS[kind]
+    own = NotificationText.objects.filter(tournament=tournament, kind=kind).first()
+    if own is not None:
+        subject, intro = own.subject or subject, own.intro or intro
+    return subject, intro
+
+
+def render(
+    registration: Registration, kind: str, data: dict[str, Any], *, subject: str, intro: str
+) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) with the placeholders filled in."""
+    now_at = data.get("new") or slot_facts(registration.slot)
+    values = {
+        "entrant": registration.entrant_name,
+        "tournament": registration.tournament.name,
+        "time": now_at["time"],
+        "room": now_at["room"],
+    }
+    # A header is one line: the organizer's text or a name must not add header lines.
+    subject = " ".join(fill(subject, values).split())
+    context = {
+        "registration": registration,
+        "kind": kind,
+        "intro": fill(intro, values),
+        "was": data.get("old"),
+        "now": now_at,
+        "link": settings.LINEUP_BASE_URL
+        + reverse("registrations:detail", args=[registration.reference]),
+    }
+    text = render_to_string("emails/registration.txt", context)
+    html = render_to_string("emails/registration.html", context)
+    return subject, text, html
+
+
+def message_for(notification: Notification) -> EmailMultiAlternatives:
+    registration = notification.registration
+    subject, intro = texts_for(registration.tournament, notification.kind)
+    subject, text, html = render(
+        registration, notification.kind, notification.data, subject=subject, intro=intro
+    )
+    message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> tuple[str, str, str]:
+    """The e-mail an organizer's texts make, for a made-up entrant (nothing is saved)."""
+    starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    slot = Slot(
+        starts_at=starts, ends_at=starts + timedelta(minutes=10), location=Location(name="Hall A")
+    )
+    sample = Registration(
+        tournament=tournament,
+        slot=slot,
+        entrant_name="Alex Example",
+        contact_name="Sam Example",
+        reference="sample",
+        hold_expires_at=starts - timedelta(hours=12),
+        cancel_reason="(the reason given)",
+    )
+    data = {}
+    if kind == Kind.MOVED:
+        earlier = Slot(
+            starts_at=starts - timedelta(hours=2), ends_at=starts, location=slot.location
+        )
+        data = {"old": slot_facts(earlier), "new": slot_facts(slot)}
+    defaults = DEFAULT_TEXTS[kind]
+    return render(sample, kind, data, subject=subject or defaults[0], intro=intro or defaults[1])

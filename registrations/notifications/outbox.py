@@ -1,0 +1,186 @@
+"""The e-mail outbox: a `Notification` row is written with the change it reports and a task is
+enqueued with it; the worker claims the row, sends, and records the outcome. Failures back off
+exponentially; rows a dead worker left in "sending" are queued again by the sweep."""
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
+
+from registrations.models import Notification, Registration
+from registrations.notifications.messages import message_for
+
+logger = logging.getLogger(__name__)
+
+State = Notification.State
+
+# Attempts before a message is marked failed; the waits between them double from a minute,
+# so the last try comes a little over four hours after the first.
+MAX_ATTEMPTS = 9
+FIRST_RETRY = timedelta(minutes=1)
+# A message in "sending" this long belongs to a worker that died: queue it again.
+STUCK_AFTER = timedelta(minutes=5)
+# A queued message whose task this long ago never ran (worker queue lost, backend swapped):
+# enqueue it again. Extra tasks are harmless: only one can claim the row.
+LOST_AFTER = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: 1, 2, 4, … minutes."""
+    return FIRST_RETRY * 2 ** max(attempts - 1, 0)
+
+
+def enqueue(notification_ids: list[UUID]) -> None:
+    """Ask the worker to send these messages.
+
+    With the database backend the task rows are written in the caller's transaction, so they
+    commit or roll back with it. Any other backend (the immediate one runs the task at once)
+    gets them only after commit, so nothing is sent for a change that rolls back.
+    """
+    from registrations.tasks import send_notification
+
+    for pk in notification_ids:
+        call = partial(send_notification.enqueue, notification_id=str(pk))
+        if isinstance(task_backends[send_notification.backend], DatabaseBackend):
+            call()
+        else:
+            transaction.on_commit(call, robust=True)
+
+
+def notification_queue(
+    *, registration: Registration, kind: str, data: dict[str, Any] | None = None
+) -> Notification | None:
+    """Queue an e-mail to the registration's contact about `kind`, in the caller's transaction.
+
+    Without a contact address there is nothing to send and nothing is written (one INSERT, plus
+    the task's with the database backend, only for entries that get mail).
+    """
+    if not registration.contact_email:
+        return None
+    now = timezone.now()
+    notification = Notification.objects.create(
+        registration=registration,
+        kind=kind,
+        recipient=registration.contact_email,
+        data=data or {},
+        next_attempt_at=now,
+        enqueued_at=now,
+    )
+    enqueue([notification.pk])
+    return notification
+
+
+# What a message shows, read afresh when it is sent. Built once; `get` works on a copy.
+_FOR_SENDING = Notification.objects.select_related(
+    "registration__tournament", "registration__slot__location"
+)
+
+
+def notification_send(*, notification_id: UUID | str) -> bool:
+    """Send one queued message that is due; True if it went out.
+
+    The claim is a conditional UPDATE (queued and due → sending), so of two workers given the
+    same message only one sends it. A failure is recorded on the row and retried later; it
+    never propagates, since the row, not the task, holds the retry state.
+    """
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, state=State.QUEUED, next_attempt_at__lte=now
+    ).update(state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    if claimed != 1:
+        return False
+    notification = _FOR_SENDING.get(pk=notification_id)
+    try:
+        message_for(notification).send()
+    except Exception as exc:
+        logger.warning(
+            "E-mail %s failed (attempt %s): %r", notification.pk, notification.attempts, exc
+        )
+        _record_failure(notification, error=repr(exc))
+        return False
+    Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+        state=State.SENT, sent_at=timezone.now(), error="", updated_at=timezone.now()
+    )
+    return True
+
+
+def _record_failure(notification: Notification, *, error: str) -> None:
+    now = timezone.now()
+    if notification.attempts >= MAX_ATTEMPTS:
+        changes: dict[str, Any] = {"state": State.FAILED}
+    else:
+        changes = {"state": State.QUEUED, "next_attempt_at": now + backoff(notification.attempts)}
+    # Only if still ours: the sweep may have taken it back meanwhile.
+    Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+        error=error[:2000], updated_at=now, **changes
+    )
+
+
+def notifications_requeue_stuck(*, now: datetime | None = None) -> int:
+    """Queue again the messages a worker took and never finished (it died or was killed).
+
+    Such a message may have gone out just before the worker died: sending is at least once.
+    """
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
+        state=State.SENDING,
+        claimed_at__lt=now - getattr(settings, "NOTIFICATION_STUCK_AFTER", STUCK_AFTER),
+    )
+    note = "The worker stopped while sending; queued again."
+    given_up = stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+        state=State.FAILED, error=note, updated_at=now
+    )
+    requeued = stuck.update(state=State.QUEUED, next_attempt_at=now, error=note, updated_at=now)
+    return given_up + requeued
+
+
+def notifications_enqueue_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue a task for each queued message whose (next) attempt is due and has none yet:
+    retries after their backoff, messages the sweep or "send again" queued, lost tasks."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=State.QUEUED, next_attempt_at__lte=now)
+            .filter(
+                Q(enqueued_at__isnull=True)
+                | Q(enqueued_at__lt=F("next_attempt_at"))
+                | Q(enqueued_at__lt=now - LOST_AFTER)
+            )
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=due).update(enqueued_at=now)
+        enqueue(due)
+    return len(due)
+
+
+def notifications_send_again(*, notifications: list[Notification]) -> int:
+    """Queue these messages to go out again now, whatever their state (an organizer's
+    "send again"); a message a worker is sending right now is left to finish."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(pk__in=[n.pk for n in notifications])
+            .exclude(state=State.SENDING)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            state=State.QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            enqueued_at=now,
+            sent_at=None,
+            error="",
+            updated_at=now,
+        )
+        enqueue(ids)
+    return len(ids)
