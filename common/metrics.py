@@ -3,8 +3,11 @@ django-prometheus's middleware). Names follow Prometheus conventions: `_total` c
 `_seconds` histograms.
 """
 
+from collections.abc import Callable
+
+from django.db import DatabaseError
 from django_tasks import TaskResultStatus
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 SIGNUPS = Counter("lineup_signups_total", "Public sign-ups the engine accepted.")
 REFUSALS = Counter(
@@ -20,6 +23,32 @@ LOCKED_TRANSACTION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 TASK_FAILURES = Counter("lineup_task_failures_total", "Background tasks that failed.", ["task"])
+NOTIFICATION_FAILURES = Counter(
+    "lineup_notification_failures_total",
+    "E-mail attempts that failed, by whether it was the last one (final: given up).",
+    ["final"],
+)
+# Read at each scrape by the process that serves it; with several processes the latest wins.
+QUEUE_DEPTH = Gauge(
+    "lineup_task_queue_depth",
+    "Work waiting in a queue (queued or due for a retry), by queue.",
+    ["queue"],
+    multiprocess_mode="mostrecent",
+)
+
+# How deep each queue is, registered by the app that owns it: common/ imports no app.
+QUEUE_READERS: dict[str, Callable[[], int]] = {}
+
+
+def queues_measured() -> None:
+    """Read every registered queue's depth into QUEUE_DEPTH; a database that does not answer
+    leaves the last values (the scrape must still work, and /readyz reports the database)."""
+    for name, read in QUEUE_READERS.items():
+        try:
+            QUEUE_DEPTH.labels(queue=name).set(read())
+        except DatabaseError:
+            continue
+
 
 # Refusals by the engine's error class name: common/ sits below the apps and does not import
 # their errors. Anything unnamed here counts as "other".

@@ -22,6 +22,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 
+from common import metrics as lineup_metrics
 from config.client_ip import client_ip, in_networks
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def _metrics_allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _metrics_allowed(request):
         return HttpResponseNotFound()
+    lineup_metrics.queues_measured()
     return ExportToDjangoView(request)
 
 

@@ -4,8 +4,9 @@ address behind a proxy."""
 from unittest import mock
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from common.checks import check_client_ip_header_is_trusted
@@ -13,8 +14,10 @@ from common.locking import Busy
 from config import ops
 from config.client_ip import client_ip
 from registrations import services
+from registrations.models import Notification
 from tests.conftest import form_data, signup_url
 from tests.factories import ParticipantFactory
+from tests.registrations.test_notifications import FlakyBackend
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +113,41 @@ def test_a_sign_up_and_a_refusal_are_counted(client, slot, participant):
     assert sample("lineup_signups_total") == signups + 1
     assert sample("lineup_refusals_total", kind="clash") == clashes + 1
     assert f"lineup_signups_total {signups + 1}" in scraped
+
+
+def test_the_e_mail_queue_depth_is_read_at_each_scrape(client, slot):
+    services.registration_create(
+        tournament=slot.tournament,
+        slot_id=slot.pk,
+        participant=ParticipantFactory(),
+        contact_email="parent@example.com",
+        actor="public",
+    )
+    # The test's transaction never commits, so no task ran: the message waits, queued.
+
+    scraped = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+
+    assert 'lineup_task_queue_depth{queue="notifications"} 1.0' in scraped
+    Notification.objects.update(state=Notification.State.SENT, sent_at=timezone.now())
+    scraped = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert 'lineup_task_queue_depth{queue="notifications"} 0.0' in scraped
+
+
+@override_settings(EMAIL_BACKEND="tests.registrations.test_notifications.FlakyBackend")
+def test_a_failed_e_mail_attempt_is_counted(slot, django_capture_on_commit_callbacks):
+    FlakyBackend.failures = 1
+    before = sample("lineup_notification_failures_total", final="false")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_create(
+            tournament=slot.tournament,
+            slot_id=slot.pk,
+            participant=ParticipantFactory(),
+            contact_email="parent@example.com",
+            actor="public",
+        )
+
+    assert sample("lineup_notification_failures_total", final="false") == before + 1
 
 
 def test_full_busy_and_rate_limited_refusals_are_counted(client, slot, settings):

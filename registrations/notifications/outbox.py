@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks import task_backends
 from django_tasks_db import DatabaseBackend
 
+from common import metrics
 from registrations.models import Notification, Registration
 from registrations.notifications.messages import message_for
 
@@ -112,9 +113,16 @@ def notification_send(*, notification_id: UUID | str) -> bool:
     return True
 
 
+def notification_queue_depth() -> int:
+    """Messages waiting to be sent, due or not (the metrics' queue depth)."""
+    return Notification.objects.filter(state=State.QUEUED).count()
+
+
 def _record_failure(notification: Notification, *, error: str) -> None:
     now = timezone.now()
-    if notification.attempts >= MAX_ATTEMPTS:
+    final = notification.attempts >= MAX_ATTEMPTS
+    metrics.NOTIFICATION_FAILURES.labels(final=str(final).lower()).inc()
+    if final:
         changes: dict[str, Any] = {"state": State.FAILED}
     else:
         changes = {"state": State.QUEUED, "next_attempt_at": now + backoff(notification.attempts)}
