@@ -146,3 +146,17 @@ class ResultsTournament(Tournament):
         proxy = True
         verbose_name = "tournament results"
         verbose_name_plural = "tournament results"
+
+
+class EntryCode(models.Model):
+    """The short code a judges' sheet names an entry by. Random and kept, not derived from
+    the entry's private reference (which is a link that grants cancelling) nor from the
+    running order (which changes when entries move)."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, primary_key=True, related_name="entry_code"
+    )
+    code = models.CharField(max_length=9, unique=True)
+
+    def __str__(self):
+        return self.code
