@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from common.admin.base import REFUSALS, LineupMedia, admin_actor, plural
 from results import selectors, services
+from results.admin_packet import JudgePacketAdminMixin
 from results.errors import ResultsInvalid
 from results.forms import AwardForm, PlacingFormSet
 from results.models import JudgeAssignment, Prize, PrizeAward, ResultsTournament
@@ -22,7 +23,7 @@ def _may_publish(request):
 
 
 @admin.register(ResultsTournament)
-class ResultsTournamentAdmin(admin.ModelAdmin):
+class ResultsTournamentAdmin(JudgePacketAdminMixin, admin.ModelAdmin):
     list_display = ["name", "starts_on", "sheet_status", "enter"]
     search_fields = ["name", "slug"]
     ordering = ["-starts_on", "name"]
