@@ -160,3 +160,51 @@ class EntryCode(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class Series(TimestampedModel):
+    """Tournaments grouped for leaderboards: a festival or a season."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    best_per_school = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="School sweepstakes count only a school's best N results in each "
+        "tournament; empty counts them all.",
+    )
+    tournaments = models.ManyToManyField(
+        Tournament, through="SeriesTournament", related_name="series"
+    )
+
+    class Meta:
+        verbose_name_plural = "series"
+        constraints = [
+            models.CheckConstraint(
+                name="series_best_positive",
+                condition=Q(best_per_school__isnull=True) | Q(best_per_school__gte=1),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SeriesTournament(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entries")
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE)
+    multiplier = models.DecimalField(
+        max_digits=5, decimal_places=2, default=1, help_text="Its points count this many times."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "tournament"], name="series_tournament_once"),
+            models.CheckConstraint(
+                name="series_multiplier_positive", condition=Q(multiplier__gt=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tournament} (times {self.multiplier})"
