@@ -174,7 +174,7 @@ class Series(TimestampedModel):
         help_text="School sweepstakes count only a school's best N results in each "
         "tournament; empty counts them all.",
     )
-    tournaments = models.ManyToManyField(
+    tournaments: "models.ManyToManyField[Tournament, SeriesTournament]" = models.ManyToManyField(
         Tournament, through="SeriesTournament", related_name="series"
     )
 
