@@ -12,9 +12,17 @@ from django.utils.html import format_html
 
 from common.admin.base import REFUSALS, LineupMedia, admin_actor, plural
 from results import selectors, services
+from results.admin_packet import JudgePacketAdminMixin
 from results.errors import ResultsInvalid
 from results.forms import AwardForm, PlacingFormSet
-from results.models import JudgeAssignment, Prize, PrizeAward, ResultsTournament
+from results.models import (
+    JudgeAssignment,
+    Prize,
+    PrizeAward,
+    ResultsTournament,
+    Series,
+    SeriesTournament,
+)
 
 
 def _may_publish(request):
@@ -22,7 +30,7 @@ def _may_publish(request):
 
 
 @admin.register(ResultsTournament)
-class ResultsTournamentAdmin(admin.ModelAdmin):
+class ResultsTournamentAdmin(JudgePacketAdminMixin, admin.ModelAdmin):
     list_display = ["name", "starts_on", "sheet_status", "enter"]
     search_fields = ["name", "slug"]
     ordering = ["-starts_on", "name"]
@@ -219,3 +227,24 @@ class JudgeAssignmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
             self.delete_model(request, assignment)
+
+
+class SeriesTournamentInline(admin.TabularInline):
+    model = SeriesTournament
+    autocomplete_fields = ["tournament"]
+    extra = 1
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    """Grouping tournaments changes no result, only how leaderboards add them up."""
+
+    list_display = ["name", "slug", "best_per_school", "public_page"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+    inlines = [SeriesTournamentInline]
+
+    @admin.display(description="")
+    def public_page(self, series):
+        url = reverse("results:leaderboard", args=[series.slug])
+        return format_html('<a href="{}">Leaderboard</a>', url)

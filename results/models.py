@@ -146,3 +146,65 @@ class ResultsTournament(Tournament):
         proxy = True
         verbose_name = "tournament results"
         verbose_name_plural = "tournament results"
+
+
+class EntryCode(models.Model):
+    """The short code a judges' sheet names an entry by. Random and kept, not derived from
+    the entry's private reference (which is a link that grants cancelling) nor from the
+    running order (which changes when entries move)."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, primary_key=True, related_name="entry_code"
+    )
+    code = models.CharField(max_length=9, unique=True)
+
+    def __str__(self):
+        return self.code
+
+
+class Series(TimestampedModel):
+    """Tournaments grouped for leaderboards: a festival or a season."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    best_per_school = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="School sweepstakes count only a school's best N results in each "
+        "tournament; empty counts them all.",
+    )
+    tournaments: "models.ManyToManyField[Tournament, SeriesTournament]" = models.ManyToManyField(
+        Tournament, through="SeriesTournament", related_name="series"
+    )
+
+    class Meta:
+        verbose_name_plural = "series"
+        constraints = [
+            models.CheckConstraint(
+                name="series_best_positive",
+                condition=Q(best_per_school__isnull=True) | Q(best_per_school__gte=1),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SeriesTournament(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="entries")
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE)
+    multiplier = models.DecimalField(
+        max_digits=5, decimal_places=2, default=1, help_text="Its points count this many times."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "tournament"], name="series_tournament_once"),
+            models.CheckConstraint(
+                name="series_multiplier_positive", condition=Q(multiplier__gt=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tournament} (times {self.multiplier})"

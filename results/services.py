@@ -5,15 +5,18 @@ placings against the rules, and writes its audit events in the same transaction.
 
 Audit actions: `result.record` (draft), `result.correct` (after publishing, with the values
 before and after), `result.remove`, `results.publish`, `judge.assign`, `judge.unassign`,
-`prize.award`, `prize.award_withdraw`.
+`prize.award`, `prize.award_withdraw`, `entry_codes.assign`.
 """
 
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,12 +24,13 @@ from common.audit import audit_event_build, audit_event_record, audit_events_rec
 from common.locking import locked_atomic
 from registrations.models import Registration
 from results.checking import Placing, placing_problems
-from results.errors import NothingToPublish, PrizeError, ResultsInvalid
-from results.models import JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
+from results.errors import NothingToPublish, PrizeError, ResultError, ResultsInvalid
+from results.models import EntryCode, JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
 from tournaments.models import Tournament
 from tournaments.scoring import Scoring
 
 _VALUES = ("place", "score", "penalties", "notes")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class RecordOutcome:
     created: int = 0
     changed: int = 0
     removed: int = 0
+    # (registration id, "create" | "change" | "remove") for each entry that changes or would.
+    rows: tuple[tuple[UUID, str], ...] = field(default=(), compare=False)
 
     @property
     def total(self) -> int:
@@ -47,9 +53,10 @@ def _sheet_locked(tournament: Tournament) -> ResultSheet:
 
 
 def _values(result: Result | Placing) -> dict[str, Any]:
+    # Quantized as stored: a file's "9.5" is the database's "9.50", not a change.
     return {
         "place": result.place,
-        "score": None if result.score is None else str(result.score),
+        "score": None if result.score is None else str(Decimal(result.score).quantize(CENT)),
         "penalties": result.penalties,
         "notes": result.notes,
     }
@@ -60,7 +67,7 @@ def _placing(result: Result) -> Placing:
 
 
 def results_record(
-    *, tournament: Tournament, placings: Sequence[Placing], actor: str
+    *, tournament: Tournament, placings: Sequence[Placing], actor: str, dry_run: bool = False
 ) -> RecordOutcome:
     """Record judges' placings for some of the tournament's entries; an all-blank placing
     removes that entry's result. Unchanged rows write nothing.
@@ -136,13 +143,22 @@ def results_record(
                         after=_values(result),
                     )
                 )
+        rows = tuple(
+            [(r.registration_id, "create") for r in created]
+            + [(r.registration_id, "change") for r in changed]
+            + [(rid, "remove") for rid in given if rid in existing and given[rid].is_blank]
+        )
+        outcome = RecordOutcome(len(created), len(changed), len(removed), rows)
+        if dry_run:
+            transaction.set_rollback(True)  # the sheet `_sheet_locked` may have just made
+            return outcome
         Result.objects.bulk_create(created)
         Result.objects.bulk_update(
             changed, [*_VALUES, "corrected_at", "version", "updated_at"], batch_size=500
         )
         Result.objects.filter(pk__in=removed).delete()
         audit_events_record(events)
-    return RecordOutcome(created=len(created), changed=len(changed), removed=len(removed))
+    return outcome
 
 
 def result_record(*, registration: Registration, actor: str, **values: Any) -> RecordOutcome:
@@ -257,3 +273,43 @@ def prize_award_withdraw(*, award: PrizeAward, reason: str, actor: str) -> None:
             reason=reason.strip(),
         )
         award.delete()
+
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand stays right.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"  # 40 bits: a clash is rare, and retried
+
+
+def entry_codes_assign(*, tournament: Tournament, actor: str) -> dict[UUID, str]:
+    """Every active entry's judges' code, made on first use and kept from then on (a printed
+    sheet stays valid); returns all of the tournament's codes by registration id."""
+    for _attempt in range(5):
+        try:
+            with locked_atomic():
+                known = dict(
+                    EntryCode.objects.filter(registration__tournament=tournament).values_list(
+                        "registration_id", "code"
+                    )
+                )
+                missing = Registration.objects.active().filter(tournament=tournament)
+                new = [
+                    EntryCode(registration_id=pk, code=_new_code())
+                    for pk in missing.exclude(pk__in=known).values_list("pk", flat=True)
+                ]
+                if new:
+                    EntryCode.objects.bulk_create(new)
+                    audit_event_record(
+                        actor=actor,
+                        action="entry_codes.assign",
+                        target=tournament,
+                        tournament=tournament,
+                        codes=len(new),
+                    )
+                return {**known, **{c.registration_id: c.code for c in new}}
+        except IntegrityError:  # two codes alike (or a second export at the same moment)
+            continue
+    raise ResultError("Could not make entry codes; try again.")

@@ -9,4 +9,5 @@ app_name = "results"
 urlpatterns = [
     path("t/<slug:slug>/results/", views.results_page, name="detail"),
     path("t/<slug:slug>/results.csv", views.results_csv, name="csv"),
+    path("series/<slug:slug>/", views.leaderboard_page, name="leaderboard"),
 ]

@@ -3,11 +3,13 @@ public pages), printable, and as CSV."""
 
 import csv
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from results import selectors
+from results.leaderboards import series_leaderboards
+from results.models import Series
 
 CSV_COLUMNS = ["rank", "place", "name", "members", "score", "penalties", "points", "tie-break"]
 
@@ -49,3 +51,12 @@ def results_csv(request, slug):
             ]
         )
     return response
+
+
+@require_safe
+def leaderboard_page(request, slug):
+    series = get_object_or_404(Series, slug=slug)
+    boards = series_leaderboards(series=series, public=True)
+    if not boards.tournaments:  # nothing published yet: as unknown as a draft result
+        raise Http404("No published results in this series.")
+    return render(request, "results/leaderboard.html", {"boards": boards})

@@ -121,3 +121,52 @@ def test_an_organizer_awards_a_prize_by_hand_with_a_reason(organizer_client, con
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="prize.award")
     assert event.payload["reason"] == "Judges' special mention" and event.payload["override"]
+
+
+def test_the_sheet_downloads_and_comes_back_through_a_preview(organizer_client, contest, entries):
+    import csv
+    import io
+
+    response = organizer_client.get(reverse("admin:results_packet", args=[contest.pk, "csv"]))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows[1]["place"] = "1"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    upload = io.BytesIO(out.getvalue().encode())
+    upload.name = "filled.csv"
+    url = reverse("admin:results_import", args=[contest.pk])
+
+    preview = organizer_client.post(url, {"file": upload})
+    assert [c[:2] for c in preview.context["changes"]] == [("Would record", "P1 Last1")]
+    assert not Result.objects.exists()
+
+    response = organizer_client.post(url, {"confirm": "1"}, follow=True)
+    assert "1 result imported (1 new, 0 changed, 0 removed)." in messages_of(response)
+    assert Result.objects.get().registration_id == entries[1].pk
+
+
+def test_a_bad_upload_shows_its_lines_and_cannot_be_confirmed(organizer_client, contest, entries):
+    import io
+
+    upload = io.BytesIO(f"tournament,code,place\n{contest.slug},NOPE-0000,1\n".encode())
+    upload.name = "bad.csv"
+    url = reverse("admin:results_import", args=[contest.pk])
+    response = organizer_client.post(url, {"file": upload})
+    assert response.context["errors"] == ["Line 2: no entry has the code “NOPE-0000”."]
+    response = organizer_client.post(url, {"confirm": "1"}, follow=True)
+    assert "No import is waiting" in " ".join(messages_of(response))
+
+
+def test_a_judge_cannot_download_another_tournaments_sheet(client, judge, contest, entries):
+    client.force_login(judge)
+    response = client.get(reverse("admin:results_packet", args=[contest.pk, "xlsx"]))
+    assert response.status_code == 403
+
+
+def test_the_tournament_page_links_to_its_results_sheet(organizer_client, contest):
+    response = organizer_client.get(
+        reverse("admin:tournaments_tournament_change", args=[contest.pk])
+    )
+    assert sheet_url(contest) in response.content.decode()

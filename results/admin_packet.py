@@ -1,0 +1,151 @@
+"""The judges' packet in the results back office: download the sheet (CSV or .xlsx) and
+upload it filled in: upload → preview (a dry run of `results.importing`) → confirm.
+
+Smaller than the participant import's staging: a results sheet is a few hundred rows, so
+the checked placings wait in the session, not the file. Confirming records them through
+`results_record`, which checks them again against the results as they are by then."""
+
+import io
+from decimal import Decimal
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from common.admin.base import REFUSALS, admin_actor, plural
+from common.tabular import ImportFileError, Table
+from results import services
+from results.checking import Placing
+from results.importing import ResultsImportInvalid, results_import
+from results.packet import packet_write_csv, packet_write_xlsx
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a sheet of thousands of entries is far smaller
+SESSION_KEY = "results_import"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ResultsUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Filled-in judges' sheet",
+        help_text="The downloaded sheet (CSV or .xlsx) with places, scores, penalties, notes.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("This file is larger than 2 MB: is it the right one?")
+        return upload
+
+
+def _stored(placing: Placing) -> dict:
+    return {
+        "id": str(placing.registration_id),
+        "place": placing.place,
+        "score": None if placing.score is None else str(placing.score),
+        "penalties": placing.penalties,
+        "notes": placing.notes,
+    }
+
+
+def _placing(stored: dict) -> Placing:
+    score = stored["score"]
+    return Placing(
+        UUID(stored["id"]),
+        place=stored["place"],
+        score=None if score is None else Decimal(score),
+        penalties=stored["penalties"],
+        notes=stored["notes"],
+    )
+
+
+class JudgePacketAdminMixin:
+    """For the tournament results admin: its change view is the results sheet."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/packet.<str:kind>", view(self.packet_view), name="results_packet"
+            ),
+            path("<path:object_id>/import/", view(self.import_view), name="results_import"),
+            *super().get_urls(),
+        ]
+
+    def _tournament_to_judge(self, request, object_id):
+        tournament = self.get_object(request, object_id)  # judges: only theirs
+        if tournament is None or not self.has_change_permission(request, tournament):
+            raise PermissionDenied
+        return tournament
+
+    def packet_view(self, request, object_id, kind):
+        tournament = self._tournament_to_judge(request, object_id)
+        if kind not in ("csv", "xlsx"):
+            raise PermissionDenied
+        response = HttpResponse(content_type="text/csv; charset=utf-8" if kind == "csv" else XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{tournament.slug}-judges.{kind}"'
+        write = packet_write_csv if kind == "csv" else packet_write_xlsx
+        if kind == "csv":
+            response.write("\ufeff")  # Excel reads accents right only with a byte-order mark
+        write(tournament=tournament, out=response, actor=admin_actor(request))
+        return response
+
+    def import_view(self, request, object_id):
+        tournament = self._tournament_to_judge(request, object_id)
+        sheet_url = reverse("admin:results_resultstournament_change", args=[tournament.pk])
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._confirm(request, tournament, sheet_url)
+        form = ResultsUploadForm(request.POST or None, request.FILES or None)
+        context = {"form": form, "result": None, "changes": [], "errors": []}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                table = Table(io.BytesIO(upload.read()), name=upload.name)
+                result = results_import(
+                    table=table, tournament=tournament, actor=admin_actor(request), dry_run=True
+                )
+            except ResultsImportInvalid as exc:
+                context.update(result=exc.result, errors=exc.result.errors)
+            except ImportFileError as exc:
+                form.add_error("file", exc.message)
+            else:
+                request.session[SESSION_KEY] = {
+                    "tournament": str(tournament.pk),
+                    "placings": [_stored(p) for p in result.placings],
+                }
+                context.update(result=result, changes=list(result.changes()))
+        context.update(
+            self.admin_site.each_context(request),
+            title=f"Import results · {tournament.name}",
+            opts=self.opts,
+            tournament=tournament,
+            sheet_url=sheet_url,
+        )
+        return TemplateResponse(request, "admin/results/results_import.html", context)
+
+    def _confirm(self, request, tournament, sheet_url):
+        waiting = request.session.pop(SESSION_KEY, None)
+        if not waiting or waiting["tournament"] != str(tournament.pk):
+            self.message_user(request, "No import is waiting: upload the file again.", "error")
+            return redirect(request.path)
+        try:
+            outcome = services.results_record(
+                tournament=tournament,
+                placings=[_placing(p) for p in waiting["placings"]],
+                actor=admin_actor(request),
+            )
+        except REFUSALS as exc:  # the results changed since the preview
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect(request.path)
+        self.message_user(
+            request,
+            f"{plural(outcome.total, 'result')} imported ({outcome.created} new, "
+            f"{outcome.changed} changed, {outcome.removed} removed).",
+            messages.SUCCESS,
+        )
+        return redirect(sheet_url)

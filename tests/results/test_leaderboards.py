@@ -1,0 +1,111 @@
+"""Leaderboards over a series: participants, teams and schools, multipliers, best N per
+school, a fixed number of queries, and a public page once results are published."""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registrations import services as engine
+from results import services
+from results.checking import Placing
+from results.leaderboards import series_leaderboards
+from results.models import Series, SeriesTournament
+from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory
+
+pytestmark = pytest.mark.django_db
+WEEKS = count(1)
+RULES = {"points": {"first": 10, "second": 7, "third": 5}}
+
+
+def placed(tournament, people):
+    """Register `people` (in order) and place them 1st, 2nd, 3rd…"""
+    # Each tournament a week after the last: one person's entries never clash.
+    starts = timezone.now() + timedelta(days=7 * next(WEEKS))
+    slot = SlotFactory(time_block__tournament=tournament, capacity=len(people), starts_at=starts)
+    entries = [
+        engine.registration_create(tournament=tournament, slot_id=slot.pk, participant=p, actor="t")
+        for p in people
+    ]
+    services.results_record(
+        tournament=tournament,
+        placings=[Placing(e.pk, place=i) for i, e in enumerate(entries, 1)],
+        actor="t",
+    )
+    return entries
+
+
+@pytest.fixture
+def season(db):
+    ann = ParticipantFactory(first_name="Ann", last_name="Ames", school="North")
+    bob = ParticipantFactory(first_name="Bob", last_name="Bell", school="North")
+    cy = ParticipantFactory(first_name="Cy", last_name="Cole", school="South")
+    spring = TournamentFactory(name="Spring", rules=RULES)
+    autumn = TournamentFactory(name="Autumn", rules=RULES)
+    placed(spring, [ann, bob, cy])
+    placed(autumn, [cy, ann, bob])
+    series = Series.objects.create(name="Season", slug="season", best_per_school=1)
+    SeriesTournament.objects.create(series=series, tournament=spring, multiplier=1)
+    SeriesTournament.objects.create(series=series, tournament=autumn, multiplier=2)
+    return series, spring, autumn
+
+
+def test_participants_add_up_with_the_multiplier(season):
+    series, *_ = season
+    people = series_leaderboards(series=series).rankings[0]
+    # Autumn counts twice: Cy 5 + 10 x 2, Ann 10 + 7 x 2, Bob 7 + 5 x 2.
+    assert [(r.rank, r.name, r.points) for r in people.rows] == [
+        (1, "Cy Cole", Decimal(25)),
+        (2, "Ann Ames", Decimal(24)),
+        (3, "Bob Bell", Decimal(17)),
+    ]
+    assert sorted(people.rows[0].parts) == [("Autumn", 20), ("Spring", 5)]
+    assert "multiplier (Autumn times 2.00)" in people.method
+
+
+def test_schools_count_only_their_best_results_per_tournament(season):
+    series, *_ = season
+    schools = series_leaderboards(series=series).rankings[2]
+    # North: Spring best of 10 and 7 is 10; Autumn best of 14 and 10 is 14.
+    assert {r.name: r.points for r in schools.rows} == {"North": 24, "South": 25}
+    assert "best 1 results per tournament" in schools.method
+    series.best_per_school = None
+    assert {r.name: r.points for r in series_leaderboards(series=series).rankings[2].rows} == {
+        "North": 41,
+        "South": 25,
+    }
+
+
+def test_equal_totals_share_a_rank(db):
+    a, b = ParticipantFactory(), ParticipantFactory()
+    one, two = TournamentFactory(rules=RULES), TournamentFactory(rules=RULES)
+    placed(one, [a, b])
+    placed(two, [b, a])
+    series = Series.objects.create(name="Even", slug="even")
+    series.tournaments.add(one, two)
+    assert [r.rank for r in series_leaderboards(series=series).rankings[0].rows] == [1, 1]
+
+
+def test_it_takes_two_queries_however_many_tournaments(season):
+    series, *_ = season
+    for _ in range(3):
+        extra = TournamentFactory(rules=RULES)
+        placed(extra, [ParticipantFactory(school="West") for _ in range(4)])
+        series.tournaments.add(extra)
+    with CaptureQueriesContext(connection) as queries:
+        boards = series_leaderboards(series=series)
+    assert len(queries) == 2
+    assert boards.rankings[0].total_rows == 15
+
+
+def test_the_public_page_waits_for_published_results(client, season):
+    _, spring, _ = season
+    assert client.get("/series/season/").status_code == 404
+    services.results_publish(tournament=spring, actor="t")
+    page = client.get("/series/season/").content.decode()
+    assert "Spring" in page and "Autumn" not in page
+    assert "Ann A." in page and "Ann Ames" not in page  # display names only
