@@ -6,3 +6,15 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())
+
+
+def typed_text(value: str | None, *, limit: int) -> str:
+    """What a person typed into a search box, safe to send to the database: at most `limit`
+    characters, without control characters (PostgreSQL refuses NUL in text) or lone
+    surrogates (they cannot be encoded), spaces trimmed."""
+    kept = (
+        c
+        for c in (value or "")[: limit * 2]
+        if unicodedata.category(c) not in ("Cc", "Cs") or c in "\t\n"
+    )
+    return "".join(kept).strip()[:limit]

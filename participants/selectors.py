@@ -34,7 +34,7 @@ from django.db.models import (
 from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Greatest
 
-from common.text import fold
+from common.text import fold, typed_text
 from participants.models import Participant, Team
 
 # A short page: enough to find yourself among namesakes, too few to harvest the list.
@@ -87,7 +87,7 @@ def participant_search(
     fields public pages may show are loaded: names, school, grade and team (never contacts or
     birth years).
     """
-    raw = (query or "").strip()[:MAX_QUERY_LENGTH]
+    raw = typed_text(query, limit=MAX_QUERY_LENGTH)
     folded = fold(raw)
     if len(folded) < MIN_QUERY_LENGTH:
         return SearchResults(query=raw, items=[], more=False)
@@ -180,7 +180,7 @@ def team_search(
 ) -> SearchResults:
     """Teams whose name or school matches `query`, best first, with their member count (and
     the caller's `annotations`, as in `participant_search`)."""
-    raw = (query or "").strip()[:MAX_QUERY_LENGTH]
+    raw = typed_text(query, limit=MAX_QUERY_LENGTH)
     if len(raw) < MIN_QUERY_LENGTH:
         return SearchResults(query=raw, items=[], more=False)
     teams = Team.objects.only("pk", "name", "school").annotate(member_count=Count("members"))

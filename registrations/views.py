@@ -189,12 +189,22 @@ def _sign_up(request, tournament, form):
         return _slot_taken(request, tournament, form, slot, exc), ""
     except registration_errors.RegistrationError as exc:
         metrics.refusal_counted(exc)
-        form.add_error(None, exc.message)
+        form.add_error(None, exc.public_message(who=_public_who(tournament, form)))
         return None, data.get("pow_challenge", "")
     metrics.SIGNUPS.inc()
     if registration.tournament_id != tournament.pk:
         raise Http404("No such registration.")
     return redirect("registrations:detail", reference=registration.reference), ""
+
+
+def _public_who(tournament, form):
+    """The entrant as public pages name them: a team's name, a listed person's display name,
+    or the name typed in the form."""
+    if form.team is not None:
+        return form.team.name
+    if form.participant is not None:
+        return form.participant.public_name(full=tournament.public_full_names)
+    return form.cleaned_data.get("entrant_name") or "This entrant"
 
 
 def _slot_taken(request, tournament, form, slot, exc):
