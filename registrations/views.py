@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from common import metrics
 from common.times import local_date
+from config.client_ip import client_ip
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
@@ -115,7 +116,9 @@ def sign_up_page(request, slug):
             **form_kwargs,
         )
     if tournament.requires_proof_of_work and not pow_challenge:
-        pow_challenge = proof_of_work.challenge_issue(tournament=tournament)
+        pow_challenge = proof_of_work.challenge_issue(
+            tournament=tournament, client=client_ip(request)
+        )
 
     chosen, slots = _slot_choices(request, tournament)
     query = request.GET.copy()
@@ -159,7 +162,11 @@ def _sign_up(request, tournament, form):
         challenge = data.get("pow_challenge", "")
         try:
             proof_of_work.challenge_verify(
-                tournament=tournament, challenge=challenge, nonce=data.get("pow_nonce"), owner=key
+                tournament=tournament,
+                challenge=challenge,
+                nonce=data.get("pow_nonce"),
+                owner=key,
+                client=client_ip(request),
             )
         except proof_of_work.ProofOfWorkFailed as exc:
             form.add_error(None, exc.message)
