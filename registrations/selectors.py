@@ -143,12 +143,16 @@ def entrant_search(*, tournament: Tournament, query: str) -> SearchResults:
     already_entered = Exists(
         Registration.objects.active().filter(tournament_id=tournament.pk, **{field: OuterRef("pk")})
     )
-    search = (
-        participant_selectors.team_search
-        if tournament.is_team_event
-        else participant_selectors.participant_search
+    if tournament.is_team_event:
+        # A team with nobody listed can enter only where members may be typed in.
+        return participant_selectors.team_search(
+            query=query,
+            annotations={"already_entered": already_entered},
+            with_members_only=not tournament.allows_typed_names,
+        )
+    return participant_selectors.participant_search(
+        query=query, annotations={"already_entered": already_entered}
     )
-    return search(query=query, annotations={"already_entered": already_entered})
 
 
 # --- the printable day schedule --------------------------------------------------------------
