@@ -1,8 +1,22 @@
 import unicodedata
 
+from unidecode import unidecode
+
 
 def fold(text: str | None) -> str:
-    """Lower-case `text` and strip accents, so "Zoë Ñúñez" matches "zoe nunez"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    """Lower-case `text` and spell it in Latin letters, so "Zoë Ñúñez" matches "zoe nunez"
+    and "Łukasz Østergård" matches "lukasz ostergard" (ß → ss, æ → ae): Unidecode's tables,
+    not only the accents that Unicode decomposes."""
+    return " ".join(unidecode(text or "").casefold().split())
+
+
+def typed_text(value: str | None, *, limit: int) -> str:
+    """What a person typed into a search box, safe to send to the database: at most `limit`
+    characters, without control characters (PostgreSQL refuses NUL in text) or lone
+    surrogates (they cannot be encoded), spaces trimmed."""
+    kept = (
+        c
+        for c in (value or "")[: limit * 2]
+        if unicodedata.category(c) not in ("Cc", "Cs") or c in "\t\n"
+    )
+    return "".join(kept).strip()[:limit]

@@ -2,12 +2,11 @@
 
 On PostgreSQL the search uses the trigram and full-text GIN indexes on the folded
 `search_name` (migration 0002): typo-tolerant, accent-insensitive, prefix-friendly. On SQLite
-(`make run`) a simpler substring search ranked with difflib stands in.
+(`make run`) every name is scored with rapidfuzz instead.
 """
 
-import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -23,9 +22,11 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     FloatField,
     Func,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -33,8 +34,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Greatest
+from rapidfuzz import fuzz, process
 
-from common.text import fold
+from common.text import fold, typed_text
 from participants.models import Participant, Team
 
 # A short page: enough to find yourself among namesakes, too few to harvest the list.
@@ -45,6 +47,10 @@ MAX_QUERY_LENGTH = 100
 # Lower than pg_trgm's defaults (0.3 / 0.6) so one typo in a short name still matches.
 _SIMILARITY_THRESHOLD = 0.3
 _WORD_SIMILARITY_THRESHOLD = 0.45
+# rapidfuzz's WRatio (0-100) below which a name is not shown: "gerad bergr" scores 92 against
+# "gerard berger", an unrelated name under 50.
+_FUZZY_CUTOFF = 70.0
+_SIMPLE_SCAN_LIMIT = 20_000
 
 
 class SearchDocument(Func):
@@ -87,7 +93,7 @@ def participant_search(
     fields public pages may show are loaded: names, school, grade and team (never contacts or
     birth years).
     """
-    raw = (query or "").strip()[:MAX_QUERY_LENGTH]
+    raw = typed_text(query, limit=MAX_QUERY_LENGTH)
     folded = fold(raw)
     if len(folded) < MIN_QUERY_LENGTH:
         return SearchResults(query=raw, items=[], more=False)
@@ -108,6 +114,8 @@ def participant_search(
         items = _search_postgresql(participants, raw, folded, limit + 1)
     else:
         items = _search_simple(participants, raw, folded, limit + 1)
+    if items and (items[0].external_id or "").lower() == raw.lower():
+        items = items[:1]  # an exact participant number names one person: show only them
     return SearchResults(query=raw, items=items[:limit], more=len(items) > limit)
 
 
@@ -157,19 +165,40 @@ def _search_postgresql(
 def _search_simple(
     participants: QuerySet[Participant], raw: str, folded: str, count: int
 ) -> list[Participant]:
+    """Without pg_trgm: score every name with rapidfuzz (typos, words out of order, partial
+    names), then load the best. The embedded default holds a demo's hundreds of people, not
+    a festival's 100,000 (PostgreSQL's indexes serve those)."""
     tokens = _tokens(folded)
-    matches = Q(external_id__iexact=raw)
-    for token in tokens:
-        matches |= Q(search_name__contains=token)
-    candidates = list(participants.filter(matches)[:500])
+    rows = list(
+        participants.order_by().values_list("pk", "search_name", "external_id")[:_SIMPLE_SCAN_LIMIT]
+    )
+    exact = [
+        pk for pk, _, external_id in rows if external_id and external_id.lower() == raw.lower()
+    ]
+    if exact:
+        return list(participants.filter(pk__in=exact[:1]))
 
-    def score(p: Participant) -> float:
-        exact = 2.0 if p.external_id and p.external_id.lower() == raw.lower() else 0.0
-        every_word = 0.5 if all(t in p.search_name for t in tokens) else 0.0
-        return exact + every_word + difflib.SequenceMatcher(None, folded, p.search_name).ratio()
+    score = _fuzzy_scorer(tokens)
+    names = {pk: name for pk, name, _ in rows}
+    best = process.extract(
+        folded, names, scorer=score, processor=None, limit=count, score_cutoff=_FUZZY_CUTOFF
+    )
+    found = participants.in_bulk([pk for _, _, pk in best])
+    ranked = [found[pk] for _, _, pk in best if pk in found]
+    ranked.sort(key=lambda p: (-score(folded, p.search_name), p.last_name, p.first_name))
+    return ranked
 
-    candidates.sort(key=lambda p: (-score(p), p.last_name, p.first_name))
-    return candidates[:count]
+
+def _fuzzy_scorer(tokens: list[str]) -> Callable[..., float]:
+    """rapidfuzz's WRatio of two folded texts, plus a bonus when every typed word starts a
+    word of the name ("zo nun" while "Zoë Núñez" is being typed)."""
+
+    def score(query: str, name: str, **kwargs: Any) -> float:
+        words = name.split()
+        typed_so_far = bool(tokens) and all(any(w.startswith(t) for w in words) for t in tokens)
+        return fuzz.WRatio(query, name) + (15.0 if typed_so_far else 0.0)
+
+    return score
 
 
 def team_search(
@@ -177,25 +206,36 @@ def team_search(
     query: str,
     limit: int = SEARCH_LIMIT,
     annotations: Mapping[str, BaseExpression] | None = None,
+    with_members_only: bool = False,
 ) -> SearchResults:
-    """Teams whose name or school matches `query`, best first, with their member count (and
-    the caller's `annotations`, as in `participant_search`)."""
-    raw = (query or "").strip()[:MAX_QUERY_LENGTH]
-    if len(raw) < MIN_QUERY_LENGTH:
+    """Teams whose name or school matches `query` whatever its accents, case or a typo, best
+    first, with their member count (and the caller's `annotations`, as in
+    `participant_search`). `with_members_only` leaves out teams nobody could be entered for
+    (a tournament that takes listed members only).
+
+    Teams are a festival's hundreds, not its 100,000 people: their names are scored with
+    rapidfuzz on any database, then the best are loaded.
+    """
+    raw = typed_text(query, limit=MAX_QUERY_LENGTH)
+    folded = fold(raw)
+    if len(folded) < MIN_QUERY_LENGTH:
         return SearchResults(query=raw, items=[], more=False)
-    teams = Team.objects.only("pk", "name", "school").annotate(member_count=Count("members"))
-    if annotations:
-        teams = teams.annotate(**annotations)
-    matches = Q(name__icontains=raw) | Q(school__icontains=raw)
-    if connection.vendor == "postgresql":
-        matches |= Q(name__trigram_word_similar=raw)
-        teams = teams.filter(matches).annotate(
-            score=Greatest(TrigramWordSimilarity(raw, "name"), TrigramWordSimilarity(raw, "school"))
-        )
-        teams = teams.order_by(F("score").desc(), "name", "school")
-    else:
-        teams = teams.filter(matches).order_by("name", "school")
-    items = list(teams[: limit + 1])
+    teams = Team.objects.order_by()
+    if with_members_only:
+        teams = teams.filter(Exists(Participant.objects.filter(team_id=OuterRef("pk"))))
+    score = _fuzzy_scorer(_tokens(folded))
+    scored = [
+        (max(score(folded, fold(name)), score(folded, fold(school)) - 5), name, pk)
+        for pk, name, school in teams.values_list("pk", "name", "school")[:_SIMPLE_SCAN_LIMIT]
+    ]
+    best = sorted((s for s in scored if s[0] >= _FUZZY_CUTOFF), key=lambda s: (-s[0], s[1]))
+    best = best[: limit + 1]
+    found = (
+        Team.objects.only("pk", "name", "school")
+        .annotate(member_count=Count("members"), **(annotations or {}))
+        .in_bulk([pk for _, _, pk in best])
+    )
+    items = [found[pk] for _, _, pk in best if pk in found]
     return SearchResults(query=raw, items=items[:limit], more=len(items) > limit)
 
 

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
+from common.text import typed_text
 from participants import selectors
 from registrations.selectors import entrant_search
 from tournaments import selectors as tournament_selectors
@@ -18,8 +19,8 @@ def _search_rate(group, request):
 @ratelimit(key="ip", rate=_search_rate, method="GET", group="search")
 def find_yourself_page(request, slug):
     tournament = tournament_selectors.tournament_get_public(slug=slug)
-    query = request.GET.get("q", "")
-    results = entrant_search(tournament=tournament, query=query) if query.strip() else None
+    query = typed_text(request.GET.get("q"), limit=selectors.MAX_QUERY_LENGTH)
+    results = entrant_search(tournament=tournament, query=query) if query else None
     for item in results or ():
         item.shown_name = (
             item.name
@@ -34,9 +35,9 @@ def find_yourself_page(request, slug):
         "participants/participant_search.html",
         {
             "tournament": tournament,
-            "query": query.strip(),
+            "query": query,
             "results": results,
-            "too_short": bool(query.strip()) and len(query.strip()) < selectors.MIN_QUERY_LENGTH,
+            "too_short": bool(query) and len(query) < selectors.MIN_QUERY_LENGTH,
             "slot": slot,
             "full_names": tournament.public_full_names,
             "is_open": tournament.registration_is_open(),

@@ -11,7 +11,7 @@ from django.db.models import BooleanField, Model, QuerySet, UUIDField, Value
 from django.db.models.expressions import Expression, RawSQL
 
 from participants.models import Participant, Team
-from registrations.errors import InvalidEntry
+from registrations.errors import InvalidEntry, NotATeamMember
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Tournament
 
@@ -145,7 +145,7 @@ def entry_for(
         for member in members:
             if isinstance(member, Participant):
                 if team is not None and member.team_id != team.pk:
-                    raise InvalidEntry(f"{member.full_name} is not a member of {team.name}.")
+                    raise NotATeamMember(f"{member.full_name} is not a member of {team.name}.")
                 names.append((member.pk, member.full_name))
             elif str(member).strip():
                 if not tournament.allows_typed_names:

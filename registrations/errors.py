@@ -13,6 +13,13 @@ class RegistrationError(LineupError):
     """A registration rule refused the change; `message` is fit to show to the person."""
 
     message = "This registration could not be completed."
+    # The wording for a public page, where `who` is the entrant's public display name. Refusals
+    # that name a person (the engine says a listed child's full name, staff need it) set one,
+    # so a public page never shows a full surname or anything about another booking.
+    public_template: str | None = None
+
+    def public_message(self, *, who: str) -> str:
+        return self.public_template.format(who=who) if self.public_template else self.message
 
 
 class TournamentNotOpen(RegistrationError):
@@ -33,10 +40,15 @@ class SlotFull(RegistrationError):
 
 class AlreadyRegistered(RegistrationError):
     message = "Already signed up for this tournament."
+    public_template = "{who} is already signed up for this tournament."
 
 
 class ScheduleClash(RegistrationError):
     message = "Already booked in another slot at an overlapping time."
+    public_template = (
+        "{who} already has another booking at about this time, so this one cannot be made. "
+        "Please choose another time."
+    )
 
     def __init__(self, message: str | None = None, *, clashing: Registration | None = None) -> None:
         super().__init__(message)
@@ -45,6 +57,11 @@ class ScheduleClash(RegistrationError):
 
 class InvalidEntry(RegistrationError):
     message = "This entry is not complete."
+
+
+class NotATeamMember(InvalidEntry):
+    message = "Someone in this entry is not a member of the team."
+    public_template = "Pick the team's members from the list."
 
 
 class StatusConflict(RegistrationError):

@@ -12,6 +12,11 @@ still caps how fast one client can sign people up, and it never locks out a pers
 
 Each challenge works for one sign-up only: the first form (idempotency key) that uses it
 owns it, so a double-click of that same form still goes through.
+
+The waiting period must be paid per entry, not once for a batch (load 50 forms, wait once,
+submit all 50): only the last `OPEN_PER_CLIENT` challenges issued to a client address are
+accepted without a solution. An older one is refused with a fresh challenge, so a person (two
+tabs, or a school network shared with others) waits again but is never locked out.
 """
 
 import hashlib
@@ -27,6 +32,9 @@ from common.errors import LineupError
 _SALT = "lineup.proof-of-work"
 # How long a challenge stays valid: long enough to fill in the form on a phone.
 MAX_AGE_SECONDS = 30 * 60
+# Open no-JavaScript challenges per client address: a family signing up two children in two
+# tabs still passes; a batch gets this many entries per wait.
+OPEN_PER_CLIENT = 3
 
 
 class ProofOfWorkFailed(LineupError):
@@ -39,13 +47,24 @@ class ProofOfWorkFailed(LineupError):
         self.keep_challenge = keep_challenge
 
 
-def challenge_issue(*, tournament) -> str:
+def _open_key(client: str) -> str:
+    return "pow-open:" + hashlib.sha256(client.encode()).hexdigest()
+
+
+def challenge_issue(*, tournament, client: str | None = None) -> str:
+    """A new challenge; with `client` (the address, `config.client_ip`) it becomes one of
+    that address's open ones, pushing out its oldest beyond `OPEN_PER_CLIENT`."""
     payload = {
         "t": str(tournament.pk),
         "b": settings.LINEUP_POW_BITS,
         "at": int(time.time()),
         "r": secrets.token_hex(8),
     }
+    if client is not None:
+        key = _open_key(client)
+        # Read-then-write without a lock: a lost update only makes the bound a little looser.
+        open_ids = [*(cache.get(key) or [])[-(OPEN_PER_CLIENT - 1) :], payload["r"]]
+        cache.set(key, open_ids, MAX_AGE_SECONDS + 60)
     return signing.dumps(payload, salt=_SALT, compress=False)
 
 
@@ -74,10 +93,14 @@ def solve(challenge: str) -> str:
         nonce += 1
 
 
-def challenge_verify(*, tournament, challenge: str, nonce: str, owner: str, now=None) -> None:
+def challenge_verify(
+    *, tournament, challenge: str, nonce: str, owner: str, client: str | None = None, now=None
+) -> None:
     """Accept a solved (or, without JavaScript, a waited-out) challenge once, for `owner`.
 
-    Raises `ProofOfWorkFailed` with a message for the person.
+    Without a solution and with `client`, the challenge must also be one of the last
+    `OPEN_PER_CLIENT` issued to that address. Raises `ProofOfWorkFailed` with a message for
+    the person.
     """
     now = now or time.time()
     try:
@@ -102,6 +125,12 @@ def challenge_verify(*, tournament, challenge: str, nonce: str, owner: str, now=
                 "To keep bots out, this tournament asks browsers without JavaScript to wait a "
                 f"little: please press the button again in {int(wait) + 1} seconds.",
                 keep_challenge=True,
+            )
+        if client is not None and payload.get("r") not in (cache.get(_open_key(client)) or []):
+            raise ProofOfWorkFailed(
+                "This form was opened several more times from your network since, and only "
+                "the latest ones count without JavaScript. Please wait "
+                f"{settings.LINEUP_POW_NOJS_SECONDS} seconds and press the button again."
             )
     key = "pow:" + hashlib.sha256(challenge.encode()).hexdigest()
     if not cache.add(key, owner, MAX_AGE_SECONDS + 60) and cache.get(key) != owner:

@@ -6,6 +6,7 @@ Like the selectors below them, each runs a fixed number of queries (tests count 
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from participants import selectors as participant_selectors
+from participants.models import Participant
 from participants.selectors import SearchResults
 from registrations.models import Registration, RegistrationMember
 from tournaments import selectors as tournament_selectors
@@ -143,12 +145,16 @@ def entrant_search(*, tournament: Tournament, query: str) -> SearchResults:
     already_entered = Exists(
         Registration.objects.active().filter(tournament_id=tournament.pk, **{field: OuterRef("pk")})
     )
-    search = (
-        participant_selectors.team_search
-        if tournament.is_team_event
-        else participant_selectors.participant_search
+    if tournament.is_team_event:
+        # A team with nobody listed can enter only where members may be typed in.
+        return participant_selectors.team_search(
+            query=query,
+            annotations={"already_entered": already_entered},
+            with_members_only=not tournament.allows_typed_names,
+        )
+    return participant_selectors.participant_search(
+        query=query, annotations={"already_entered": already_entered}
     )
-    return search(query=query, annotations={"already_entered": already_entered})
 
 
 # --- the printable day schedule --------------------------------------------------------------
@@ -219,3 +225,60 @@ def _shorten(name: str) -> str:
     if len(parts) < 2:
         return name
     return f"{' '.join(parts[:-1])} {parts[-1][:1]}."
+
+
+# --- the festival-wide "find yourself" -------------------------------------------------------
+
+
+@dataclass
+class FestivalPerson:
+    """One person found across the festival: the tournaments they are in (time and room) and
+    those they can still enter (open now, places left, not yet entered)."""
+
+    participant: Participant
+    entered: list[Registration] = field(default_factory=list)
+    can_enter: list[Tournament] = field(default_factory=list)
+
+
+def festival_search(*, query: str, now: datetime | None = None) -> tuple[str, list[FestivalPerson]]:
+    """The home page's search over every published tournament: one result per person, with
+    public fields only (as `participant_search`), at most `SEARCH_LIMIT` people.
+
+    Three queries whatever the number of tournaments or matches: the search, the people's
+    active individual entries in public tournaments, the individual tournaments open now.
+    """
+    results = participant_selectors.participant_search(query=query)
+    if not results:
+        return results.query, []
+    people = {p.pk: FestivalPerson(participant=p) for p in results}
+    entries = (
+        Registration.objects.active()
+        .filter(
+            participant_id__in=people,
+            tournament__status__in=PUBLIC_STATUSES,
+            tournament__deleted_at__isnull=True,
+        )
+        .select_related("tournament", "slot__location")
+        .only(
+            "pk",
+            "participant_id",
+            "tournament_id",
+            "tournament__name",
+            "tournament__slug",
+            "slot__starts_at",
+            "slot__ends_at",
+            "slot__location__name",
+        )
+        .order_by("slot__starts_at", "tournament__name")
+    )
+    entered: dict[UUID, set[UUID]] = {}
+    for registration in entries:
+        people[registration.participant_id].entered.append(registration)
+        entered.setdefault(registration.participant_id, set()).add(registration.tournament_id)
+    open_now = tournament_list_with_places(data={"open_now": "on"}, now=now).qs.filter(
+        entry_kind=Tournament.EntryKind.INDIVIDUAL, places_left__gt=0
+    )
+    open_list = list(open_now.prefetch_related(None))
+    for pk, person in people.items():
+        person.can_enter = [t for t in open_list if t.pk not in entered.get(pk, set())]
+    return results.query, list(people.values())

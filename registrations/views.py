@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from common import metrics
 from common.times import local_date
+from config.client_ip import client_ip
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
@@ -115,7 +116,9 @@ def sign_up_page(request, slug):
             **form_kwargs,
         )
     if tournament.requires_proof_of_work and not pow_challenge:
-        pow_challenge = proof_of_work.challenge_issue(tournament=tournament)
+        pow_challenge = proof_of_work.challenge_issue(
+            tournament=tournament, client=client_ip(request)
+        )
 
     chosen, slots = _slot_choices(request, tournament)
     query = request.GET.copy()
@@ -159,7 +162,11 @@ def _sign_up(request, tournament, form):
         challenge = data.get("pow_challenge", "")
         try:
             proof_of_work.challenge_verify(
-                tournament=tournament, challenge=challenge, nonce=data.get("pow_nonce"), owner=key
+                tournament=tournament,
+                challenge=challenge,
+                nonce=data.get("pow_nonce"),
+                owner=key,
+                client=client_ip(request),
             )
         except proof_of_work.ProofOfWorkFailed as exc:
             form.add_error(None, exc.message)
@@ -189,12 +196,22 @@ def _sign_up(request, tournament, form):
         return _slot_taken(request, tournament, form, slot, exc), ""
     except registration_errors.RegistrationError as exc:
         metrics.refusal_counted(exc)
-        form.add_error(None, exc.message)
+        form.add_error(None, exc.public_message(who=_public_who(tournament, form)))
         return None, data.get("pow_challenge", "")
     metrics.SIGNUPS.inc()
     if registration.tournament_id != tournament.pk:
         raise Http404("No such registration.")
     return redirect("registrations:detail", reference=registration.reference), ""
+
+
+def _public_who(tournament, form):
+    """The entrant as public pages name them: a team's name, a listed person's display name,
+    or the name typed in the form."""
+    if form.team is not None:
+        return form.team.name
+    if form.participant is not None:
+        return form.participant.public_name(full=tournament.public_full_names)
+    return form.cleaned_data.get("entrant_name") or "This entrant"
 
 
 def _slot_taken(request, tournament, form, slot, exc):

@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // A refused form: focus the error summary, so a phone shows it and a screen reader reads it.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.scrollIntoView({ block: "start" }); summary.focus(); }
+
   // Sign-up forms: one submission per click (the server also de-duplicates by token).
   document.querySelectorAll("form.signup").forEach(function (form) {
     form.addEventListener("submit", function (event) {

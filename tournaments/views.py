@@ -1,19 +1,46 @@
 """Public tournament pages: the list, one tournament's schedule, the printable day schedule."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
 
+from common.text import fold, typed_text
 from common.times import day_pick
+from participants import selectors as participant_selectors
 from registrations import selectors as registration_selectors
 from tournaments import selectors
 
 PAGE_SIZE = 12
 
 
+def _festival_search(request):
+    """(query, people) for the home page's "find yourself" box; the search is rate limited
+    like the per-tournament one (the list itself is not)."""
+    query = typed_text(request.GET.get("q"), limit=participant_selectors.MAX_QUERY_LENGTH)
+    if not query:
+        return "", None
+    if is_ratelimited(
+        request,
+        group="search",
+        key="ip",
+        rate=settings.LINEUP_RATE_SEARCH,
+        method=ALL,
+        increment=True,
+    ):
+        raise Ratelimited()
+    if len(fold(query)) < participant_selectors.MIN_QUERY_LENGTH:
+        return query, None
+    return registration_selectors.festival_search(query=query)
+
+
 @require_safe
 def tournament_list_page(request):
+    find_query, people = _festival_search(request)
     filterset = registration_selectors.tournament_list_with_places(data=request.GET)
     valid = not filterset.is_bound or filterset.is_valid()
     tournaments = filterset.qs if valid else filterset.queryset.none()
@@ -26,7 +53,10 @@ def tournament_list_page(request):
         {
             "filter": filterset,
             "page": page,
-            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "filtered": any(v for k, v in request.GET.items() if k not in ("page", "q")),
+            "find_query": find_query,
+            "people": people,
+            "too_short": bool(find_query) and people is None,
             "query": query.urlencode(),
             "now": timezone.now(),
         },
