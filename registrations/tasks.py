@@ -1,12 +1,6 @@
-"""Work that happens after a registration change has committed, in the worker."""
+"""The tasks the worker runs (`manage.py db_worker`). Each is defined beside the work it does;
+this module names them all in one place."""
 
-from django_tasks import task
+from registrations.notifications.outbox import send_notification
 
-from registrations.notifications.outbox import notification_send
-
-
-@task()
-def send_notification(*, notification_id: str) -> bool:
-    """Send one queued e-mail; its row records the outcome and any retry (never raises for a
-    failed send, so the backend's own retries are not involved)."""
-    return notification_send(notification_id=notification_id)
+__all__ = ["send_notification"]

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_tasks import task_backends
+from django_tasks import task, task_backends
 from django_tasks_db import DatabaseBackend
 
 from common import metrics
@@ -46,8 +46,6 @@ def enqueue(notification_ids: list[UUID]) -> None:
     commit or roll back with it. Any other backend (the immediate one runs the task at once)
     gets them only after commit, so nothing is sent for a change that rolls back.
     """
-    from registrations.tasks import send_notification
-
     for pk in notification_ids:
         call = partial(send_notification.enqueue, notification_id=str(pk))
         if isinstance(task_backends[send_notification.backend], DatabaseBackend):
@@ -192,3 +190,10 @@ def notifications_send_again(*, notifications: list[Notification]) -> int:
         )
         enqueue(ids)
     return len(ids)
+
+
+@task()
+def send_notification(*, notification_id: str) -> bool:
+    """Send one queued e-mail, in the worker; its row records the outcome and any retry (never
+    raises for a failed send, so the backend's own retries are not involved)."""
+    return notification_send(notification_id=notification_id)
