@@ -7,7 +7,7 @@ from argparse import RawDescriptionHelpFormatter
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.core.management.base import CommandError, DjangoHelpFormatter
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from django.db.models import Model, QuerySet
 from tqdm import tqdm
 
@@ -28,6 +28,29 @@ def get_or_suggest(queryset: QuerySet, *, field: str, value: str, noun: str) -> 
         if not known:
             hint = f" There are no {queryset.model._meta.verbose_name_plural} yet."
         raise CommandError(f"No {noun} has the {field} “{value}”.{hint}") from None
+
+
+class ImportCommand(BaseCommand):
+    """What every file import shares: a FILE, -n/--dry-run, --tournament and --skip-bad-rows,
+    and a help whose epilog lists the file's columns (`columns_help`)."""
+
+    tournament_help = "The tournament (its slug)."
+    skip_help = "Import the good rows and report the bad ones."
+
+    def columns_help(self) -> str:
+        return ""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        kwargs.update(formatter_class=HelpFormatter, epilog=self.columns_help())
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="A .csv or .xlsx file.")
+        parser.add_argument(
+            "-n", "--dry-run", action="store_true", help="Check and show what would change."
+        )
+        parser.add_argument("--tournament", metavar="SLUG", help=self.tournament_help)
+        parser.add_argument("--skip-bad-rows", action="store_true", help=self.skip_help)
 
 
 class Progress:

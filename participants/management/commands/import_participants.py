@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from common.commands import HelpFormatter, Progress, get_or_suggest
+from common.commands import ImportCommand, Progress, get_or_suggest
 from common.tabular import ImportFileError, Table
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
 from registrations.importing import participant_import_into_tournament
@@ -19,7 +19,7 @@ def _columns_help():
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import participants from a CSV (UTF-8, comma or semicolon) or .xlsx file: create "
         "new ones and update those already on the list (matched by external id, else by "
@@ -27,25 +27,14 @@ class Command(BaseCommand):
         "unless --skip-bad-rows."
     )
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        kwargs.update(formatter_class=HelpFormatter, epilog=_columns_help())
-        return super().create_parser(prog_name, subcommand, **kwargs)
+    tournament_help = "Also register everyone imported in this tournament (its rules apply)."
+    skip_help = "Import the good rows; write the bad ones with their error to a reject file."
+
+    def columns_help(self):
+        return _columns_help()
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="A .csv or .xlsx file.")
-        parser.add_argument(
-            "-n", "--dry-run", action="store_true", help="Check and show what would change."
-        )
-        parser.add_argument(
-            "--tournament",
-            metavar="SLUG",
-            help="Also register everyone imported in this tournament (its rules apply).",
-        )
-        parser.add_argument(
-            "--skip-bad-rows",
-            action="store_true",
-            help="Import the good rows; write the bad ones with their error to a reject file.",
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--reject-file",
             metavar="PATH",

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from common.commands import HelpFormatter, get_or_suggest
+from common.commands import ImportCommand, get_or_suggest
 from common.tabular import ImportFileError, Table
 from results.importing import COLUMNS, ResultsImportInvalid, results_import
 from tournaments.models import Tournament
@@ -14,7 +14,7 @@ def _columns_help():
     return "\n".join([*lines, "Other columns (time, room, entrant) are ignored."])
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import a filled-in judges' sheet (from export_judge_packet; CSV or .xlsx). Every row "
         "is checked first, and the placings against the tournament's rules; nothing is "
@@ -22,25 +22,11 @@ class Command(BaseCommand):
         "nothing; a row left all empty removes that entry's result."
     )
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        kwargs.update(formatter_class=HelpFormatter, epilog=_columns_help())
-        return super().create_parser(prog_name, subcommand, **kwargs)
+    tournament_help = "The tournament, for a file without a tournament column."
+    skip_help = "Import the rows that pass and list the others (the rules still apply to all)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="A .csv or .xlsx file.")
-        parser.add_argument(
-            "-n", "--dry-run", action="store_true", help="Check and show what would change."
-        )
-        parser.add_argument(
-            "--tournament",
-            metavar="SLUG",
-            help="The tournament, for a file without a tournament column.",
-        )
-        parser.add_argument(
-            "--skip-bad-rows",
-            action="store_true",
-            help="Import the rows that pass and list the others (the rules still apply to all).",
-        )
+    def columns_help(self):
+        return _columns_help()
 
     def handle(self, *args, file, dry_run, tournament, skip_bad_rows, **options):
         path = Path(file)
