@@ -1,7 +1,9 @@
 """The root of every refusal a person can see, and what a broken database rule was."""
 
 import re
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
 
 
@@ -51,3 +53,22 @@ def unique_rule_broken(exc: IntegrityError, model: type[models.Model]) -> str | 
         if {field.column} == columns:
             return field.name
     return None
+
+
+def numbers_checked(
+    model: type[models.Model], *, error: type[LineupError] = LineupError, **values: Any
+) -> None:
+    """Refuse numbers a column cannot hold (a small integer past 32,767 would wrap or fail in
+    the database) with `error`, naming the field: services check what the forms check. Values
+    of other fields are left to the model's other rules."""
+    for name, value in values.items():
+        if value is None or isinstance(value, models.expressions.Combinable):
+            continue
+        field = model._meta.get_field(name)
+        if not isinstance(field, models.IntegerField):
+            continue
+        try:
+            field.run_validators(value)
+        except ValidationError as exc:
+            label = str(field.verbose_name).capitalize()
+            raise error(f"{label}: {' '.join(exc.messages)}") from None

@@ -91,6 +91,13 @@ class Table:
         """(line number, cells) for every non-blank row after the header."""
         for line, cells in self._all_rows():
             if line > self.header_line and any(cell_text(c) for c in cells):
+                if any("\x00" in c for c in cells if isinstance(c, str)):
+                    # No database text column can hold it: a binary file or a broken export.
+                    raise ImportFileError(
+                        "this line holds a NUL character (is it a text file?). Save the file "
+                        "as CSV UTF-8 or .xlsx and try again.",
+                        line=line,
+                    )
                 yield line, cells
 
     def count_hint(self) -> int | None:

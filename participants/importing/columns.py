@@ -64,7 +64,7 @@ COLUMNS = (
     Column(
         "contact_email",
         "Contact e-mail",
-        ("contact email", "email", "e mail", "parent email"),
+        ("contact email", "contact e-mail", "email", "e-mail", "parent email", "parent e-mail"),
         help="Registration contact (with a tournament).",
     ),
     Column(
@@ -74,7 +74,8 @@ COLUMNS = (
         help="Registration contact (with a tournament).",
     ),
 )
-_BY_ALIAS = {alias: column for column in COLUMNS for alias in column.aliases}
+# Aliases are compared the way headings are ("Contact e-mail" → "contact e mail").
+_BY_ALIAS = {normalize_heading(alias): column for column in COLUMNS for alias in column.aliases}
 
 # Read and checked here, used only by an import that also registers (registrations/importing.py).
 CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.audit import audit_event_record
+from common.errors import numbers_checked
 from common.locking import locked_atomic
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
@@ -120,6 +121,7 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
     (`CapacityBelowRegistrations`). The new capacity includes any places overrides added."""
     if capacity < 1:
         raise ScheduleError("A slot holds at least one place.")
+    numbers_checked(Slot, error=ScheduleError, capacity=capacity)
     with locked_atomic():
         locked = Slot.objects.select_for_update().get(pk=slot.pk)
         if capacity < locked.reserved_count:
@@ -160,6 +162,7 @@ def tournament_set_max_participants(
     *, tournament: Tournament, max_participants: int | None, actor: str
 ) -> Tournament:
     """Change the participant cap; never below the places already taken."""
+    numbers_checked(Tournament, error=ScheduleError, max_participants=max_participants)
     with locked_atomic():
         locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
         if max_participants is not None:
@@ -197,6 +200,7 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields: Any) -> T
     friends).
     """
     fields.pop("status", None)
+    numbers_checked(Tournament, error=ScheduleError, **fields)
     if "rules" in fields:
         fields["rules"] = scoring_rules_clean(fields["rules"])
     cap_given = "max_participants" in fields

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.audit import audit_event_record
+from common.errors import numbers_checked
 from common.locking import locked_atomic
 from common.times import local_span
 from tournaments.errors import (
@@ -43,6 +44,7 @@ def time_block_create(
     *, actor: str, tournament: Tournament, location: Location, **fields: Any
 ) -> TimeBlock:
     """Create a time block, linking its room to the tournament if it is not yet."""
+    numbers_checked(TimeBlock, error=ScheduleError, **fields)
     with transaction.atomic():
         TournamentLocation.objects.get_or_create(tournament=tournament, location=location)
         block = TimeBlock.objects.create(tournament=tournament, location=location, **fields)
@@ -239,6 +241,7 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields: Any) -> Ti
 
     The tournament of a block never changes (its slots and bookings belong to it).
     """
+    numbers_checked(TimeBlock, error=ScheduleError, **fields)
     if "tournament" in fields and fields.pop("tournament").pk != time_block.tournament_id:
         raise ScheduleError("A time block cannot move to another tournament.")
     with locked_atomic():
@@ -285,6 +288,7 @@ def slot_create(
     """
     if capacity < 1:
         raise ScheduleError("A slot holds at least one place.")
+    numbers_checked(Slot, error=ScheduleError, capacity=capacity)
     with locked_atomic():
         block = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         if not block.is_manual:

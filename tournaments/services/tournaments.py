@@ -11,8 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.audit import audit_event_record
+from common.errors import numbers_checked
 from common.locking import locked_atomic
-from tournaments.errors import StaleSchedule, TournamentStatusConflict
+from tournaments.errors import ScheduleError, StaleSchedule, TournamentStatusConflict
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.scoring import scoring_rules_clean
 from tournaments.selectors import tournament_public_forget
@@ -195,6 +196,7 @@ def tournament_create(
     Later status changes go through `tournament_publish` and friends."""
     if "rules" in fields:
         fields["rules"] = scoring_rules_clean(fields["rules"])
+    numbers_checked(Tournament, error=ScheduleError, **fields)
     with transaction.atomic():
         tournament = Tournament.objects.create(status=status, **fields)
         tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any
