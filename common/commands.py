@@ -103,9 +103,16 @@ def csv_output(command, path, *, bom=False):
     (an export that fails half-way leaves the previous file as it was)."""
     if not path:
         out = command.stdout._out
-        if bom:
-            out.write("\ufeff")
-        yield out
+        try:
+            if bom:
+                out.write("\ufeff")
+            yield out
+            out.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`export_registrations | head`): end quietly, and keep
+            # Python's own flush at exit from failing on the closed pipe too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+            raise SystemExit(0) from None
         return
     target = Path(path)
     if not target.parent.is_dir():

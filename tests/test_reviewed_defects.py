@@ -1,6 +1,9 @@
 """Defects found by walking the back office with bad input: numbers past what a column holds,
 a NUL byte in an import file, and the documented "Contact e-mail" heading."""
 
+import io
+import os
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -87,3 +90,16 @@ def test_the_documented_contact_e_mail_heading_is_understood(tmp_path):
         "pat@example.com",
         "5550101",
     )
+
+
+def test_an_export_into_a_closed_pipe_ends_quietly(slot):
+    """`export_registrations | head` stops reading early: no BrokenPipe traceback, exit 0."""
+    registrations.registration_create(
+        tournament=slot.tournament, slot_id=slot.pk, entrant_name="Ada L", actor="t"
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    with open(write_end, "w") as closed_pipe, pytest.raises(SystemExit) as stopped:
+        call_command("export_registrations", stdout=closed_pipe, stderr=io.StringIO())
+
+    assert stopped.value.code == 0
