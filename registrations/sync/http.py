@@ -70,7 +70,8 @@ def webhook_post(
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     # The Host header and the certificate check keep the name; only the socket is pinned.
-    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+    host = parts.hostname or ""  # never empty: webhook_url_check refused that
+    connection = connection_class(host, parts.port, timeout=TIMEOUT_SECONDS)
     connection._create_connection = lambda where, *args: socket.create_connection(  # type: ignore[attr-defined]
         (address, where[1]), *args
     )
