@@ -28,6 +28,12 @@ NOTIFICATION_FAILURES = Counter(
     "E-mail attempts that failed, by whether it was the last one (final: given up).",
     ["final"],
 )
+WEBHOOK_FAILURES = Counter(
+    "lineup_webhook_failures_total",
+    "Webhook delivery attempts that failed, by whether the change was given up (final: the "
+    "last try, or the endpoint answered 410 Gone).",
+    ["final"],
+)
 # Read at each scrape by the process that serves it; with several processes the latest wins.
 QUEUE_DEPTH = Gauge(
     "lineup_task_queue_depth",

@@ -301,3 +301,8 @@ LINEUP_POW_BITS = env.int("LINEUP_POW_BITS", default=16)
 if not 1 <= LINEUP_POW_BITS <= 24:
     raise ImproperlyConfigured("LINEUP_POW_BITS must be between 1 and 24.")
 LINEUP_POW_NOJS_SECONDS = env.int("LINEUP_POW_NOJS_SECONDS", default=30)
+
+# Webhook endpoints may only reach public addresses: loopback, private and link-local ones are
+# refused when saved and when delivered, so the feature cannot be aimed at the server's own
+# network. Allow them only where the receivers really are local (tests, a closed network).
+LINEUP_WEBHOOKS_ALLOW_PRIVATE = env.bool("LINEUP_WEBHOOKS_ALLOW_PRIVATE", default=False)

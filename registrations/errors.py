@@ -92,3 +92,9 @@ def lost_race(exc: IntegrityError) -> LostRace | None:
     """The race a registration insert lost, or None if `exc` broke some other rule."""
     rule = unique_rule_broken(exc, Registration)
     return REGISTRATION_UNIQUE_RULES.get(rule) if rule else None
+
+
+class UnsafeWebhookURL(RegistrationError):
+    """A webhook URL that is not http(s), does not resolve, or reaches a private network."""
+
+    message = "This webhook URL cannot be used."

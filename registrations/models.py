@@ -1,5 +1,7 @@
+import base64
 import secrets
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -236,3 +238,110 @@ class NotificationText(TimestampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.tournament}"
+
+
+def new_webhook_secret():
+    # Standard Webhooks secrets: "whsec_" and the base64 of the key (24 random bytes).
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class WebhookEndpoint(TimestampedModel):
+    """Where a tournament's registration changes are sent (registrations.sync)."""
+
+    class Event(models.TextChoices):
+        CREATED = "registration.created", "Created"
+        CONFIRMED = "registration.confirmed", "Confirmed"
+        MOVED = "registration.moved", "Moved"
+        CANCELLED = "registration.cancelled", "Cancelled"
+        CHECKED_IN = "registration.checked_in", "Checked in"
+        NO_SHOW = "registration.no_show", "No-show"
+        UPDATED = "registration.updated", "Details changed"
+
+    tournament = models.ForeignKey(
+        Tournament, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField("URL", max_length=500)
+    secret = models.CharField(
+        max_length=100,
+        default=new_webhook_secret,
+        help_text="Standard Webhooks signing secret (whsec_…); give it to the receiver.",
+    )
+    # Empty: every event.
+    events = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["tournament", "url"]
+
+    def __str__(self):
+        return self.url
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events
+
+
+class WebhookDelivery(TimestampedModel):
+    """The outbox: one change of a registration for one endpoint, written in the transaction
+    of the change with a snapshot of the registration as it then was. Sequential ids give the
+    order per registration (every change holds the registration's row lock while it writes)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Delivered"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEndpoint.Event.choices)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The order check: is an earlier change of this registration still on its way?
+            models.Index(
+                fields=["endpoint", "registration", "id"],
+                condition=Q(state__in=["queued", "sending"]),
+                name="webhook_delivery_open_idx",
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="queued"),
+                name="webhook_delivery_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} #{self.pk}"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery: when, the answer's status and its first bytes, or the error."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.status_code or self.error[:40]} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -16,6 +16,7 @@ from registrations.notifications.outbox import (
 )
 from registrations.notifications.reminders import reminders_queue
 from registrations.services import registration_expire_holds
+from registrations.sync.delivery import webhooks_enqueue_due, webhooks_requeue_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def periodic_jobs_run(*, now: datetime | None = None) -> dict[str, int]:
         ("reminders", lambda: reminders_queue(now=now)),
         ("stuck e-mails", lambda: notifications_requeue_stuck(now=now)),
         ("e-mails enqueued", lambda: notifications_enqueue_due(now=now)),
+        ("stuck webhooks", lambda: webhooks_requeue_stuck(now=now)),
+        ("webhooks enqueued", lambda: webhooks_enqueue_due(now=now)),
     ]
     done = {}
     for name, job in jobs:

@@ -1,5 +1,6 @@
-"""Locking and saving one registration row, and queueing the e-mail that tells its contact:
-done the same way by every transaction that changes an existing registration."""
+"""Locking and saving one registration row, queueing the e-mail that tells its contact, and
+writing the webhook outbox: done the same way by every transaction that changes a
+registration, so every change is synced (`save_registration`, `sync`)."""
 
 from datetime import datetime
 from types import EllipsisType
@@ -11,6 +12,7 @@ from django.db.models import F
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
 from registrations.notifications.outbox import notification_queue
+from registrations.sync.outbox import event_for, sync_record
 
 
 def lock_registration(
@@ -24,7 +26,12 @@ def lock_registration(
     Raises `ConcurrentChange` if its version is not `expected_version` (when given) or it is
     no longer in `slot_id` (when given; None is "in no slot", so `...` means "not checked").
     """
-    locked = Registration.objects.select_for_update(of=("self",)).get(pk=registration_id)
+    # With its tournament (not locked): whether it has webhooks, at no extra statement.
+    locked = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("tournament")
+        .get(pk=registration_id)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentChange()
     if slot_id is not ... and locked.slot_id != slot_id:
@@ -35,7 +42,8 @@ def lock_registration(
 
 
 def save_registration(registration: Registration, *, now: datetime, **changes: Any) -> None:
-    """Conditional update on the version read under lock; changes `registration` in place.
+    """Conditional update on the version read under lock; changes `registration` in place and
+    writes the webhook outbox for the change (its event follows from `changes`).
 
     Raises `ConcurrentChange` if the row's version moved on meanwhile.
     """
@@ -47,6 +55,7 @@ def save_registration(registration: Registration, *, now: datetime, **changes: A
     for name, value in changes.items():
         setattr(registration, name, value)
     registration.version += 1
+    sync(registration, event_for(changes))
 
 
 def save_cancelled(registration: Registration, *, now: datetime, reason: str) -> None:
@@ -66,3 +75,9 @@ def notify(registration: Registration, kind: str, *, data: dict[str, Any] | None
     """Queue an e-mail to the registration's contact about `kind` in this transaction: it is
     sent by the worker if (and only if) the transaction commits, and never blocks it."""
     notification_queue(registration=registration, kind=kind, data=data)
+
+
+def sync(registration: Registration, event: str) -> None:
+    """Write the webhook outbox for one change of `registration` in this transaction
+    (`registrations.sync.outbox`): delivered by the worker only if the transaction commits."""
+    sync_record(registration=registration, event=event)

@@ -91,6 +91,10 @@ class Tournament(TimestampedModel):
     requires_proof_of_work = models.BooleanField(
         default=False, help_text="Ask browsers to solve a small puzzle before signing up (bots)."
     )
+    # Kept by the webhook endpoints' service (registrations.sync): the engine reads it with
+    # the tournament row it already loads, so entries of tournaments without webhooks write
+    # no outbox rows and cost no extra statement.
+    has_webhooks = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -37,13 +37,16 @@ from registrations.admin.forms import (
     slots_with_room_for,
 )
 from registrations.admin.notifications import EmailsSection
+from registrations.admin.sync import SyncSection, SyncStatusFilter
 from registrations.models import Registration
 
 Status = Registration.Status
 
 
 @admin.register(Registration)
-class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, admin.ModelAdmin):
+class RegistrationAdmin(
+    AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, SyncSection, admin.ModelAdmin
+):
     form = ContactForm
     list_display = [
         "entrant_name",
@@ -52,6 +55,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, ad
         "room",
         "seats",
         "status_display",
+        "sync_status",
         "contact",
         "history",
     ]
@@ -61,6 +65,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, ad
         ("tournament", admin.RelatedOnlyFieldListFilter),
         ("slot__location", RoomFilter),
         RegistrationDayFilter,
+        SyncStatusFilter,
     ]
     search_fields = [
         "entrant_name",
@@ -97,6 +102,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, ad
         ),
         ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         ("E-mails", {"fields": ["emails"]}),
+        ("Sync to other systems", {"fields": ["webhooks"]}),
         (
             "Record",
             {
@@ -117,6 +123,7 @@ class RegistrationAdmin(AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, ad
     ]
     readonly_fields = [
         "emails",
+        "webhooks",
         "members_list",
         "tournament_link",
         "slot_link",

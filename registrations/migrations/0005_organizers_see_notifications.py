@@ -10,7 +10,13 @@ GRANTS = {
 }
 
 
-def grant(apps, schema_editor):
+def grant_to_organizers(grants):
+    """A migration step adding `grants` ({model: verbs}) to the Organizers group (later
+    migrations grant their own models with it)."""
+    return lambda apps, schema_editor: _grant(apps, grants)
+
+
+def _grant(apps, grants):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     app_config = apps.get_app_config("registrations")
@@ -27,9 +33,12 @@ def grant(apps, schema_editor):
     group.permissions.add(
         *Permission.objects.filter(
             content_type__app_label="registrations",
-            codename__in=[f"{verb}_{model}" for model, verbs in GRANTS.items() for verb in verbs],
+            codename__in=[f"{verb}_{model}" for model, verbs in grants.items() for verb in verbs],
         )
     )
+
+
+grant = grant_to_organizers(GRANTS)
 
 
 class Migration(migrations.Migration):

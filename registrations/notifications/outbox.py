@@ -4,18 +4,16 @@ exponentially; rows a dead worker left in "sending" are queued again by the swee
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
-from django_tasks import task, task_backends
-from django_tasks_db import DatabaseBackend
+from django_tasks import task
 
 from common import metrics
+from registrations import retries
 from registrations.models import Notification, Registration
 from registrations.notifications.messages import message_for
 
@@ -36,22 +34,14 @@ LOST_AFTER = timedelta(minutes=10)
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try: 1, 2, 4, … minutes."""
-    return FIRST_RETRY * 2 ** max(attempts - 1, 0)
+    return retries.backoff(attempts, first=FIRST_RETRY)
 
 
 def enqueue(notification_ids: list[UUID]) -> None:
-    """Ask the worker to send these messages.
-
-    With the database backend the task rows are written in the caller's transaction, so they
-    commit or roll back with it. Any other backend (the immediate one runs the task at once)
-    gets them only after commit, so nothing is sent for a change that rolls back.
-    """
+    """Ask the worker to send these messages, if (and only if) the caller's transaction
+    commits (`retries.enqueue`)."""
     for pk in notification_ids:
-        call = partial(send_notification.enqueue, notification_id=str(pk))
-        if isinstance(task_backends[send_notification.backend], DatabaseBackend):
-            call()
-        else:
-            transaction.on_commit(call, robust=True)
+        retries.enqueue(send_notification, notification_id=str(pk))
 
 
 def notification_queue(
@@ -90,11 +80,7 @@ def notification_send(*, notification_id: UUID | str) -> bool:
     same message only one sends it. A failure is recorded on the row and retried later; it
     never propagates, since the row, not the task, holds the retry state.
     """
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, state=State.QUEUED, next_attempt_at__lte=now
-    ).update(state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
-    if claimed != 1:
+    if not retries.claim(Notification.objects.filter(pk=notification_id), now=timezone.now()):
         return False
     notification = _FOR_SENDING.get(pk=notification_id)
     try:
@@ -117,17 +103,16 @@ def notification_queue_depth() -> int:
 
 
 def _record_failure(notification: Notification, *, error: str) -> None:
-    now = timezone.now()
-    final = notification.attempts >= MAX_ATTEMPTS
-    metrics.NOTIFICATION_FAILURES.labels(final=str(final).lower()).inc()
-    if final:
-        changes: dict[str, Any] = {"state": State.FAILED}
-    else:
-        changes = {"state": State.QUEUED, "next_attempt_at": now + backoff(notification.attempts)}
-    # Only if still ours: the sweep may have taken it back meanwhile.
-    Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
-        error=error[:2000], updated_at=now, **changes
+    final = retries.failure_record(
+        Notification,
+        pk=notification.pk,
+        attempts=notification.attempts,
+        error=error,
+        now=timezone.now(),
+        max_attempts=MAX_ATTEMPTS,
+        wait=backoff(notification.attempts),
     )
+    metrics.NOTIFICATION_FAILURES.labels(final=str(final).lower()).inc()
 
 
 def notifications_requeue_stuck(*, now: datetime | None = None) -> int:
@@ -135,17 +120,12 @@ def notifications_requeue_stuck(*, now: datetime | None = None) -> int:
 
     Such a message may have gone out just before the worker died: sending is at least once.
     """
-    now = now or timezone.now()
-    stuck = Notification.objects.filter(
-        state=State.SENDING,
-        claimed_at__lt=now - getattr(settings, "NOTIFICATION_STUCK_AFTER", STUCK_AFTER),
+    return retries.requeue_stuck(
+        Notification,
+        now=now or timezone.now(),
+        stuck_after=getattr(settings, "NOTIFICATION_STUCK_AFTER", STUCK_AFTER),
+        max_attempts=MAX_ATTEMPTS,
     )
-    note = "The worker stopped while sending; queued again."
-    given_up = stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
-        state=State.FAILED, error=note, updated_at=now
-    )
-    requeued = stuck.update(state=State.QUEUED, next_attempt_at=now, error=note, updated_at=now)
-    return given_up + requeued
 
 
 def notifications_enqueue_due(*, now: datetime | None = None, limit: int = 1000) -> int:
@@ -154,12 +134,10 @@ def notifications_enqueue_due(*, now: datetime | None = None, limit: int = 1000)
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(state=State.QUEUED, next_attempt_at__lte=now)
-            .filter(
-                Q(enqueued_at__isnull=True)
-                | Q(enqueued_at__lt=F("next_attempt_at"))
-                | Q(enqueued_at__lt=now - LOST_AFTER)
+            retries.due_for_a_task(
+                Notification.objects.select_for_update(skip_locked=True),
+                now=now,
+                lost_after=LOST_AFTER,
             )
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:limit]

@@ -286,7 +286,11 @@ def _release_expired_hold(
     with locked_atomic():
         if slot_id:
             Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
-        locked = Registration.objects.select_for_update().get(pk=registration_id)
+        locked = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("tournament")  # whether it has webhooks, in the same query
+            .get(pk=registration_id)
+        )
         if (
             locked.status != Status.RESERVED
             or locked.slot_id != slot_id

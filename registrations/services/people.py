@@ -10,7 +10,8 @@ from common.audit import audit_event_record
 from common.errors import LineupError
 from common.locking import locked_atomic
 from participants.models import Participant
-from registrations.models import Registration, RegistrationMember
+from registrations.models import Registration, RegistrationMember, WebhookEndpoint
+from registrations.rows import sync
 from registrations.rules import first_clash
 
 
@@ -97,7 +98,10 @@ def participant_merge(*, keep: Participant, duplicate: Participant, actor: str) 
             )
         )
         registrations = list(
-            Registration.objects.select_for_update().filter(pk__in=moved_ids).order_by("pk")
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("tournament")
+            .filter(pk__in=moved_ids)
+            .order_by("pk")
         )
         Registration.objects.filter(pk__in=moved_ids, participant=duplicate).update(
             participant=keep,
@@ -109,6 +113,10 @@ def participant_merge(*, keep: Participant, duplicate: Participant, actor: str) 
             participant=keep, name=keep.full_name
         )
         for registration in registrations:
+            if registration.participant_id == duplicate.pk:
+                registration.participant_id, registration.entrant_name = keep.pk, keep.full_name
+                registration.version += 1
+            sync(registration, WebhookEndpoint.Event.UPDATED)
             audit_event_record(
                 actor=actor,
                 action="registration.participant_merged",

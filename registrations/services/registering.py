@@ -27,9 +27,9 @@ from registrations.errors import (
     SlotUnavailable,
     lost_race,
 )
-from registrations.models import Registration, RegistrationMember
+from registrations.models import Registration, RegistrationMember, WebhookEndpoint
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import notify
+from registrations.rows import notify, sync
 from registrations.rules import check_no_clash, check_open, check_slot
 from tournaments.models import Slot, Tournament
 
@@ -211,6 +211,7 @@ def _place_new_entry(
         **overridden,
     )
     notify(registration, "held" if hold_until else "confirmed")
+    sync(registration, WebhookEndpoint.Event.CREATED)
     return registration
 
 

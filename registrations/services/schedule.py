@@ -55,7 +55,11 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
         if locked_slot.status == Slot.Status.CANCELLED:
             return 0
         registrations = list(
-            Registration.objects.select_for_update().active().filter(slot_id=slot.pk).order_by("pk")
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("tournament")  # whether it has webhooks, in the same query
+            .active()
+            .filter(slot_id=slot.pk)
+            .order_by("pk")
         )
         given_back = sum(r.override_seats for r in registrations)
         for registration in registrations:

@@ -10,9 +10,9 @@ from registrations.periodic import periodic_jobs_run
 class Command(BaseCommand):
     help = (
         "Run Lineup's periodic jobs once: release expired holds, queue the day-before "
-        "reminders, re-queue e-mails a dead worker left half-sent, and enqueue e-mail retries "
-        "that are due. Run it from cron every minute, or keep it running with --every. Safe "
-        "to overlap with another run."
+        "reminders, re-queue e-mails and webhooks a dead worker left half-sent, and enqueue "
+        "the e-mail and webhook retries that are due. Run it from cron every minute, or keep "
+        "it running with --every. Safe to overlap with another run."
     )
 
     def add_arguments(self, parser):
