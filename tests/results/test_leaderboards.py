@@ -90,7 +90,7 @@ def test_equal_totals_share_a_rank(db):
     assert [r.rank for r in series_leaderboards(series=series).rankings[0].rows] == [1, 1]
 
 
-def test_it_takes_two_queries_however_many_tournaments(season):
+def test_it_takes_three_queries_however_many_tournaments(season):
     series, *_ = season
     for _ in range(3):
         extra = TournamentFactory(rules=RULES)
@@ -98,8 +98,34 @@ def test_it_takes_two_queries_however_many_tournaments(season):
         series.tournaments.add(extra)
     with CaptureQueriesContext(connection) as queries:
         boards = series_leaderboards(series=series)
-    assert len(queries) == 2
+    # The tournaments, the ties per place, then one statement for the three rankings.
+    assert len(queries) == 3
     assert boards.rankings[0].total_rows == 15
+
+
+def test_a_page_of_rows_counts_them_all(season):
+    series, *_ = season
+    people = series_leaderboards(series=series, limit=1, offset=1).rankings[0]
+    assert [(r.rank, r.name, r.points) for r in people.rows] == [(2, "Ann Ames", Decimal(24))]
+    assert people.total_rows == 3
+
+
+def test_shared_places_and_places_beyond_the_ladder(db):
+    rules = {"points": {"first": 10, "second": 7, "third": 5}, "participation": 1}
+    tournament = TournamentFactory(name="Ties", rules=rules)
+    people = [ParticipantFactory(last_name=f"P{n}") for n in range(12)]
+    entries = placed(tournament, people)
+    # Two share 2nd (7 + 5 averaged: 6 each); 12th is beyond any ladder: taking part only.
+    placings = [
+        Placing(e.pk, place=p) for e, p in zip(entries, [1, 2, 2, *range(4, 13)], strict=True)
+    ]
+    services.results_record(tournament=tournament, placings=placings, actor="t")
+    series = Series.objects.create(name="One", slug="one")
+    series.tournaments.add(tournament)
+    rows = series_leaderboards(series=series).rankings[0].rows
+    points = {r.name.split()[-1]: r.points for r in rows}
+    assert points["P0"] == 11 and points["P1"] == points["P2"] == 7
+    assert points["P3"] == points["P11"] == 1
 
 
 def test_the_public_page_waits_for_published_results(client, season):
