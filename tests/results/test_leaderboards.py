@@ -135,3 +135,28 @@ def test_the_public_page_waits_for_published_results(client, season):
     page = client.get("/series/season/").content.decode()
     assert "Spring" in page and "Autumn" not in page
     assert "Ann A." in page and "Ann Ames" not in page  # display names only
+
+
+def test_the_public_csv_has_every_row_with_its_breakdown(client, season):
+    _, spring, _ = season
+    assert client.get("/series/season/leaderboard.csv").status_code == 404
+    services.results_publish(tournament=spring, actor="t")
+    response = client.get("/series/season/leaderboard.csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "ranking,rank,name,points,made of"
+    assert "Participants,1,Ann A.,10.00,Spring: 10.00" in lines
+    assert "Schools,1,North,10.00,Spring: 10.00" in lines  # best 1 per tournament
+    assert "Ann Ames" not in response.content.decode()
+
+
+def test_the_public_page_pages_long_rankings(client, season, monkeypatch):
+    from results import views
+
+    _, spring, _ = season
+    services.results_publish(tournament=spring, actor="t")
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    first = client.get("/series/season/").content.decode()
+    assert "Cy C." not in first and "?page=2" in first
+    second = client.get("/series/season/?page=2").content.decode()
+    assert "Cy C." in second and "Ann A." not in second and "?page=1" in second
+    assert client.get("/series/season/?page=x").status_code == 200
