@@ -160,3 +160,30 @@ def test_the_public_page_pages_long_rankings(client, season, monkeypatch):
     second = client.get("/series/season/?page=2").content.decode()
     assert "Cy C." in second and "Ann A." not in second and "?page=1" in second
     assert client.get("/series/season/?page=x").status_code == 200
+
+
+def test_teams_are_ranked_as_teams_and_count_for_their_school(db):
+    from tests.factories import TeamFactory
+
+    contest = TournamentFactory(name="Relay", team_event=True, rules=RULES)
+    slot = SlotFactory(time_block__tournament=contest, capacity=4)
+    entries = []
+    for name in ("Blue", "Red"):
+        team = TeamFactory(name=name, school="East")
+        members = [ParticipantFactory(team=team) for _ in range(2)]
+        entries.append(
+            engine.registration_create(
+                tournament=contest, slot_id=slot.pk, team=team, members=members, actor="t"
+            )
+        )
+    services.results_record(
+        tournament=contest,
+        placings=[Placing(e.pk, place=i) for i, e in enumerate(entries, 1)],
+        actor="t",
+    )
+    series = Series.objects.create(name="Relays", slug="relays")
+    series.tournaments.add(contest)
+    people, teams, schools = series_leaderboards(series=series).rankings
+    assert not people.rows
+    assert [(r.rank, r.name, r.points) for r in teams.rows] == [(1, "Blue", 10), (2, "Red", 7)]
+    assert [(r.name, r.points, r.parts) for r in schools.rows] == [("East", 17, [("Relay", 17)])]
