@@ -60,7 +60,10 @@ DIALECTS = {
 # points joined with LEFT JOIN: PostgreSQL cannot estimate the size of a table read from JSON,
 # and an inner join with it would talk the planner into 100,000 index look-ups.
 # `school_parts` keeps a school's best N results per tournament: results with equal points
-# arrive grouped (n of them), `better` counts the school's results above them.
+# arrive grouped (n of them), `better` counts the school's results above them. A result
+# without points (its tournament unpublished since the first query) counts for nobody
+# (HAVING COUNT(pos)). The breakdowns of shown participants and of shown teams are two
+# branches: one with an OR of both made PostgreSQL read every result instead of the index.
 LEADERBOARD_SQL = """
 WITH pts AS ({points}),
 chosen AS ({chosen}),
