@@ -12,17 +12,18 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from common.admin.base import REFUSALS, admin_actor, plural
 from common.tabular import ImportFileError, Table
-from results import services
+from results import selectors, services
 from results.checking import Placing
 from results.importing import ResultsImportInvalid, results_import
-from results.packet import packet_write_csv, packet_write_xlsx
+from results.packet import packet_rows, packet_write_csv, packet_write_xlsx
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a sheet of thousands of entries is far smaller
 SESSION_KEY = "results_import"
@@ -73,6 +74,11 @@ class JudgePacketAdminMixin:
             path(
                 "<path:object_id>/packet.<str:kind>", view(self.packet_view), name="results_packet"
             ),
+            path(
+                "<path:object_id>/judge-sheet/",
+                view(self.judge_sheet_view),
+                name="results_judge_sheet",
+            ),
             path("<path:object_id>/import/", view(self.import_view), name="results_import"),
             *super().get_urls(),
         ]
@@ -84,7 +90,14 @@ class JudgePacketAdminMixin:
         return tournament
 
     def packet_view(self, request, object_id, kind):
+        """The sheet as a file, or (`print`) on to the printable sheet. A POST: exporting
+        gives entries their codes, and a GET (a prefetch, a crawler) must not write."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         tournament = self._tournament_to_judge(request, object_id)
+        if kind == "print":
+            services.entry_codes_assign(tournament=tournament, actor=admin_actor(request))
+            return redirect("admin:results_judge_sheet", tournament.pk)
         if kind not in ("csv", "xlsx"):
             raise PermissionDenied
         response = HttpResponse(content_type="text/csv; charset=utf-8" if kind == "csv" else XLSX)
@@ -94,6 +107,20 @@ class JudgePacketAdminMixin:
             response.write("\ufeff")  # Excel reads accents right only with a byte-order mark
         write(tournament=tournament, out=response, actor=admin_actor(request))
         return response
+
+    def judge_sheet_view(self, request, object_id):
+        """The judges' sheet to print: running order, codes, blank result columns. Reads only:
+        an entry added since the last export shows no code until the next."""
+        tournament = self._tournament_to_judge(request, object_id)
+        codes = selectors.entry_codes_get(tournament=tournament)
+        context = {
+            "tournament": tournament,
+            "rows": [row[1:7] for row in packet_rows(tournament=tournament, codes=codes)],
+            "printed_at": timezone.now(),
+            "site_header": self.admin_site.site_header,
+            "sheet_url": reverse("admin:results_resultstournament_change", args=[tournament.pk]),
+        }
+        return TemplateResponse(request, "admin/results/judge_sheet.html", context)
 
     def import_view(self, request, object_id):
         tournament = self._tournament_to_judge(request, object_id)

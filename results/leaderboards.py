@@ -2,21 +2,145 @@
 points (the tournament's own rules, ties included) times the tournament's multiplier; a
 school counts only its best N results per tournament when the series says so.
 
-Two queries whatever the size (the series' tournaments, then every result as plain
-values), then one pass in Python: 100,000 results take well under a second
-(bench/leaderboard.py)."""
+Three queries whatever the size: the series' tournaments; how many results share each
+(tournament, place), which Python turns into points with each tournament's rules (about ten
+groups per tournament, not one row per result); then one statement that scores every result
+from that table and adds up, ranks and pages all three rankings in the database, returning
+only the rows shown, named, with their breakdown. 100,000 results: bench/leaderboard.py."""
 
-from collections import defaultdict
+import json
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db import connection
+from django.db.models import Count, QuerySet
 
-from participants.models import Participant
+from participants.models import Participant, Team
+from registrations.models import Registration
 from results.models import Result, ResultSheet, Series, SeriesTournament
-from tournaments.scoring import Scoring
+from tournaments.scoring import MAX_POINTED_PLACES, Scoring
+
+# Points travel to the database as whole ten-thousandths: a shared place's points have two
+# decimals and so has the multiplier, so their product is exact, and integer sums are exact
+# on both databases (SQLite would add decimals as floats).
+SCALE = 10_000
+CENT = Decimal("0.01")
+# "Every result counts" for a school, as a number the best-N arithmetic can compare with.
+ALL_RESULTS = 2**31 - 1
+PARTICIPANTS, TEAMS, SCHOOLS = 1, 2, 3
+
+# What the two databases spell differently. `points`: the (tournament, place, points,
+# position in the series) table from a JSON array of arrays. `grouped`: one pass over the
+# results adding up per entrant and per (school, tournament, points); SQLite has no GROUPING
+# SETS, so it reads the results twice. `joined`: a row's breakdown as "position:points ...".
+DIALECTS = {
+    "postgresql": {
+        "points": "SELECT (e->>0)::uuid AS tid, (e->>1)::int AS place, (e->>2)::bigint AS points,"
+        " (e->>3)::int AS pos FROM jsonb_array_elements(%s::jsonb) AS e",
+        "grouped": "SELECT person, team, school, pos, points, COUNT(*) AS n, SUM(points) AS total,"
+        " GROUPING(person) AS by_school FROM each_result"
+        " GROUP BY GROUPING SETS ((person, team), (school, pos, points)) HAVING COUNT(pos) > 0",
+        "joined": "string_agg",
+    },
+    "sqlite": {
+        "points": "SELECT json_extract(value, '$[0]') AS tid, json_extract(value, '$[1]') AS place,"
+        " json_extract(value, '$[2]') AS points, json_extract(value, '$[3]') AS pos"
+        " FROM json_each(%s)",
+        "grouped": "SELECT person, team, NULL, NULL, NULL, COUNT(*), SUM(points), 0"
+        " FROM each_result GROUP BY person, team HAVING COUNT(pos) > 0 UNION ALL"
+        " SELECT NULL, NULL, school, pos, points, COUNT(*), SUM(points), 1"
+        " FROM each_result GROUP BY school, pos, points HAVING COUNT(pos) > 0",
+        "joined": "group_concat",
+    },
+}
+
+# One statement for the three rankings; only the rows of the page asked for come back, named,
+# each with its breakdown. The results are chosen through the series' own tables and the
+# points joined with LEFT JOIN: PostgreSQL cannot estimate the size of a table read from JSON,
+# and an inner join with it would talk the planner into 100,000 index look-ups.
+# `school_parts` keeps a school's best N results per tournament: results with equal points
+# arrive grouped (n of them), `better` counts the school's results above them. A result
+# without points (its tournament unpublished since the first query) counts for nobody
+# (HAVING COUNT(pos)). The breakdowns of shown participants and of shown teams are two
+# branches: one with an OR of both made PostgreSQL read every result instead of the index.
+LEADERBOARD_SQL = """
+WITH pts AS ({points}),
+chosen AS ({chosen}),
+each_result AS (
+    SELECT reg.participant_id AS person, reg.team_id AS team,
+           COALESCE(NULLIF(p.school, ''), NULLIF(t.school, '')) AS school, pts.pos, pts.points
+    FROM {result} r
+    JOIN {registration} reg ON reg.id = r.registration_id
+    LEFT JOIN {participant} p ON p.id = reg.participant_id
+    LEFT JOIN {team} t ON t.id = reg.team_id
+    LEFT JOIN pts ON pts.tid = r.tournament_id
+        AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
+    WHERE r.tournament_id IN (SELECT tournament_id FROM chosen)
+),
+grouped (person, team, school, pos, points, n, total, by_school) AS ({grouped}),
+school_parts AS (
+    SELECT school, pos,
+           SUM(points * CASE WHEN better >= %s THEN 0 WHEN better + n > %s THEN %s - better
+                             ELSE n END) AS earned
+    FROM (
+        SELECT school, pos, points, n,
+               SUM(n) OVER (PARTITION BY school, pos ORDER BY points DESC) - n AS better
+        FROM grouped WHERE by_school = 1 AND school IS NOT NULL
+    ) AS counted
+    GROUP BY school, pos
+),
+totals AS (
+    SELECT CASE WHEN person IS NULL THEN {teams} ELSE {participants} END AS kind,
+           COALESCE(CAST(person AS text), CAST(team AS text)) AS key, person, team, total
+    FROM grouped WHERE by_school = 0 AND (person IS NOT NULL OR team IS NOT NULL)
+    UNION ALL
+    SELECT {schools}, school, NULL, NULL, SUM(earned) FROM school_parts GROUP BY school
+),
+ranked AS (
+    SELECT totals.kind, totals.key, totals.person, totals.team, totals.total,
+           p.first_name, p.last_name, p.display_name, t.name AS team_name,
+           RANK() OVER (PARTITION BY totals.kind ORDER BY totals.total DESC) AS place,
+           ROW_NUMBER() OVER (
+               PARTITION BY totals.kind
+               ORDER BY totals.total DESC, COALESCE(p.last_name, t.name, totals.key),
+                        p.first_name, totals.key
+           ) AS nth,
+           COUNT(*) OVER (PARTITION BY totals.kind) AS entrants
+    FROM totals
+    LEFT JOIN {participant} p ON p.id = totals.person
+    LEFT JOIN {team} t ON t.id = totals.team
+),
+shown AS (SELECT * FROM ranked WHERE nth > %s AND nth <= %s),
+parts AS (
+    SELECT {participants} AS kind, CAST(reg.participant_id AS text) AS key, pts.pos,
+           pts.points AS earned
+    FROM {registration} reg
+    JOIN {result} r ON r.registration_id = reg.id
+    LEFT JOIN pts ON pts.tid = r.tournament_id
+        AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
+    WHERE reg.participant_id IN (SELECT person FROM shown WHERE kind = {participants})
+      AND r.tournament_id IN (SELECT tournament_id FROM chosen)
+    UNION ALL
+    SELECT {teams}, CAST(reg.team_id AS text), pts.pos, pts.points
+    FROM {registration} reg
+    JOIN {result} r ON r.registration_id = reg.id
+    LEFT JOIN pts ON pts.tid = r.tournament_id
+        AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
+    WHERE reg.team_id IN (SELECT team FROM shown WHERE kind = {teams})
+      AND r.tournament_id IN (SELECT tournament_id FROM chosen)
+    UNION ALL
+    SELECT {schools}, school, pos, earned FROM school_parts
+    WHERE school IN (SELECT key FROM shown WHERE kind = {schools})
+),
+made_of AS (
+    SELECT kind, key, {joined}(pos || ':' || earned, ' ') AS parts FROM parts GROUP BY kind, key
+)
+SELECT shown.kind, shown.place, shown.total, shown.entrants, shown.first_name,
+       shown.last_name, shown.display_name, shown.team_name, shown.key, made_of.parts
+FROM shown LEFT JOIN made_of ON made_of.kind = shown.kind AND made_of.key = shown.key
+ORDER BY shown.kind, shown.nth
+"""
 
 
 @dataclass
@@ -43,98 +167,122 @@ class Leaderboards:
     rankings: list[Ranking]
 
 
-def _ranked(totals: dict[Any, dict[str, Decimal]], names, order, limit) -> tuple[list[Row], int]:
-    """Rows by total (equal totals share a rank), the first `limit` named."""
-    scored = [(sum(p.values(), Decimal(0)), key) for key, p in totals.items()]
-    scored.sort(key=lambda t: -t[0])
-    position = {tid: (index, name) for index, (tid, name) in enumerate(order)}
-    rows, rank, previous = [], 0, None
-    for index, (total, key) in enumerate(scored[:limit]):
-        if total != previous:
-            rank, previous = index + 1, total
-        parts = sorted((position[tid], earned) for tid, earned in totals[key].items())
-        rows.append(Row(rank, names(key), total, [(name, e) for (_, name), e in parts]))
-    return rows, len(scored)
+def _points_table(links: list[SeriesTournament], chosen: QuerySet) -> str:
+    """[[tournament id, place, points in ten-thousandths, position], ...] as JSON: each place
+    up to the last that can earn points, its points depending on how many share it, and
+    place 0 for every other result (unplaced or further down: taking part only)."""
+    field_ = Result._meta.get_field("tournament")
+    tournaments = {
+        # The id as each database stores it (SQLite: 32 hex digits), to join on it.
+        link.tournament_id: (
+            str(field_.get_db_prep_value(link.tournament_id, connection)),
+            Scoring.of(link.tournament.rules),
+            link.multiplier,
+            position,
+        )
+        for position, link in enumerate(links)
+    }
+    groups = (
+        Result.objects.filter(
+            tournament__in=chosen.values("tournament_id"), place__lte=MAX_POINTED_PLACES
+        )
+        .values_list("tournament_id", "place")
+        .annotate(tied=Count("pk"))
+        .order_by()
+    )
+    rows = [(tid, None, 1) for tid in tournaments] + list(groups)
+    # Most tournaments of a series share their rules: score each combination once.
+    scored: dict[tuple, int] = {}
+    table = []
+    for tid, place, tied in rows:
+        stored, scoring, factor, position = tournaments[tid]
+        key = (scoring, factor, place, tied)
+        if key not in scored:
+            scored[key] = int(scoring.points(place, tied=tied) * factor * SCALE)
+        table.append([stored, place or 0, scored[key], position])
+    return json.dumps(table)
 
 
-def series_leaderboards(*, series: Series, public: bool = False, limit: int = 100) -> Leaderboards:
+def _statement(chosen: str) -> str:
+    tables = {
+        "result": Result._meta.db_table,
+        "registration": Registration._meta.db_table,
+        "participant": Participant._meta.db_table,
+        "team": Team._meta.db_table,
+    }
+    return LEADERBOARD_SQL.format(
+        chosen=chosen,
+        pointed=MAX_POINTED_PLACES,
+        participants=PARTICIPANTS,
+        teams=TEAMS,
+        schools=SCHOOLS,
+        **DIALECTS[connection.vendor],
+        **{name: connection.ops.quote_name(table) for name, table in tables.items()},
+    )
+
+
+@lru_cache(maxsize=4096)
+def _points(ten_thousandths: str) -> Decimal:
+    """Shown with two decimals. Cached: a series' points take few distinct values, and a
+    school's breakdown over a long series has thousands."""
+    return (Decimal(ten_thousandths) / SCALE).quantize(CENT, ROUND_HALF_UP)
+
+
+def _parts(made_of: str | None, links: list[SeriesTournament]) -> list[tuple[str, Decimal]]:
+    """The breakdown ("position:points ...") as (tournament name, points) in series order."""
+    pairs = sorted(
+        (int(pos), earned) for pos, earned in (p.split(":") for p in (made_of or "").split())
+    )
+    return [(links[pos].tournament.name, _points(earned)) for pos, earned in pairs]
+
+
+def _methods(series: Series, links: list[SeriesTournament]) -> dict[int, str]:
+    weights = ", ".join(
+        f"{link.tournament.name} times {link.multiplier}" for link in links if link.multiplier != 1
+    )
+    method = "Each result scores its tournament's points for its place (ties as its rules say)"
+    method += f", times the tournament's multiplier ({weights})." if weights else "."
+    best = series.best_per_school
+    only = f" Only each school's best {best} results per tournament count." if best else ""
+    return {
+        PARTICIPANTS: f"{method} Individual entries only.",
+        TEAMS: f"{method} Team entries only.",
+        SCHOOLS: f"{method} Individual and team entries.{only}",
+    }
+
+
+def series_leaderboards(
+    *, series: Series, public: bool = False, limit: int | None = 100, offset: int = 0
+) -> Leaderboards:
     """The three rankings of a series (`public`: only tournaments whose results are
-    published, display names only). Rows beyond `limit` are counted, not named."""
+    published, display names only), each its rows `offset` to `offset + limit` (`limit`
+    None: all) and how many it has in all."""
     chosen = SeriesTournament.objects.filter(series=series).select_related("tournament")
     if public:
         chosen = chosen.filter(tournament__result_sheet__status=ResultSheet.Status.PUBLISHED)
     links = list(chosen.order_by("tournament__starts_on", "tournament__name"))
-    # Ids as text from here on: a str caches its hash, a UUID computes it on every lookup,
-    # and 100,000 rows make several lookups each.
-    scoring = {str(link.tournament_id): Scoring.of(link.tournament.rules) for link in links}
-    factor = {str(link.tournament_id): link.multiplier for link in links}
-    order = [(str(link.tournament_id), link.tournament.name) for link in links]
-    rows = list(
-        Result.objects.filter(tournament_id__in=[link.tournament_id for link in links])
-        .annotate(
-            tid=Cast("tournament_id", CharField()),
-            person=Cast("registration__participant_id", CharField()),
-            team=Cast("registration__team_id", CharField()),
-            school=Coalesce(
-                NullIf(F("registration__participant__school"), Value("")),
-                NullIf(F("registration__team__school"), Value("")),
-            ),
+    titles = {PARTICIPANTS: "Participants", TEAMS: "Teams", SCHOOLS: "Schools"}
+    methods = _methods(series, links)
+    rankings = {kind: Ranking(title, methods[kind], [], 0) for kind, title in titles.items()}
+    if not links:
+        return Leaderboards(series, links, list(rankings.values()))
+    chosen_sql, chosen_params = chosen.values("tournament_id").query.sql_with_params()
+    best = series.best_per_school or ALL_RESULTS
+    end = ALL_RESULTS if limit is None else offset + limit
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statement(chosen_sql),
+            [_points_table(links, chosen), *chosen_params, best, best, best, offset, end],
         )
-        .values_list(
-            "tid",
-            "place",
-            "person",
-            "team",
-            "school",
-            "registration__participant__first_name",
-            "registration__participant__last_name",
-            "registration__participant__display_name",
-            "registration__team__name",
+        found = cursor.fetchall()
+    for kind, rank, total, entrants, first, last, display, team, key, made_of in found:
+        if kind == PARTICIPANTS:
+            shown = Participant(first_name=first, last_name=last, display_name=display or "")
+            name = shown.public_name(full=not public)
+        else:
+            name = team if kind == TEAMS else key
+        rankings[kind].total_rows = entrants
+        rankings[kind].rows.append(
+            Row(rank, name, _points(str(total or 0)), _parts(made_of, links))
         )
-    )
-    tied: dict[tuple, int] = defaultdict(int)
-    for tid, place, *_ in rows:
-        if place is not None:
-            tied[tid, place] += 1
-    points: dict[tuple, Decimal] = {}
-    people: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    teams: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    schools: dict[tuple, list[Decimal]] = defaultdict(list)
-    person_names, team_names = {}, {}
-    for tid, place, person, team, school, first, last, display, team_name in rows:
-        key = (tid, place)
-        earned = points.get(key)
-        if earned is None:
-            earned = points[key] = scoring[tid].points(place, tied=tied.get(key, 1)) * factor[tid]
-        if person is not None:
-            people[person][tid] += earned
-            person_names[person] = (first, last, display)
-        if team is not None:
-            teams[team][tid] += earned
-            team_names[team] = team_name
-        if school:
-            schools[school, tid].append(earned)
-    best = series.best_per_school
-    by_school: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for (school, tid), results in schools.items():
-        counted = sorted(results, reverse=True)[:best] if best else results
-        by_school[school][tid] = sum(counted, Decimal(0))
-
-    def person_name(pk):
-        first, last, display = person_names[pk]
-        shown = Participant(first_name=first, last_name=last, display_name=display or "")
-        return shown.public_name(full=not public)
-
-    weights = ", ".join(f"{name} times {factor[tid]}" for tid, name in order if factor[tid] != 1)
-    method = "Each result scores its tournament's points for its place (ties as its rules say)"
-    method += f", times the tournament's multiplier ({weights})." if weights else "."
-    only = f" Only each school's best {best} results per tournament count." if best else ""
-    rankings = []
-    for title, totals, names, extra in (
-        ("Participants", people, person_name, " Individual entries only."),
-        ("Teams", teams, team_names.__getitem__, " Team entries only."),
-        ("Schools", by_school, str, f" Individual and team entries.{only}"),
-    ):
-        ranked, total = _ranked(totals, names, order, limit)
-        rankings.append(Ranking(title, method + extra, ranked, total))
-    return Leaderboards(series, links, rankings)
+    return Leaderboards(series, links, list(rankings.values()))

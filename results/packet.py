@@ -6,6 +6,7 @@ are filled in, so a sheet exported again and imported unchanged changes nothing.
 import csv
 from collections.abc import Iterator
 from typing import IO
+from uuid import UUID
 
 from common.times import local_clock, local_date
 from results import selectors, services
@@ -15,10 +16,9 @@ HEADINGS = ["tournament", "code", "#", "day", "time", "room", "entrant"]
 RESULT_HEADINGS = ["place", "score", "penalties", "notes"]
 
 
-def packet_rows(*, tournament: Tournament, actor: str) -> Iterator[list[str]]:
+def packet_rows(*, tournament: Tournament, codes: dict[UUID, str]) -> Iterator[list[str]]:
     """The sheet's rows after the heading: every placeable or placed entry, in running order
-    (entries without a slot last). Gives entries their codes on first export."""
-    codes = services.entry_codes_assign(tournament=tournament, actor=actor)
+    (entries without a slot last), named by its code in `codes` (blank if it has none yet)."""
     for number, entry in enumerate(selectors.results_sheet_entries(tournament=tournament), 1):
         slot, result = entry.slot, getattr(entry, "result", None)
         values = [
@@ -31,7 +31,7 @@ def packet_rows(*, tournament: Tournament, actor: str) -> Iterator[list[str]]:
         ]
         yield [
             tournament.slug,
-            codes[entry.pk],
+            codes.get(entry.pk, ""),
             str(number),
             local_date(slot.starts_at).isoformat() if slot else "",
             local_clock(slot.starts_at) if slot else "",
@@ -41,12 +41,18 @@ def packet_rows(*, tournament: Tournament, actor: str) -> Iterator[list[str]]:
         ]
 
 
+def _exported_rows(tournament: Tournament, actor: str) -> Iterator[list[str]]:
+    # Exporting is what gives entries their codes: a sheet out is a sheet that can come back.
+    codes = services.entry_codes_assign(tournament=tournament, actor=actor)
+    return packet_rows(tournament=tournament, codes=codes)
+
+
 def packet_write_csv(*, tournament: Tournament, out: IO[str], actor: str) -> int:
     """The packet as CSV on `out`; returns the number of entries."""
     writer = csv.writer(out)
     writer.writerow(HEADINGS + RESULT_HEADINGS)
     count = 0
-    for count, row in enumerate(packet_rows(tournament=tournament, actor=actor), 1):  # noqa: B007
+    for count, row in enumerate(_exported_rows(tournament, actor), 1):  # noqa: B007
         writer.writerow(row)
     return count
 
@@ -65,7 +71,7 @@ def packet_write_xlsx(*, tournament: Tournament, out: IO[bytes], actor: str) -> 
         cell.font = Font(bold=True)
     first_open = len(HEADINGS) + 1
     count = 0
-    for count, row in enumerate(packet_rows(tournament=tournament, actor=actor), 1):
+    for count, row in enumerate(_exported_rows(tournament, actor), 1):
         sheet.append(row)
         for column in range(first_open, first_open + len(RESULT_HEADINGS)):
             sheet.cell(row=count + 1, column=column).protection = Protection(locked=False)

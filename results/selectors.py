@@ -10,7 +10,7 @@ from django.http import Http404
 
 from registrations.models import Registration, RegistrationMember
 from registrations.selectors import public_entrant_name
-from results.models import JudgeAssignment, Prize, Result, ResultSheet
+from results.models import EntryCode, JudgeAssignment, Prize, Result, ResultSheet
 from tournaments.models import Tournament
 from tournaments.scoring import Scoring, TieBreak
 from tournaments.selectors import PUBLIC_STATUSES
@@ -26,6 +26,16 @@ def results_sheet_entries(*, tournament: Tournament) -> QuerySet[Registration]:
         .filter(tournament=tournament)
         .select_related("slot__location", "result")
         .order_by(F("slot__starts_at").asc(nulls_last=True), "slot__location__name", "created_at")
+    )
+
+
+def entry_codes_get(*, tournament: Tournament) -> dict[Any, str]:
+    """The judges' codes the tournament's entries have so far, by registration id (made only
+    by `services.entry_codes_assign`, on an export)."""
+    return dict(
+        EntryCode.objects.filter(registration__tournament=tournament).values_list(
+            "registration_id", "code"
+        )
     )
 
 

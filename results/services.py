@@ -23,6 +23,7 @@ from django.utils import timezone
 from common.audit import audit_event_build, audit_event_record, audit_events_record
 from common.locking import locked_atomic
 from registrations.models import Registration
+from results import selectors
 from results.checking import Placing, placing_problems
 from results.errors import NothingToPublish, PrizeError, ResultError, ResultsInvalid
 from results.models import EntryCode, JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
@@ -290,11 +291,7 @@ def entry_codes_assign(*, tournament: Tournament, actor: str) -> dict[UUID, str]
     for _attempt in range(5):
         try:
             with locked_atomic():
-                known = dict(
-                    EntryCode.objects.filter(registration__tournament=tournament).values_list(
-                        "registration_id", "code"
-                    )
-                )
+                known = selectors.entry_codes_get(tournament=tournament)
                 missing = Registration.objects.active().filter(tournament=tournament)
                 new = [
                     EntryCode(registration_id=pk, code=_new_code())

@@ -11,7 +11,7 @@ from django.urls import reverse
 from common.models import AuditEvent
 from results import services
 from results.checking import Placing
-from results.models import Prize, Result, ResultSheet
+from results.models import EntryCode, Prize, Result, ResultSheet
 from tests.admin_client import messages_of
 from tests.factories import TournamentFactory
 from tests.results.conftest import entries_in
@@ -127,7 +127,7 @@ def test_the_sheet_downloads_and_comes_back_through_a_preview(organizer_client, 
     import csv
     import io
 
-    response = organizer_client.get(reverse("admin:results_packet", args=[contest.pk, "csv"]))
+    response = organizer_client.post(reverse("admin:results_packet", args=[contest.pk, "csv"]))
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     rows[1]["place"] = "1"
     out = io.StringIO()
@@ -161,8 +161,39 @@ def test_a_bad_upload_shows_its_lines_and_cannot_be_confirmed(organizer_client, 
 
 def test_a_judge_cannot_download_another_tournaments_sheet(client, judge, contest, entries):
     client.force_login(judge)
-    response = client.get(reverse("admin:results_packet", args=[contest.pk, "xlsx"]))
+    response = client.post(reverse("admin:results_packet", args=[contest.pk, "xlsx"]))
     assert response.status_code == 403
+    response = client.get(reverse("admin:results_judge_sheet", args=[contest.pk]))
+    assert response.status_code == 403
+
+
+def test_downloading_the_sheet_is_a_post_and_a_get_writes_nothing(
+    organizer_client, contest, entries
+):
+    url = reverse("admin:results_packet", args=[contest.pk, "csv"])
+    assert organizer_client.get(url).status_code == 405
+    sheet = organizer_client.get(
+        reverse("admin:results_resultstournament_change", args=[contest.pk])
+    )
+    assert f'action="{url}"' in sheet.content.decode()
+    assert not EntryCode.objects.exists()
+    organizer_client.post(url)
+    assert EntryCode.objects.count() == len(entries)
+
+
+def test_the_printable_sheet_lists_codes_in_running_order(organizer_client, contest, entries):
+    print_url = reverse("admin:results_packet", args=[contest.pk, "print"])
+    sheet_url = reverse("admin:results_judge_sheet", args=[contest.pk])
+    before = organizer_client.get(sheet_url).content.decode()
+    assert not EntryCode.objects.exists()  # looking never makes codes
+    assert entries[0].entrant_name in before
+    response = organizer_client.post(print_url)
+    assert response.status_code == 302 and response["Location"] == sheet_url
+    page = organizer_client.get(sheet_url).content.decode()
+    codes = dict(EntryCode.objects.values_list("registration_id", "code"))
+    positions = [page.index(codes[e.pk]) for e in entries]
+    assert positions == sorted(positions)
+    assert "<script>" not in page and "style=" not in page  # the CSP allows files only
 
 
 def test_the_tournament_page_links_to_its_results_sheet(organizer_client, contest):

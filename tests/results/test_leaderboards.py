@@ -90,7 +90,7 @@ def test_equal_totals_share_a_rank(db):
     assert [r.rank for r in series_leaderboards(series=series).rankings[0].rows] == [1, 1]
 
 
-def test_it_takes_two_queries_however_many_tournaments(season):
+def test_it_takes_three_queries_however_many_tournaments(season):
     series, *_ = season
     for _ in range(3):
         extra = TournamentFactory(rules=RULES)
@@ -98,8 +98,34 @@ def test_it_takes_two_queries_however_many_tournaments(season):
         series.tournaments.add(extra)
     with CaptureQueriesContext(connection) as queries:
         boards = series_leaderboards(series=series)
-    assert len(queries) == 2
+    # The tournaments, the ties per place, then one statement for the three rankings.
+    assert len(queries) == 3
     assert boards.rankings[0].total_rows == 15
+
+
+def test_a_page_of_rows_counts_them_all(season):
+    series, *_ = season
+    people = series_leaderboards(series=series, limit=1, offset=1).rankings[0]
+    assert [(r.rank, r.name, r.points) for r in people.rows] == [(2, "Ann Ames", Decimal(24))]
+    assert people.total_rows == 3
+
+
+def test_shared_places_and_places_beyond_the_ladder(db):
+    rules = {"points": {"first": 10, "second": 7, "third": 5}, "participation": 1}
+    tournament = TournamentFactory(name="Ties", rules=rules)
+    people = [ParticipantFactory(last_name=f"P{n}") for n in range(12)]
+    entries = placed(tournament, people)
+    # Two share 2nd (7 + 5 averaged: 6 each); 12th is beyond any ladder: taking part only.
+    placings = [
+        Placing(e.pk, place=p) for e, p in zip(entries, [1, 2, 2, *range(4, 13)], strict=True)
+    ]
+    services.results_record(tournament=tournament, placings=placings, actor="t")
+    series = Series.objects.create(name="One", slug="one")
+    series.tournaments.add(tournament)
+    rows = series_leaderboards(series=series).rankings[0].rows
+    points = {r.name.split()[-1]: r.points for r in rows}
+    assert points["P0"] == 11 and points["P1"] == points["P2"] == 7
+    assert points["P3"] == points["P11"] == 1
 
 
 def test_the_public_page_waits_for_published_results(client, season):
@@ -109,3 +135,55 @@ def test_the_public_page_waits_for_published_results(client, season):
     page = client.get("/series/season/").content.decode()
     assert "Spring" in page and "Autumn" not in page
     assert "Ann A." in page and "Ann Ames" not in page  # display names only
+
+
+def test_the_public_csv_has_every_row_with_its_breakdown(client, season):
+    _, spring, _ = season
+    assert client.get("/series/season/leaderboard.csv").status_code == 404
+    services.results_publish(tournament=spring, actor="t")
+    response = client.get("/series/season/leaderboard.csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "ranking,rank,name,points,made of"
+    assert "Participants,1,Ann A.,10.00,Spring: 10.00" in lines
+    assert "Schools,1,North,10.00,Spring: 10.00" in lines  # best 1 per tournament
+    assert "Ann Ames" not in response.content.decode()
+
+
+def test_the_public_page_pages_long_rankings(client, season, monkeypatch):
+    from results import views
+
+    _, spring, _ = season
+    services.results_publish(tournament=spring, actor="t")
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    first = client.get("/series/season/").content.decode()
+    assert "Cy C." not in first and "?page=2" in first
+    second = client.get("/series/season/?page=2").content.decode()
+    assert "Cy C." in second and "Ann A." not in second and "?page=1" in second
+    assert client.get("/series/season/?page=x").status_code == 200
+
+
+def test_teams_are_ranked_as_teams_and_count_for_their_school(db):
+    from tests.factories import TeamFactory
+
+    contest = TournamentFactory(name="Relay", team_event=True, rules=RULES)
+    slot = SlotFactory(time_block__tournament=contest, capacity=4)
+    entries = []
+    for name in ("Blue", "Red"):
+        team = TeamFactory(name=name, school="East")
+        members = [ParticipantFactory(team=team) for _ in range(2)]
+        entries.append(
+            engine.registration_create(
+                tournament=contest, slot_id=slot.pk, team=team, members=members, actor="t"
+            )
+        )
+    services.results_record(
+        tournament=contest,
+        placings=[Placing(e.pk, place=i) for i, e in enumerate(entries, 1)],
+        actor="t",
+    )
+    series = Series.objects.create(name="Relays", slug="relays")
+    series.tournaments.add(contest)
+    people, teams, schools = series_leaderboards(series=series).rankings
+    assert not people.rows
+    assert [(r.rank, r.name, r.points) for r in teams.rows] == [(1, "Blue", 10), (2, "Red", 7)]
+    assert [(r.name, r.points, r.parts) for r in schools.rows] == [("East", 17, [("Relay", 17)])]

@@ -95,3 +95,22 @@ def test_standings_run_in_a_fixed_number_of_queries(contest, entries, django_ass
     record(contest, *[(e, i + 1) for i, e in enumerate(entries)])
     with django_assert_num_queries(1):
         selectors.tournament_standings(tournament=contest)
+
+
+@pytest.mark.parametrize(
+    ("tie_break", "decided_by"),
+    [
+        (["score", "penalties", "slot"], "tied; behind on score"),
+        (["penalties", "score", "slot"], "tied; behind on fewer penalties"),
+        (["slot", "score", "penalties"], "tied; behind on earlier slot"),
+    ],
+)
+def test_each_tie_break_criterion_orders_equal_places(contest, entries, tie_break, decided_by):
+    contest.rules = {**contest.rules, "tie_break": tie_break}
+    contest.save()
+    # entries[0] has the earlier slot, entries[1] the higher score and fewer penalties.
+    record(contest, (entries[0], 1, Decimal("5"), 2), (entries[1], 1, Decimal("9"), 1))
+    standings = selectors.tournament_standings(tournament=contest)
+    expected = entries[0] if tie_break[0] == "slot" else entries[1]
+    assert standings[0].registration_id == expected.pk
+    assert standings[1].decided_by == decided_by

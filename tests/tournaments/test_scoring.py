@@ -150,3 +150,24 @@ class TestMinimumEntries:
         TournamentFactory(min_entries=None)
         listing = organizer_client.get(changelist_url(Tournament)).content.decode()
         assert "Below minimum" not in listing
+
+    def test_one_action_cancels_it_and_tells_the_entrants(
+        self, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        tournament = self.closing_soon()
+        slot = SlotFactory(time_block__tournament=tournament, capacity=5)
+        engine.registration_create(
+            tournament=tournament,
+            slot_id=slot.pk,
+            participant=ParticipantFactory(),
+            contact_email="parent@example.com",
+            contact_name="Pat",
+            actor="t",
+        )
+        mailoutbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert engine.tournament_cancel(tournament=tournament, actor="olga") == 1
+        assert reload(tournament).status == Tournament.Status.CANCELLED
+        (message,) = mailoutbox
+        assert message.to == ["parent@example.com"]
+        assert message.subject.startswith("Your registration was cancelled")
