@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from common.models import TimestampedModel
 from common.text import fold
@@ -59,6 +60,9 @@ class Participant(TimestampedModel):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="participant_name_idx"),
             models.Index(fields=["school", "last_name"], name="participant_school_idx"),
+            # The search's case-insensitive participant number (`external_id__iexact`): without
+            # it PostgreSQL cannot OR the search's GIN indexes and reads every row.
+            models.Index(Upper("external_id"), name="participant_external_id_ci_idx"),
         ]
 
     def __str__(self):

@@ -110,18 +110,25 @@ def participant_search(
     )
     if annotations:
         participants = participants.annotate(**annotations)
+    if not raw.split()[1:]:
+        # One word may be a participant number, which names one person: show only them. An
+        # index lookup of its own (`participant_external_id_ci_idx`), since an OR arm beside the
+        # name matching would score thousands of digit-sharing numbers by trigram.
+        exact = list(participants.filter(external_id__iexact=raw).order_by()[:1])
+        if exact:
+            return SearchResults(query=raw, items=exact, more=False)
     if connection.vendor == "postgresql":
         items = _search_postgresql(participants, raw, folded, limit + 1)
     else:
         items = _search_simple(participants, raw, folded, limit + 1)
-    if items and (items[0].external_id or "").lower() == raw.lower():
-        items = items[:1]  # an exact participant number names one person: show only them
     return SearchResults(query=raw, items=items[:limit], more=len(items) > limit)
 
 
 def _search_postgresql(
     participants: QuerySet[Participant], raw: str, folded: str, count: int
 ) -> list[Participant]:
+    """The indexed search; `raw` is unused (the exact id was looked up before) but kept so
+    that both backends take the same arguments."""
     tokens = _tokens(folded)
     matches = Q(search_name__trigram_similar=folded) | Q(search_name__trigram_word_similar=folded)
     if tokens:
@@ -135,7 +142,6 @@ def _search_postgresql(
         )
     else:
         prefix_bonus = Value(0.0, output_field=FloatField())
-    matches |= Q(external_id__iexact=raw)
     ranked = (
         participants.filter(matches)
         .annotate(
@@ -144,19 +150,17 @@ def _search_postgresql(
                 TrigramWordSimilarity(folded, "search_name"),
             )
             + prefix_bonus
-            + Case(
-                When(external_id__iexact=raw, then=Value(2.0)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            ),
         )
         .order_by(F("score").desc(), "last_name", "first_name", "pk")
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        # Local to this transaction, so pooled connections keep pg_trgm's defaults.
+        # Local to this transaction, so pooled connections keep pg_trgm's defaults. No parallel
+        # workers: starting them costs more than the few thousand rows the indexes leave, and
+        # the opening minute's thousands of searches already keep every core busy.
         cursor.execute(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true),"
-            " set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            " set_config('pg_trgm.word_similarity_threshold', %s, true),"
+            " set_config('max_parallel_workers_per_gather', '0', true)",
             [str(_SIMILARITY_THRESHOLD), str(_WORD_SIMILARITY_THRESHOLD)],
         )
         return list(ranked[:count])

@@ -53,7 +53,10 @@ class SignupForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     contact_name = forms.CharField(
-        label="Your name", required=False, max_length=200, help_text="If it is not the entrant."
+        label="Your name (if you are not the entrant)",
+        required=False,
+        max_length=200,
+        help_text="A parent, teacher or coach signing someone else up.",
     )
     contact_email = forms.EmailField(
         label="E-mail",

@@ -57,6 +57,29 @@
     });
   });
 
+  // The schedule: its tables are fetched afresh every minute in place (a whole-page reload
+  // would move a screen reader and lose the reader's place), with a pause button.
+  var live = document.querySelector("[data-live-refresh]");
+  var controls = document.querySelector("[data-live-controls]");
+  if (live && controls && window.fetch && window.DOMParser) {
+    var pause = controls.querySelector("[data-live-pause]");
+    controls.hidden = false;
+    pause.addEventListener("click", function () {
+      var paused = pause.getAttribute("aria-pressed") !== "true";
+      pause.setAttribute("aria-pressed", paused ? "true" : "false");
+      pause.textContent = paused ? "Resume updates" : "Pause updates";
+    });
+    window.setInterval(function () {
+      if (pause.getAttribute("aria-pressed") === "true" || document.hidden) { return; }
+      fetch(window.location.href, { credentials: "same-origin" }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(live.id);
+        if (fresh) { live.innerHTML = fresh.innerHTML; }
+      }).catch(function () { /* offline for a moment: the next minute tries again */ });
+    }, 1000 * Number(live.dataset.liveRefresh));
+  }
+
   // "Copy link" next to the private link.
   if (navigator.clipboard) {
     document.querySelectorAll("button[data-copy]").forEach(function (button) {

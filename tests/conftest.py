@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -128,3 +130,13 @@ def _force_login_includes_the_second_factor(monkeypatch):
             verify_session(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_clock_held(monkeypatch):
+    """django-ratelimit counts per clock window, so a test's few requests could straddle a
+    window's end and see the count start again: hold its clock still during each test."""
+    import django_ratelimit.core as ratelimit_core
+
+    now = ratelimit_core.time.time()
+    monkeypatch.setattr(ratelimit_core, "time", SimpleNamespace(time=lambda: now))
