@@ -145,7 +145,25 @@ class RegistrationMember(TimestampedModel):
         return self.name
 
 
-class Notification(TimestampedModel):
+class RetriedWork(TimestampedModel):
+    """The retry state of work a worker does after commit (an e-mail, a webhook delivery),
+    kept in our table rather than the task backend's (`registrations/retries.py` claims,
+    backs off and sweeps it); each kind names its own states."""
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # When a task was last enqueued for it: the periodic job enqueues a retry once it is due.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a worker took it (state "sending"); the sweep re-queues it if that worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(RetriedWork):
     """One e-mail to send about a registration: written in the same transaction as the change
     it reports, sent by the worker afterwards. The retry state lives here, not in the task
     backend, so a lost or failed task never loses the message."""
@@ -174,14 +192,6 @@ class Notification(TimestampedModel):
     # Set where a kind goes out once per registration (a reminder per slot and time).
     key = models.CharField(max_length=200, blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    # When a task was last enqueued for it: the periodic job enqueues a retry once it is due.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    # When a worker took it (state "sending"); the sweep re-queues it if that worker died.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -281,7 +291,7 @@ class WebhookEndpoint(TimestampedModel):
         return not self.events or event in self.events
 
 
-class WebhookDelivery(TimestampedModel):
+class WebhookDelivery(RetriedWork):
     """The outbox: one change of a registration for one endpoint, written in the transaction
     of the change with a snapshot of the registration as it then was. Sequential ids give the
     order per registration (every change holds the registration's row lock while it writes)."""
@@ -302,12 +312,6 @@ class WebhookDelivery(TimestampedModel):
     event = models.CharField(max_length=40, choices=WebhookEndpoint.Event.choices)
     payload = models.JSONField(encoder=DjangoJSONEncoder)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-id"]
