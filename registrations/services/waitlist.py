@@ -13,10 +13,12 @@ Eligible: not entered in this tournament meanwhile, no clash with their other bo
 places as it has members; while fewer are free it is skipped and keeps its position, and the
 next entry that fits gets the places (first fit). Skipped entries are not offered and not told.
 
-Locks: participant → slot → registration → waitlist entry → tournament. Entries and slots
-other than the freed one are taken with SKIP LOCKED inside a freeing transaction: a row
-someone else holds is left for the next pass, never waited on, so an offer cannot make a
-cancel wait or deadlock.
+Locks: participant → slot → registration → waitlist entry → tournament. Inside a freeing
+transaction the entries, the waiting people and slots other than the freed one are taken with
+SKIP LOCKED: a row someone else holds is never waited on, so an offer cannot make a cancel
+wait or deadlock. Holding the people's rows keeps the clash check true until commit: a
+waiting person who is being booked elsewhere at that very moment is skipped for this place
+(the next eligible entry gets it); one who books afterwards finds the offer and is refused.
 """
 
 import logging
@@ -242,9 +244,9 @@ def offer_free_places(
     held = {pk for pk in held_slot_ids if pk is not None}
     if waiting is None:
         waiting = list(
-            WaitlistEntry.objects.select_for_update(skip_locked=True)
-            .filter(tournament_id=tournament_id, status=Status.WAITING)
-            .order_by("position", "created_at")
+            WaitlistEntry.objects.filter(
+                tournament_id=tournament_id, status=Status.WAITING
+            ).order_by("position", "created_at")
         )
     if not waiting:
         return 0
@@ -284,6 +286,8 @@ def offer_free_places(
         if cap_left is not None and cap_left < entry.seats:
             continue
         people = waitlist_entry_people(entry)
+        if not _lock_people_now(people):
+            continue  # booking something else at this very moment: skipped for this place
         if _entered(people, tournament_id):
             continue  # entered meanwhile: skipped, not offered
         if slot_less:
@@ -305,6 +309,8 @@ def offer_free_places(
             until = _offer_until(tournament, slot, now)
             if until <= now:
                 continue
+            if not _lock_entry_now(entry):
+                break  # left, reordered or offered by someone else this moment
             if _offer(entry, people, tournament, slot, until=until, now=now, actor=actor):
                 offers += 1
                 if cap_left is not None:
@@ -333,6 +339,31 @@ def _free_slots(tournament_id: UUID, *, now: datetime) -> dict[UUID, None]:
         .values_list("pk", flat=True)
     )
     return dict.fromkeys(ids)
+
+
+def _lock_entry_now(entry: WaitlistEntry) -> bool:
+    """Lock one entry just before its offer (SKIP LOCKED, like the people), still waiting and
+    unchanged since it was read."""
+    return (
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(pk=entry.pk, status=Status.WAITING, version=entry.version)
+        .exists()
+    )
+
+
+def _lock_people_now(people: Entry) -> bool:
+    """Lock the entry's people if nobody else holds them (SKIP LOCKED: a freeing transaction
+    holds a slot, and the engine locks people before slots, so it must never wait for one).
+    Once held, their other bookings cannot change until this transaction ends, so the checks
+    that follow stay true; False if one of them is being booked right now."""
+    if not people.person_ids:
+        return True
+    got = (
+        Participant.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=people.person_ids)
+        .values_list("pk", flat=True)
+    )
+    return len(list(got)) == len(people.person_ids)
 
 
 def _fits(slot: Slot, seats: int, now: datetime) -> bool:
@@ -432,19 +463,18 @@ def waitlist_place_released(
     (`offer_outcome`: expired, or left when declined); then the places go to the waitlist.
     Returns the entry of the offer, if it was one.
 
-    One statement reads both, the offer's entry and those waiting (SKIP LOCKED: an offer's
-    entry is only ever changed by a transaction holding its registration, which is this one).
+    One statement reads both, the offer's entry and those waiting; each is locked only when
+    it changes, so a cancel of an entry nobody waits for costs one statement more.
     """
     entries = list(
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
-        .filter(
+        WaitlistEntry.objects.filter(
             Q(tournament_id=registration.tournament_id, status=Status.WAITING)
             | Q(registration_id=registration.pk, status=Status.OFFERED)
-        )
-        .order_by("position", "created_at")
+        ).order_by("position", "created_at")
     )
     ended = next((e for e in entries if e.status == Status.OFFERED), None)
     if ended is not None:
+        ended = WaitlistEntry.objects.select_for_update().get(pk=ended.pk)
         _offer_ended(ended, registration, outcome=offer_outcome, now=now, actor=actor)
     waiting = [e for e in entries if e.status == Status.WAITING]
     if waiting:
@@ -717,20 +747,21 @@ def waitlist_fill(*, actor: str = "system:waitlist", now: datetime | None = None
     busy moment left unoffered, slots opened by hand); one short transaction per tournament.
     Returns the offers made."""
     now = now or timezone.now()
-    tournaments = (
-        WaitlistEntry.objects.filter(status=Status.WAITING)
-        .values_list("tournament_id", flat=True)
-        .distinct()
-    )
+    waiting = WaitlistEntry.objects.filter(status=Status.WAITING)
     made = 0
-    for tournament_id in list(tournaments):
-        try:
-            with locked_atomic():
-                made += offer_free_places(
-                    tournament_id=tournament_id, held_slot_ids=(), now=now, actor=actor
-                )
-        except (RegistrationError, Busy) as exc:  # the next pass tries again
-            logger.warning("Waitlist of %s not filled: %s", tournament_id, exc.message)
+    for tournament_id in list(waiting.values_list("tournament_id", flat=True).distinct()):
+        # Each free slot in its own transaction that holds it, as a freeing change would.
+        places: list[UUID | None] = list(_free_slots(tournament_id, now=now)) or [None]
+        for slot_id in places:
+            try:
+                with locked_atomic():
+                    if slot_id is not None:
+                        Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
+                    made += offer_free_places(
+                        tournament_id=tournament_id, held_slot_ids=[slot_id], now=now, actor=actor
+                    )
+            except (RegistrationError, Busy) as exc:  # the next pass tries again
+                logger.warning("Waitlist of %s not filled: %s", tournament_id, exc.message)
     return made
 
 
