@@ -40,7 +40,6 @@ from registrations.services.waitlist import (
     waitlist_leave,
     waitlist_move,
     waitlist_offer_claim,
-    waitlist_position,
     waitlist_promote,
 )
 
@@ -68,6 +67,5 @@ __all__ = [
     "waitlist_leave",
     "waitlist_move",
     "waitlist_offer_claim",
-    "waitlist_position",
     "waitlist_promote",
 ]

@@ -763,18 +763,3 @@ def waitlist_fill(*, actor: str = "system:waitlist", now: datetime | None = None
             except (RegistrationError, Busy) as exc:  # the next pass tries again
                 logger.warning("Waitlist of %s not filled: %s", tournament_id, exc.message)
     return made
-
-
-def waitlist_position(entry: WaitlistEntry) -> int | None:
-    """Where a waiting entry stands: 1 + the waiting entries ahead of it that compete for the
-    same places (its slot's list and the "any time" list; for "any time", the whole list)."""
-    if entry.status != Status.WAITING:
-        return None
-    ahead = WaitlistEntry.objects.filter(
-        tournament_id=entry.tournament_id, status=Status.WAITING
-    ).filter(
-        Q(position__lt=entry.position) | Q(position=entry.position, created_at__lt=entry.created_at)
-    )
-    if entry.slot_id is not None:
-        ahead = ahead.filter(Q(slot_id=entry.slot_id) | Q(slot__isnull=True))
-    return ahead.count() + 1

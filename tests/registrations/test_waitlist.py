@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from common.models import AuditEvent
-from registrations import services
+from registrations import selectors, services
 from registrations.errors import (
     AlreadyRegistered,
     AlreadyWaiting,
@@ -68,8 +68,8 @@ class TestJoining:
         slot, _ = full_slot
         first, second = join(slot), join(slot)
         assert (first.status, first.seats) == (Status.WAITING, 1)
-        assert services.waitlist_position(first) == 1
-        assert services.waitlist_position(second) == 2
+        assert selectors.waitlist_position(first) == 1
+        assert selectors.waitlist_position(second) == 2
         assert AuditEvent.objects.filter(action="waitlist.join").count() == 2
 
     def test_it_refuses_a_slot_with_places_left(self):
@@ -348,7 +348,7 @@ class TestTeams:
         services.registration_cancel(registration=one, actor="test")
         assert reload(big_entry).status == Status.WAITING
         assert offer_of(small_entry).seats == 1
-        assert services.waitlist_position(reload(big_entry)) == 1
+        assert selectors.waitlist_position(reload(big_entry)) == 1
 
         # Three free up: the team of three gets them, members and all.
         services.registration_cancel(registration=taken, actor="test")
@@ -392,11 +392,11 @@ class TestOrganizers:
         slot, _ = full_slot
         a, b, c = join(slot), join(slot), join(slot)
         services.waitlist_move(entry=c, actor="olga", to="up")
-        assert [services.waitlist_position(reload(e)) for e in (a, b, c)] == [1, 3, 2]
+        assert [selectors.waitlist_position(reload(e)) for e in (a, b, c)] == [1, 3, 2]
         services.waitlist_move(entry=b, actor="olga", to="top")
-        assert [services.waitlist_position(reload(e)) for e in (a, b, c)] == [2, 1, 3]
+        assert [selectors.waitlist_position(reload(e)) for e in (a, b, c)] == [2, 1, 3]
         services.waitlist_move(entry=b, actor="olga", to="down")
-        assert [services.waitlist_position(reload(e)) for e in (a, b, c)] == [1, 2, 3]
+        assert [selectors.waitlist_position(reload(e)) for e in (a, b, c)] == [1, 2, 3]
         assert AuditEvent.objects.filter(action="waitlist.move").count() == 3
 
     def test_promote_enters_them_by_override_with_the_reason(self, full_slot):
