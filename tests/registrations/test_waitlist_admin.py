@@ -35,7 +35,7 @@ def rows(response):
 
 
 def test_organizers_see_each_list_in_order_with_place_since_and_offers(organizer_client, waitlist):
-    slot, taken, entries = waitlist
+    _slot, taken, entries = waitlist
     services.registration_cancel(registration=taken, actor="test")  # Ada gets an offer
     response = organizer_client.get(changelist_url(WaitlistEntry))
     assert response.status_code == 200
@@ -48,7 +48,7 @@ def test_organizers_see_each_list_in_order_with_place_since_and_offers(organizer
 
 
 def test_reorder_through_the_engine_audited(organizer_client, waitlist):
-    _, _, (ada, ben, cleo) = waitlist
+    _, _, (_ada, _ben, cleo) = waitlist
     post_action(organizer_client, WaitlistEntry, "move_to_top", [cleo])
     assert rows(organizer_client.get(changelist_url(WaitlistEntry))) == [
         "Cleo Waits",
