@@ -16,7 +16,14 @@ from registrations.errors import (
     ScheduleClash,
     StatusConflict,
 )
-from registrations.models import Notification, Registration, WaitlistEntry
+from registrations.models import (
+    Notification,
+    NotificationText,
+    Registration,
+    WaitlistEntry,
+    WebhookDelivery,
+)
+from registrations.notifications.messages import preview
 from tests.factories import (
     ParticipantFactory,
     SlotFactory,
@@ -26,6 +33,7 @@ from tests.factories import (
     register_someone,
     reload,
 )
+from tests.registrations.test_webhooks import endpoint_for
 
 pytestmark = pytest.mark.django_db
 
@@ -427,3 +435,45 @@ class TestOrganizers:
         entry = join(slot)
         services.slot_cancel(slot=slot, actor="olga")
         assert reload(entry).status == Status.REMOVED
+
+
+class TestMessagesAndSync:
+    def test_a_tournament_words_its_offer_and_expiry_mails(
+        self, full_slot, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        slot, taken = full_slot
+        for kind, subject in (("offer", "Yours: {entrant}"), ("offer_expired", "Too late")):
+            NotificationText.objects.create(
+                tournament=slot.tournament, kind=kind, subject=subject, intro="Hi from {room}"
+            )
+        entry = join(slot, ParticipantFactory(first_name="Robin", last_name="Waits"))
+        with django_capture_on_commit_callbacks(execute=True):
+            services.registration_cancel(registration=taken, actor="test")
+        offer = offer_of(entry)
+        with django_capture_on_commit_callbacks(execute=True):
+            expire(offer)
+        subjects = [m.subject for m in mailoutbox if m.to == ["parent@example.com"]]
+        assert subjects == ["Yours: Robin Waits", "Too late"]
+        offer_mail = next(m for m in mailoutbox if m.subject == "Yours: Robin Waits")
+        assert f"Hi from {slot.location}" in offer_mail.body
+        assert "Claim the place" in offer_mail.body
+
+    @pytest.mark.parametrize("kind", ["offer", "offer_expired"])
+    def test_the_admin_previews_the_new_kinds(self, slot, kind):
+        subject, text, _ = preview(slot.tournament, kind, subject="", intro="")
+        assert "waitlist" in subject.lower()
+        assert "Alex Example" in text
+
+    def test_webhooks_hear_of_the_offer_and_its_claim(self, full_slot):
+        slot, taken = full_slot
+        endpoint_for(slot.tournament)
+        entry = join(slot)
+        services.registration_cancel(registration=taken, actor="test")
+        offer = offer_of(entry)
+        services.registration_confirm(registration=offer, actor="public")
+        events = list(
+            WebhookDelivery.objects.filter(registration=offer)
+            .order_by("id")
+            .values_list("event", flat=True)
+        )
+        assert events == ["registration.offered", "registration.confirmed"]
