@@ -123,6 +123,13 @@ def time_block_regenerate(
                 if capacity != before[pk]
             ]
             _capacity_now_planned(resized, now=timezone.now())
+            # Bigger slots (held by this transaction) take their waitlists first.
+            offer_free_places(
+                tournament_id=block.tournament_id,
+                held_slot_ids=resized,
+                now=timezone.now(),
+                actor=actor,
+            )
     return result
 
 

@@ -28,12 +28,14 @@ from tests.factories import (
     ParticipantFactory,
     SlotFactory,
     TeamFactory,
+    TimeBlockFactory,
     TournamentFactory,
     register,
     register_someone,
     reload,
 )
 from tests.registrations.test_webhooks import endpoint_for
+from tournaments.models import TimeBlock
 
 pytestmark = pytest.mark.django_db
 
@@ -477,3 +479,18 @@ class TestMessagesAndSync:
             .values_list("event", flat=True)
         )
         assert events == ["registration.offered", "registration.confirmed"]
+
+
+def test_a_regenerated_block_with_bigger_slots_offers_the_new_places():
+    block = TimeBlockFactory(slot_minutes=10, slot_capacity=1)
+    TimeBlock.objects.filter(pk=block.pk).update(ends_at=block.starts_at + timedelta(minutes=20))
+    block.refresh_from_db()
+    services.time_block_regenerate(time_block=block, actor="org")
+    slot = block.slots.order_by("starts_at").first()
+    register_someone(slot)
+    entry = join(slot)
+    TimeBlock.objects.filter(pk=block.pk).update(slot_capacity=2)
+    block.refresh_from_db()
+    services.time_block_regenerate(time_block=block, actor="org")
+    assert offer_of(entry).slot_id == slot.pk
+    assert reload(slot).reserved_count == 2
