@@ -286,10 +286,7 @@ def offer_free_places(
         if cap_left is not None and cap_left < entry.seats:
             continue
         people = waitlist_entry_people(entry)
-        if not _lock_people_now(people):
-            continue  # booking something else at this very moment: skipped for this place
-        if _entered(people, tournament_id):
-            continue  # entered meanwhile: skipped, not offered
+        checked = False
         if slot_less:
             targets: list[UUID | None] = [None] if entry.slot_id is None else []
         elif entry.slot_id is not None:
@@ -302,6 +299,11 @@ def offer_free_places(
                 slot = locked_slot(target)
                 if slot is None or not _fits(slot, entry.seats, now):
                     continue
+            if not checked:  # the people, once a place fits them
+                if not _lock_people_now(people) or _entered(people, tournament_id):
+                    break  # being booked right now, or entered meanwhile: skipped
+                checked = True
+            if slot is not None:
                 try:
                     check_no_clash(people, slot)
                 except ScheduleClash:
