@@ -494,3 +494,17 @@ def test_a_regenerated_block_with_bigger_slots_offers_the_new_places():
     services.time_block_regenerate(time_block=block, actor="org")
     assert offer_of(entry).slot_id == slot.pk
     assert reload(slot).reserved_count == 2
+
+
+def test_merging_duplicates_moves_their_waitlist_entries(full_slot):
+    slot, _ = full_slot
+    keep, duplicate = ParticipantFactory(), ParticipantFactory()
+    entry = join(slot, duplicate)
+    other_slot = SlotFactory(capacity=1)
+    register_someone(other_slot)
+    kept_entry, dropped = join(other_slot, keep), join(other_slot, duplicate)
+    services.participant_merge(keep=keep, duplicate=duplicate, actor="olga")
+    assert reload(entry).participant == keep
+    assert reload(entry).status == Status.WAITING
+    assert reload(dropped).status == Status.REMOVED
+    assert reload(kept_entry).status == Status.WAITING
