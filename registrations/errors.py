@@ -68,6 +68,15 @@ class StatusConflict(RegistrationError):
     message = "This registration cannot be changed that way in its current state."
 
 
+class AlreadyWaiting(RegistrationError):
+    message = "Already on the waitlist of this tournament."
+    public_template = "{who} is already on the waitlist of this tournament."
+
+
+class PlacesFree(RegistrationError):
+    message = "This time still has places: sign up for it instead of waiting."
+
+
 class ConcurrentChange(RegistrationError):
     message = "Someone else changed this registration at the same moment. Reload and try again."
 

@@ -161,3 +161,19 @@ class ConfirmActionForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class WaitlistForm(SignupForm):
+    """The sign-up form without the time (the list is for the slot in the address, or any
+    time) and with the e-mail address required: offers are sent by e-mail."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["slot"]
+        self.fields.pop("pow_challenge", None)
+        self.fields.pop("pow_nonce", None)
+        email = self.fields["contact_email"]
+        email.required = True
+        email.error_messages["required"] = (
+            "Give an e-mail address: a place that frees up is offered by e-mail."
+        )

@@ -1,5 +1,6 @@
 import base64
 import secrets
+import time
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -145,6 +146,116 @@ class RegistrationMember(TimestampedModel):
         return self.name
 
 
+def next_position():
+    # Microseconds since the epoch: later joiners come later; a reorder moves one past another.
+    return time.time_ns() // 1000
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def on_list(self):
+        """Entries still in line: waiting, or holding an offer."""
+        return self.filter(status__in=WaitlistEntry.ON_LIST)
+
+
+class WaitlistEntry(TimestampedModel):
+    """Someone waiting for a place in a full slot (or, without a slot, the first free time
+    they can take, or a place in a slot-less tournament at its cap). A freed place comes as
+    an offer: a held registration (`registration`) they claim from the e-mail link
+    (`registrations/services/waitlist.py`)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offer made"
+        CLAIMED = "claimed", "Claimed the place"
+        EXPIRED = "expired", "Offer expired"
+        LEFT = "left", "Left the list"
+        REMOVED = "removed", "Removed by the organizers"
+
+    ON_LIST = (Status.WAITING, Status.OFFERED)
+
+    tournament = models.ForeignKey(
+        Tournament, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    # Empty: any time (the first free slot the entrant can take), or a slot-less tournament.
+    slot = models.ForeignKey(
+        Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist"
+    )
+    # A team entry's members as [participant id or null, name]: the offer books them.
+    members = models.JSONField(default=list, blank=True)
+    seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Places the entry waits for: 1, or the team's member count."
+    )
+    entrant_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    position = models.BigIntegerField(default=next_position, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # The latest offer: a registration held for this entry (reserved until claimed).
+    registration = models.OneToOneField(
+        Registration,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entry",
+    )
+    offers_made = models.PositiveSmallIntegerField(default=0, editable=False)
+    offered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                name="waitlist_participant_or_team",
+                condition=Q(participant__isnull=True) | Q(team__isnull=True),
+            ),
+            models.CheckConstraint(name="waitlist_seats_positive", condition=Q(seats__gte=1)),
+            models.CheckConstraint(
+                name="waitlist_offer_has_registration",
+                condition=~Q(status="offered") | Q(registration__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "tournament"],
+                condition=Q(participant__isnull=False) & Q(status__in=["waiting", "offered"]),
+                name="one_waitlist_entry_per_participant",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "tournament"],
+                condition=Q(team__isnull=False) & Q(status__in=["waiting", "offered"]),
+                name="one_waitlist_entry_per_team",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tournament", "position"],
+                condition=Q(status="waiting"),
+                name="waitlist_waiting_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entrant_name} · waiting for {self.slot or self.tournament}"
+
+    @property
+    def on_list(self):
+        return self.status in self.ON_LIST
+
+
 class RetriedWork(TimestampedModel):
     """The retry state of work a worker does after commit (an e-mail, a webhook delivery),
     kept in our table rather than the task backend's (`registrations/retries.py` claims,
@@ -174,6 +285,8 @@ class Notification(RetriedWork):
         CANCELLED = "cancelled", "Cancellation"
         MOVED = "moved", "Move or override"
         REMINDER = "reminder", "Reminder the day before"
+        OFFER = "offer", "Waitlist offer"
+        OFFER_EXPIRED = "offer_expired", "Waitlist offer expired"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -266,6 +379,7 @@ class WebhookEndpoint(TimestampedModel):
         CHECKED_IN = "registration.checked_in", "Checked in"
         NO_SHOW = "registration.no_show", "No-show"
         UPDATED = "registration.updated", "Details changed"
+        OFFERED = "registration.offered", "Waitlist offer made"
 
     tournament = models.ForeignKey(
         Tournament, on_delete=models.CASCADE, related_name="webhook_endpoints"

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from participants import selectors as participant_selectors
 from participants.models import Participant
 from participants.selectors import SearchResults
-from registrations.models import Registration, RegistrationMember
+from registrations.models import Registration, RegistrationMember, WaitlistEntry
 from tournaments import selectors as tournament_selectors
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
@@ -81,6 +81,46 @@ def registration_get_by_reference(*, reference: str) -> Registration:
         else []
     )
     return registration
+
+
+def waitlist_entry_get_by_reference(*, reference: str) -> WaitlistEntry:
+    """The waitlist entry behind a private link, with its place in line (`position`) and its
+    open offer's registration (`offer`), or Http404 (the same for every kind of miss)."""
+    if not _REFERENCE.match(reference or ""):
+        raise Http404("No such waitlist entry.")
+    try:
+        entry = WaitlistEntry.objects.select_related(
+            "tournament", "slot__location", "registration__slot__location"
+        ).get(
+            reference=reference,
+            tournament__deleted_at__isnull=True,
+            tournament__status__in=PUBLIC_STATUSES,
+        )
+    except WaitlistEntry.DoesNotExist:
+        raise Http404("No such waitlist entry.") from None
+    entry.place_in_line = waitlist_position(entry)
+    entry.offer = entry.registration if entry.status == WaitlistEntry.Status.OFFERED else None
+    return entry
+
+
+def registration_is_waitlist_offer(*, registration_id: UUID) -> bool:
+    """Whether a registration is the place a waitlist offer holds."""
+    return WaitlistEntry.objects.filter(registration_id=registration_id).exists()
+
+
+def waitlist_position(entry: WaitlistEntry) -> int | None:
+    """Where a waiting entry stands: 1 + the waiting entries ahead of it that compete for the
+    same places (its slot's list and the "any time" list; for "any time", the whole list)."""
+    if entry.status != WaitlistEntry.Status.WAITING:
+        return None
+    ahead = WaitlistEntry.objects.filter(
+        tournament_id=entry.tournament_id, status=WaitlistEntry.Status.WAITING
+    ).filter(
+        Q(position__lt=entry.position) | Q(position=entry.position, created_at__lt=entry.created_at)
+    )
+    if entry.slot_id is not None:
+        ahead = ahead.filter(Q(slot_id=entry.slot_id) | Q(slot__isnull=True))
+    return ahead.count() + 1
 
 
 def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:

@@ -123,6 +123,15 @@ def sign_up_page(request, slug):
     chosen, slots = _slot_choices(request, tournament)
     query = request.GET.copy()
     query.pop("slot", None)
+    # A time picked on another page that has filled since: its waitlist is one click away.
+    full_slot = None
+    if request.GET.get("slot") and chosen is None:
+        full_slot = tournament_selectors.slot_get_for_tournament(
+            tournament=tournament, pk=request.GET["slot"]
+        )
+        if full_slot is not None and not full_slot.is_full:
+            full_slot = None
+    waitlist_url = reverse("registrations:waitlist_join", args=[tournament.slug])
     return render(
         request,
         "registrations/registration_form.html",
@@ -139,6 +148,8 @@ def sign_up_page(request, slug):
             "slot_gone": bool(request.GET.get("slot")) and chosen is None and not form.is_bound,
             "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
             "all_slots_url": f"{request.path}?{query.urlencode()}",
+            "full_slot": full_slot,
+            "waitlist_url": f"{waitlist_url}?{query.urlencode()}",
             "pow_challenge": pow_challenge,
             "pow_nojs_seconds": settings.LINEUP_POW_NOJS_SECONDS,
         },
@@ -217,6 +228,9 @@ def _public_who(tournament, form):
 def _slot_taken(request, tournament, form, slot, exc):
     """The chosen slot filled (or closed) between page load and submit: offer the nearest."""
     seats = len(form.member_entries()) if tournament.is_team_event else 1
+    query = request.GET.copy()
+    query["slot"] = str(slot.pk)
+    waitlist_url = reverse("registrations:waitlist_join", args=[tournament.slug])
     nearest = tournament_selectors.slot_list_nearest_open(
         tournament=tournament, around=slot, seats=max(seats, 1)
     )
@@ -231,6 +245,7 @@ def _slot_taken(request, tournament, form, slot, exc):
             "nearest": nearest,
             "pow_challenge": form.cleaned_data.get("pow_challenge", ""),
             "action": request.get_full_path(),
+            "waitlist_url": f"{waitlist_url}?{query.urlencode()}" if slot.is_full else "",
         },
         status=409,
     )
@@ -261,6 +276,8 @@ def reference_page(request, reference):
             ),
             "can_cancel": _cancel_refusal(registration) is None,
             "can_confirm": registration.status == Registration.Status.RESERVED,
+            "is_offer": registration.status == Registration.Status.RESERVED
+            and selectors.registration_is_waitlist_offer(registration_id=registration.pk),
         },
     )
 
@@ -305,5 +322,5 @@ def confirm_page(request, reference):
     except registration_errors.RegistrationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Your place is confirmed.")
+        messages.success(request, "Your place is confirmed.")  # an offer claimed, too
     return redirect("registrations:detail", reference=registration.reference)

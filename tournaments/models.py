@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -81,6 +81,12 @@ class Tournament(TimestampedModel):
         blank=True,
         help_text="If set, public sign-ups are held this long until confirmed from the e-mail "
         "link; unconfirmed holds are then released.",
+    )
+    waitlist_offer_minutes = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MinValueValidator(1)],
+        help_text="How long a waitlist offer stays open before it passes to the next in line "
+        "(never past the slot's start or the sign-up close).",
     )
     public_full_names = models.BooleanField(
         default=False, help_text="Show full names on public pages instead of first name + initial."

@@ -38,6 +38,16 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Reminder: {tournament}, {time}",
         "A reminder that {entrant} is expected at {tournament} on {time} in {room}.",
     ),
+    Kind.OFFER: (
+        "A place is free for you (waitlist): {tournament}",
+        "A place has come free in {tournament} and it is held for {entrant}, who was next on "
+        "the waitlist.",
+    ),
+    Kind.OFFER_EXPIRED: (
+        "Your waitlist offer has expired: {tournament}",
+        "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
+        "passed to the next person on the waitlist.",
+    ),
 }
 
 # Only these exact names are replaced, in one pass: anything else in braces (attribute access,

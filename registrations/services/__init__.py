@@ -9,9 +9,9 @@ a version check whose row count is verified; the database constraints stand behi
 
 `registering.py` makes new entries and `changing.py` changes those that exist; `schedule.py`
 holds the schedule changes that cancel or count entries, `people.py` the merging of duplicate
-people. What they share: the refusals (`registrations/errors.py`), who an entry is
-(`entries.py`), the rule checks (`rules.py`), the counters (`places.py`) and one
-registration row (`rows.py`).
+people, `waitlist.py` the waitlists and the offers that fill freed places. What they share:
+the refusals (`registrations/errors.py`), who an entry is (`entries.py`), the rule checks
+(`rules.py`), the counters (`places.py`) and one registration row (`rows.py`).
 """
 
 from registrations.services.changing import (
@@ -34,6 +34,14 @@ from registrations.services.schedule import (
     tournament_set_max_participants,
     tournament_update,
 )
+from registrations.services.waitlist import (
+    waitlist_fill,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_move,
+    waitlist_offer_claim,
+    waitlist_promote,
+)
 
 __all__ = [
     "MergeRefused",
@@ -54,4 +62,10 @@ __all__ = [
     "tournament_delete",
     "tournament_set_max_participants",
     "tournament_update",
+    "waitlist_fill",
+    "waitlist_join",
+    "waitlist_leave",
+    "waitlist_move",
+    "waitlist_offer_claim",
+    "waitlist_promote",
 ]

@@ -18,7 +18,7 @@ from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
 from registrations.entries import entry_of, lock_people
 from registrations.errors import InvalidEntry, RegistrationError, SlotUnavailable, StatusConflict
-from registrations.models import Registration
+from registrations.models import Registration, WaitlistEntry
 from registrations.notifications.messages import slot_facts
 from registrations.places import claim_places, release_places
 from registrations.rows import (
@@ -34,11 +34,17 @@ from registrations.rules import (
     entrant_cancel_refusal,
     slot_uuid,
 )
+from registrations.services.waitlist import (
+    offer_free_places,
+    waitlist_offer_claim,
+    waitlist_place_released,
+)
 from tournaments.models import Slot
 
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
+WaitlistStatus = WaitlistEntry.Status
 
 
 def registration_cancel(
@@ -84,6 +90,11 @@ def registration_cancel(
             reason=reason.strip(),
         )
         notify(locked, "cancelled")
+        # A declined offer closes its waitlist entry; the freed place goes to the next in line
+        # while this transaction still holds the slot.
+        waitlist_place_released(
+            locked, slot_id=slot_id, offer_outcome=WaitlistStatus.LEFT, now=now, actor=actor
+        )
     return locked
 
 
@@ -164,6 +175,10 @@ def registration_move(
                 "new": slot_facts(target),
             },
         )
+        if from_slot:  # the place it left goes to the waitlist, under the same locks
+            offer_free_places(
+                tournament_id=locked.tournament_id, held_slot_ids=[from_slot], now=now, actor=actor
+            )
     return locked
 
 
@@ -210,8 +225,13 @@ def registration_confirm(
     """Turn a held (reserved) registration into a confirmed one.
 
     A hold past its expiry is refused (its place is due back) unless `allow_expired`: an
-    organizer may still confirm it while `expire_holds` has not released it.
+    organizer may still confirm it while `expire_holds` has not released it. A hold that is a
+    waitlist offer is claimed (`waitlist_offer_claim`: its people checked again for clashes).
     """
+    if WaitlistEntry.objects.filter(registration_id=registration.pk).exists():
+        return waitlist_offer_claim(
+            registration=registration, actor=actor, allow_expired=allow_expired
+        )
     confirmed = _transition(
         registration,
         actor=actor,
@@ -302,6 +322,9 @@ def _release_expired_hold(
             release_places(slot_id, locked.seats, locked.override_seats, now=now)
         save_cancelled(locked, now=now, reason="Hold expired before it was confirmed.")
         audit_event_record(actor=actor, action="registration.hold_expired", target=locked)
+        waitlist_place_released(
+            locked, slot_id=slot_id, offer_outcome=WaitlistStatus.EXPIRED, now=now, actor=actor
+        )
     return 1
 
 

@@ -6,6 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.test import override_settings
 
 from participants.services import participant_create, team_create
+from registrations.services import waitlist_join
 from results.services import result_record, results_publish
 from tests.factories import SlotFactory, TournamentFactory, register
 
@@ -30,13 +31,28 @@ def site(db):
     zoe = participant_create(actor="test", first_name="Zoë", last_name="Núñez", school="Lincoln")
     entry = register(slot, zoe, contact_email="parent@example.com")
     register(full, participant_create(actor="test", first_name="Ann", last_name="Lee"))
+    waiting = waitlist_join(
+        tournament=solo,
+        slot_id=full.pk,
+        participant=participant_create(actor="test", first_name="Cy", last_name="Waits"),
+        contact_email="cy@example.com",
+        actor="test",
+    )
     result_record(registration=entry, actor="test", place=1)
     results_publish(tournament=solo, actor="test")
     teams = TournamentFactory(name="Chamber Teams", team_event=True)
     SlotFactory(time_block__tournament=teams, capacity=6)
     team = team_create(actor="test", name="Lincoln Quartet", school="Lincoln")
     participant_create(actor="test", first_name="Bo", last_name="Li", team=team)
-    return {"solo": solo, "teams": teams, "zoe": zoe, "entry": entry, "full": full, "team": team}
+    return {
+        "solo": solo,
+        "teams": teams,
+        "zoe": zoe,
+        "entry": entry,
+        "full": full,
+        "team": team,
+        "waiting": waiting,
+    }
 
 
 def public_pages(site):
@@ -53,6 +69,10 @@ def public_pages(site):
         "schedule": f"/t/{solo.slug}/schedule/",
         "results": f"/t/{solo.slug}/results/",
         "not found": "/t/no-such-tournament/",
+        "join a waitlist": f"/t/{solo.slug}/waitlist/?slot={site['full'].pk}",
+        "join the any-time waitlist": f"/t/{solo.slug}/waitlist/",
+        "waitlist entry": f"/w/{site['waiting'].reference}/",
+        "leave the waitlist": f"/w/{site['waiting'].reference}/leave/",
     }
 
 

@@ -128,7 +128,7 @@ class TournamentAdmin(
                 "fields": [
                     ("starts_on", "ends_on"),
                     ("registration_opens_at", "registration_closes_at"),
-                    "hold_minutes",
+                    ("hold_minutes", "waitlist_offer_minutes"),
                 ]
             },
         ),
