@@ -89,6 +89,8 @@ class SignupForm(forms.Form):
             self.fields["members"].choices = [
                 (str(p.pk), p.public_name(full=full)) for p in team.members.all()
             ]
+            # The roster starts ticked: a coach unticks who is not coming.
+            self.fields["members"].initial = [pk for pk, _ in self.fields["members"].choices]
         else:
             del self.fields["members"]
         if not team_event or not tournament.allows_typed_names:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from participants import selectors as participant_selectors
 from participants.models import Participant
 from participants.selectors import SearchResults
 from registrations.models import Registration, RegistrationMember
+from registrations.rules import first_clash
 from tournaments import selectors as tournament_selectors
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
@@ -133,6 +134,108 @@ def tournament_get_public_with_seats(*, slug: str) -> Tournament:
     """A public tournament with its `seats_taken`, read afresh (never from the cache), for the
     pages that show whether it is full (`tournaments.selectors.tournament_is_full`)."""
     return tournament_selectors.tournament_get_public(slug=slug, seats_taken=_seats_taken())
+
+
+# --- what a sign-up or a change of time can take -------------------------------------------
+
+
+@dataclass
+class SlotOffer:
+    """A time shown on the sign-up form or the change-of-time page, and why it cannot be
+    taken ("" if it can). `too_small` marks a refusal by size alone, which unticking team
+    members can lift (the page's script re-checks it with `slot.remaining`)."""
+
+    slot: Slot
+    reason: str = ""
+    too_small: bool = False
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+def _places(n: int) -> str:
+    return f"{n} place{'' if n == 1 else 's'}"
+
+
+def slot_offers(
+    *,
+    tournament: Tournament,
+    slots: list[Slot],
+    who: str,
+    person_ids: tuple[UUID, ...] = (),
+    team_id: UUID | None = None,
+    seats: int = 1,
+    moving: Registration | None = None,
+) -> tuple[list[SlotOffer], str]:
+    """Each of `slots` (open, not started) with the reason the engine would refuse it for this
+    entry: too small for its `seats`, a clash with another booking of its people (the
+    changeover between rooms included), or the tournament's cap (not for a `moving` entry,
+    whose places are counted already). Also returns the cap's reason, for the page's top.
+
+    The engine decides again under lock; this only keeps the page from offering what it
+    would refuse. At most two queries: the people's bookings around these times, the cap.
+    """
+    cap_reason = ""
+    if tournament.max_participants is not None and moving is None:
+        left = max(tournament.max_participants - tournament_places_taken(tournament_id=tournament.pk), 0)
+        if left < seats:
+            cap_reason = (
+                f"Every place in {tournament.name} is taken."
+                if not left
+                else f"{tournament.name} has {_places(left)} left; this entry needs {seats}."
+            )
+    others: list[Registration] = []
+    changeover = 0
+    if slots and (person_ids or team_id):
+        changeover = (
+            Tournament.objects.filter(pk=tournament.pk)
+            .values_list("changeover_minutes", flat=True)
+            .get()
+        )
+        window = timedelta(minutes=24 * 60)
+        held = Q(participant_id__in=person_ids) | Q(members__participant_id__in=person_ids)
+        if team_id:
+            held |= Q(team_id=team_id)
+        found = (
+            Registration.objects.active()
+            .filter(held, slot__isnull=False)
+            .filter(
+                slot__starts_at__lt=max(s.ends_at for s in slots) + window,
+                slot__ends_at__gt=min(s.starts_at for s in slots) - window,
+            )
+            .select_related("slot", "tournament")
+            .only(
+                "pk",
+                "slot__starts_at",
+                "slot__ends_at",
+                "slot__location_id",
+                "tournament__changeover_minutes",
+            )
+            .distinct()
+        )
+        if moving is not None:
+            found = found.exclude(pk=moving.pk)
+        others = list(found)
+    offers = []
+    for slot in slots:
+        if moving is not None and slot.pk == moving.slot_id:
+            continue
+        if cap_reason:
+            offers.append(SlotOffer(slot, "No places left in the tournament"))
+        elif slot.remaining < seats:
+            too_small = 0 < slot.remaining
+            reason = (
+                f"{_places(slot.remaining)} left; your team needs {seats}"
+                if too_small
+                else "Full"
+            )
+            offers.append(SlotOffer(slot, reason, too_small=too_small))
+        elif first_clash(slot, others, changeover_minutes=changeover) is not None:
+            offers.append(SlotOffer(slot, f"{who} has another booking at about this time"))
+        else:
+            offers.append(SlotOffer(slot))
+    return offers, cap_reason
 
 
 # --- who is already entered ------------------------------------------------------------------

@@ -57,25 +57,52 @@ def _chosen_entrant(request, tournament):
     return participant, team
 
 
-def _slot_groups(slots):
-    """Bookable slots grouped by local day, for the form's fieldsets."""
+def _offer_groups(offers):
+    """Offered times grouped by local day, for the form's fieldsets."""
     return [
-        (day, list(day_slots))
-        for day, day_slots in groupby(slots, key=lambda s: local_date(s.starts_at))
+        (day, list(day_offers))
+        for day, day_offers in groupby(offers, key=lambda o: local_date(o.slot.starts_at))
     ]
 
 
-def _slot_choices(request, tournament):
-    """(chosen, slots): a bookable slot picked on the tournament page is offered alone (with
-    a link to the others); otherwise every bookable slot is listed."""
-    chosen = tournament_selectors.slot_get_for_tournament(
-        tournament=tournament, pk=request.GET.get("slot")
+def _entry_people(form, tournament):
+    """(person ids, team id, seats) of the entry the form describes as it stands: the team's
+    ticked members (all of them before the first submit) and its typed names."""
+    if form.participant is not None:
+        return (form.participant.pk,), None, 1
+    if not tournament.is_team_event:
+        return (), None, 1
+    ids = []
+    if form.team is not None:
+        members = list(form.team.members.all())
+        chosen = set(form.data.getlist("members")) if form.is_bound else None
+        ids = [p.pk for p in members if chosen is None or str(p.pk) in chosen]
+    typed = form.data.get("extra_members", "") if form.is_bound else ""
+    typed_count = sum(1 for line in str(typed).splitlines() if line.strip())
+    return tuple(ids), form.team.pk if form.team else None, max(len(ids) + typed_count, 1)
+
+
+def _slot_offers(request, tournament, form, who):
+    """What the times part of the form shows: every open time to come, each with the reason
+    it cannot be taken by this entry; a time picked on the tournament page is offered alone
+    when it can be taken (with a link to the others)."""
+    person_ids, team_id, seats = _entry_people(form, tournament)
+    slots = tournament_selectors.slot_list_bookable(tournament=tournament, seats=0)
+    offers, cap_reason = selectors.slot_offers(
+        tournament=tournament, slots=slots, who=who, person_ids=person_ids, team_id=team_id,
+        seats=seats,
     )
-    if chosen is not None and not (chosen.is_bookable and chosen.starts_at > timezone.now()):
-        chosen = None
-    if chosen is not None:
-        return chosen, [chosen]
-    return None, tournament_selectors.slot_list_bookable(tournament=tournament)
+    asked = request.GET.get("slot")
+    chosen = next((o for o in offers if str(o.slot.pk) == asked), None) if asked else None
+    open_offers = [o for o in offers if o.available]
+    return {
+        "offers": offers,
+        "cap_reason": cap_reason,
+        "seats": seats,
+        "chosen": chosen,
+        "next_open": open_offers[0] if open_offers else None,
+        "open_count": len(open_offers),
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -102,9 +129,20 @@ def sign_up_page(request, slug):
 
     form_kwargs = {"tournament": tournament, "participant": participant, "team": team}
     pow_challenge = ""
-    if request.method == "POST":
+    status = None
+    if request.method == "POST" and "update_times" in request.POST:
+        # "Show the times for these members" (without JavaScript): the form again, as filled
+        # in, with the times this entry can take; nothing is checked or booked yet.
+        form = SignupForm(request.POST, **form_kwargs)
+        form.errors.clear()  # shown again, not judged: nothing was submitted
+        pow_challenge = request.POST.get("pow_challenge", "")
+        status = 200
+    elif request.method == "POST":
         form = SignupForm(request.POST, **form_kwargs)
         if form.is_valid():
+            namesakes = _listed_namesakes(request, tournament, form)
+            if namesakes:
+                return _ask_is_this(request, tournament, form, namesakes)
             response, pow_challenge = _sign_up(request, tournament, form)
             if response is not None:
                 return response
@@ -120,29 +158,46 @@ def sign_up_page(request, slug):
             tournament=tournament, client=client_ip(request)
         )
 
-    chosen, slots = _slot_choices(request, tournament)
+    participant_name = (
+        participant.public_name(full=tournament.public_full_names) if participant else ""
+    )
+    times = _slot_offers(
+        request, tournament, form, who=team.name if team else participant_name or "This entrant"
+    )
+    chosen = times["chosen"]
+    single = chosen is not None and chosen.available and not form.is_bound
+    only_open = request.GET.get("open") == "1"
+    shown = [chosen] if single else [o for o in times["offers"] if o.available or not only_open]
     query = request.GET.copy()
     query.pop("slot", None)
+    query.pop("open", None)
+    base = f"{request.path}?{query.urlencode()}"
     return render(
         request,
         "registrations/registration_form.html",
         {
             "tournament": tournament,
             "participant": participant,
-            "participant_name": participant.public_name(full=tournament.public_full_names)
-            if participant
-            else "",
+            "participant_name": participant_name,
             "team": team,
             "form": form,
-            "slot_groups": _slot_groups(slots),
-            "single_slot": chosen is not None,
-            "slot_gone": bool(request.GET.get("slot")) and chosen is None and not form.is_bound,
-            "selected_slot": form.selected_slot_id() or (str(chosen.pk) if chosen else ""),
-            "all_slots_url": f"{request.path}?{query.urlencode()}",
+            "slot_groups": _offer_groups(shown),
+            "single_slot": single,
+            "only_open": only_open and not single,
+            "hidden_count": len(times["offers"]) - len(shown) if not single else 0,
+            "cap_reason": times["cap_reason"],
+            "seats": times["seats"],
+            "next_open": None if single else times["next_open"],
+            "slot_gone": bool(request.GET.get("slot")) and not single and not form.is_bound,
+            "chosen": chosen,
+            "selected_slot": form.selected_slot_id() or (str(chosen.slot.pk) if single else ""),
+            "all_slots_url": base,
+            "open_slots_url": f"{base}&open=1" if query else f"{base}open=1",
             "pow_challenge": pow_challenge,
             "pow_nojs_seconds": settings.LINEUP_POW_NOJS_SECONDS,
+            "reload_url": f"{base}",
         },
-        status=400 if form.is_bound else 200,
+        status=status or (400 if form.is_bound else 200),
     )
 
 
@@ -214,8 +269,53 @@ def _public_who(tournament, form):
     return form.cleaned_data.get("entrant_name") or "This entrant"
 
 
+def _listed_namesakes(request, tournament, form):
+    """Listed people a typed name is ("Salvador Cabanas" for the listed "Salvador Cabañas"),
+    unless the person already answered that it is someone else."""
+    name = form.cleaned_data.get("entrant_name")
+    if not name or tournament.is_team_event or request.POST.get("not_listed") == "1":
+        return []
+    return participant_selectors.participant_list_same_name(name=name)
+
+
+def _ask_is_this(request, tournament, form, namesakes):
+    """'Is this …?' before a typed name makes a second entry for someone on the list: each
+    answer submits the same details again, as that listed person or as the typed name."""
+    query = request.GET.copy()
+    query.pop("participant", None)
+    full = tournament.public_full_names
+    return render(
+        request,
+        "registrations/registration_name_check.html",
+        {
+            "tournament": tournament,
+            "form": form,
+            "typed": form.cleaned_data["entrant_name"],
+            "namesakes": [
+                (p, p.public_name(full=full), f"{request.path}?participant={p.pk}")
+                for p in namesakes
+            ],
+            "action": request.get_full_path(),
+            "pow_challenge": form.cleaned_data.get("pow_challenge", ""),
+        },
+    )
+
+
+def _refusal_heading(slot, seats, exc):
+    """What happened, in the words of the person who asked: not always "it just filled"."""
+    if isinstance(exc, registration_errors.SlotFull) and slot.remaining:
+        return (
+            f"This time has {slot.remaining} place{'s' if slot.remaining != 1 else ''}; "
+            f"your team needs {seats}"
+        )
+    if isinstance(exc, registration_errors.SlotFull):
+        return "This slot just filled — here are the nearest open ones"
+    return "This time can no longer be booked — here are the nearest open ones"
+
+
 def _slot_taken(request, tournament, form, slot, exc):
-    """The chosen slot filled (or closed) between page load and submit: offer the nearest."""
+    """The chosen slot filled (or closed) between page load and submit: say what happened and
+    offer the nearest times that fit."""
     seats = len(form.member_entries()) if tournament.is_team_event else 1
     nearest = tournament_selectors.slot_list_nearest_open(
         tournament=tournament, around=slot, seats=max(seats, 1)
@@ -227,6 +327,7 @@ def _slot_taken(request, tournament, form, slot, exc):
             "tournament": tournament,
             "form": form,
             "slot": slot,
+            "heading": _refusal_heading(slot, max(seats, 1), exc),
             "message": exc.message,
             "nearest": nearest,
             "pow_challenge": form.cleaned_data.get("pow_challenge", ""),
