@@ -163,3 +163,48 @@ class ConfirmActionForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ChangeTimeForm(forms.Form):
+    """The entrant's new time; whether it can be taken is the engine's call."""
+
+    slot = forms.UUIDField(
+        label="New time",
+        error_messages={
+            "required": "Choose a new time from the list.",
+            "invalid": "Choose a new time from the list.",
+        },
+    )
+
+
+class LostLinkForm(forms.Form):
+    """'I lost my link': the e-mail address or phone number given when signing up."""
+
+    contact = forms.CharField(
+        label="E-mail address or phone number",
+        max_length=254,
+        help_text="The one given when signing up. We send the links to the e-mail address on file.",
+        widget=forms.TextInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+    def clean_contact(self):
+        value = " ".join(self.cleaned_data["contact"].split())
+        if "@" in value:
+            try:
+                forms.EmailField().clean(value)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    "Enter an e-mail address such as name@example.com, or a phone number."
+                ) from None
+            return value
+        try:
+            return clean_phone(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                "Enter an e-mail address such as name@example.com, or a phone number of 7 to "
+                "15 digits."
+            ) from None
+
+    @property
+    def is_email(self) -> bool:
+        return "@" in self.cleaned_data.get("contact", "")

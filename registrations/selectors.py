@@ -46,12 +46,24 @@ _DETAIL_FIELDS = (
     "tournament__entry_kind",
     "tournament__status",
     "tournament__deleted_at",
+    "tournament__registration_opens_at",
+    "tournament__registration_closes_at",
+    "tournament__max_participants",
+    "tournament__public_full_names",
+    "tournament__organizer_name",
+    "tournament__organizer_email",
+    "tournament__organizer_phone",
+    "tournament__arrival_notes",
+    "tournament__what_to_bring",
+    "short_reference",
+    "version",
     "slot_id",
     "slot__starts_at",
     "slot__ends_at",
     "slot__location_id",
     "slot__location__name",
     "slot__location__building",
+    "slot__location__address",
 )
 
 
@@ -82,6 +94,18 @@ def registration_get_by_reference(*, reference: str) -> Registration:
         else []
     )
     return registration
+
+
+def registration_people(*, registration: Registration) -> tuple[UUID, ...]:
+    """The listed people an entry holds (the person, or the team's listed members)."""
+    ids = set(
+        RegistrationMember.objects.filter(
+            registration_id=registration.pk, participant_id__isnull=False
+        ).values_list("participant_id", flat=True)
+    )
+    if registration.participant_id:
+        ids.add(registration.participant_id)
+    return tuple(sorted(ids))
 
 
 def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
@@ -178,7 +202,9 @@ def slot_offers(
     """
     cap_reason = ""
     if tournament.max_participants is not None and moving is None:
-        left = max(tournament.max_participants - tournament_places_taken(tournament_id=tournament.pk), 0)
+        left = max(
+            tournament.max_participants - tournament_places_taken(tournament_id=tournament.pk), 0
+        )
         if left < seats:
             cap_reason = (
                 f"Every place in {tournament.name} is taken."
@@ -224,11 +250,9 @@ def slot_offers(
         if cap_reason:
             offers.append(SlotOffer(slot, "No places left in the tournament"))
         elif slot.remaining < seats:
-            too_small = 0 < slot.remaining
+            too_small = slot.remaining > 0
             reason = (
-                f"{_places(slot.remaining)} left; your team needs {seats}"
-                if too_small
-                else "Full"
+                f"{_places(slot.remaining)} left; your team needs {seats}" if too_small else "Full"
             )
             offers.append(SlotOffer(slot, reason, too_small=too_small))
         elif first_clash(slot, others, changeover_minutes=changeover) is not None:
@@ -310,6 +334,30 @@ def day_schedule(
         slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]  # type: ignore[attr-defined]
         rooms.setdefault(slot.location_id, RoomDay(location=slot.location)).slots.append(slot)
     return list(rooms.values())
+
+
+@dataclass
+class RoomNowNext:
+    """A room on the venue screen: the time running now and the next one, with names."""
+
+    location: Location
+    now: Slot | None = None
+    next: Slot | None = None
+
+
+def venue_screen(*, tournament: Tournament, now: datetime | None = None) -> list[RoomNowNext]:
+    """Per room, today's slot running at `now` and the next one to start (blocked times
+    skipped), each with its `public_names`; rooms with nothing left today drop out. Two
+    queries (`day_schedule`)."""
+    now = now or timezone.now()
+    rooms = []
+    for room in day_schedule(tournament=tournament, day=timezone.localdate(now)):
+        slots = [s for s in room.slots if s.status != Slot.Status.BLOCKED]
+        running = next((s for s in slots if s.starts_at <= now < s.ends_at), None)
+        coming = next((s for s in slots if s.starts_at > now), None)
+        if running or coming:
+            rooms.append(RoomNowNext(location=room.location, now=running, next=coming))
+    return rooms
 
 
 def public_entrant_name(registration: Registration, *, full: bool) -> str:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("r/<str:reference>/", views.reference_page, name="detail"),
     path("r/<str:reference>/cancel/", views.cancel_page, name="cancel"),
     path("r/<str:reference>/confirm/", views.confirm_page, name="confirm"),
+    path("r/<str:reference>/change/", views.change_page, name="change"),
+    path("lost-link/", views.lost_link_page, name="lost_link"),
 ]

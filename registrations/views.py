@@ -11,17 +11,27 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from common import metrics
-from common.times import local_date
+from common.text import fold
+from common.times import local_date, local_when
 from config.client_ip import client_ip
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
 from registrations import proof_of_work, selectors, services
-from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
+from registrations.forms import (
+    ChangeTimeForm,
+    ConfirmActionForm,
+    LostLinkForm,
+    SignupForm,
+    new_idempotency_key,
+)
 from registrations.models import Registration
-from registrations.rules import entrant_cancel_refusal
+from registrations.rules import entrant_cancel_refusal, entrant_change_refusal
 from tournaments import selectors as tournament_selectors
 
 ACTOR = "public"
@@ -89,7 +99,11 @@ def _slot_offers(request, tournament, form, who):
     person_ids, team_id, seats = _entry_people(form, tournament)
     slots = tournament_selectors.slot_list_bookable(tournament=tournament, seats=0)
     offers, cap_reason = selectors.slot_offers(
-        tournament=tournament, slots=slots, who=who, person_ids=person_ids, team_id=team_id,
+        tournament=tournament,
+        slots=slots,
+        who=who,
+        person_ids=person_ids,
+        team_id=team_id,
         seats=seats,
     )
     asked = request.GET.get("slot")
@@ -348,6 +362,15 @@ def _cancel_refusal(registration):
     )
 
 
+def _change_refusal(registration):
+    return entrant_change_refusal(
+        registration,
+        tournament=registration.tournament,
+        slot_starts_at=registration.slot.starts_at if registration.slot else None,
+        now=timezone.now(),
+    )
+
+
 @require_http_methods(["GET", "HEAD"])
 @ratelimit(key="ip", rate=_reference_rate, group="reference")
 def reference_page(request, reference):
@@ -357,12 +380,125 @@ def reference_page(request, reference):
         "registrations/registration_detail.html",
         {
             "registration": registration,
+            "tournament": registration.tournament,
             "link": request.build_absolute_uri(
                 reverse("registrations:detail", args=[registration.reference])
             ),
             "can_cancel": _cancel_refusal(registration) is None,
+            "can_change": _change_refusal(registration) is None,
             "can_confirm": registration.status == Registration.Status.RESERVED,
         },
+    )
+
+
+def _entrant_who(registration):
+    """The entry as public pages name it (a team's name, a person's display name)."""
+    return selectors.public_entrant_name(
+        registration, full=registration.tournament.public_full_names
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
+def change_page(request, reference):
+    """The entrant picks another time: the times this entry can take are offered, the others
+    shown with the reason; the engine's move decides under lock and e-mails old and new."""
+    registration = selectors.registration_get_by_reference(reference=reference)
+    detail = redirect("registrations:detail", reference=registration.reference)
+    refusal = _change_refusal(registration)
+    if refusal:  # shown at once; the engine checks again under lock
+        messages.error(request, refusal)
+        return detail
+    form = ChangeTimeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.registration_move(
+                registration=registration,
+                to_slot_id=form.cleaned_data["slot"],
+                actor=ACTOR,
+                by_entrant=True,
+            )
+        except registration_errors.RegistrationError as exc:
+            metrics.refusal_counted(exc)
+            form.add_error("slot", exc.public_message(who=_entrant_who(registration)))
+            status = 409
+        else:
+            slot = tournament_selectors.slot_get_for_tournament(
+                tournament=registration.tournament, pk=moved.slot_id
+            )
+            messages.success(
+                request,
+                f"Your time is now {local_when(slot.starts_at, slot.ends_at)} in "
+                f"{slot.location.name}."
+                + (" We sent the new time by e-mail." if registration.contact_email else ""),
+            )
+            return detail
+    elif form.is_bound:
+        status = 400
+    who = _entrant_who(registration)
+    people = selectors.registration_people(registration=registration)
+    offers, _ = selectors.slot_offers(
+        tournament=registration.tournament,
+        slots=tournament_selectors.slot_list_bookable(tournament=registration.tournament, seats=0),
+        who=who,
+        person_ids=people,
+        team_id=registration.team_id,
+        seats=registration.seats,
+        moving=registration,
+    )
+    only_open = request.GET.get("open") == "1"
+    shown = [o for o in offers if o.available or not only_open]
+    return render(
+        request,
+        "registrations/registration_change.html",
+        {
+            "registration": registration,
+            "tournament": registration.tournament,
+            "form": form,
+            "slot_groups": _offer_groups(shown),
+            "only_open": only_open,
+            "hidden_count": len(offers) - len(shown),
+            "next_open": next((o for o in offers if o.available), None),
+            "selected_slot": str(form["slot"].value() or ""),
+        },
+        status=status,
+    )
+
+
+def _lost_link_rate(group, request):
+    return settings.LINEUP_RATE_LOST_LINK
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(key="ip", rate=_lost_link_rate, method="POST", group="lost-link")
+def lost_link_page(request):
+    """'I lost my link': the private links of a contact's registrations go to the e-mail
+    address on file. The answer is the same whether or not anything matched."""
+    form = LostLinkForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        contact = form.cleaned_data["contact"]
+        # Per contact too, so nobody floods one inbox from many addresses.
+        if is_ratelimited(
+            request,
+            group="lost-link-contact",
+            key=lambda group, request: fold(contact).replace(" ", ""),
+            rate=settings.LINEUP_RATE_LOST_LINK_CONTACT,
+            method=ALL,
+            increment=True,
+        ):
+            raise Ratelimited()
+        services.registration_links_send(
+            email=contact if form.is_email else "",
+            phone="" if form.is_email else contact,
+            actor=ACTOR,
+        )
+        return redirect(reverse("registrations:lost_link") + "?sent=1")
+    return render(
+        request,
+        "registrations/registration_lost_link.html",
+        {"form": form, "sent": request.GET.get("sent") == "1" and not form.is_bound},
+        status=400 if form.is_bound else 200,
     )
 
 
