@@ -41,7 +41,7 @@
             why = document.createElement("span");
             why.className = "why";
             why.id = "why-" + radio.value;
-            item.appendChild(why);
+            (item.querySelector(".offer-text") || item).appendChild(why);
           }
           why.textContent = "Cannot be taken: " + places + (places === 1 ? " place" : " places") + " left; your team needs " + need;
           radio.disabled = true;

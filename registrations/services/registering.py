@@ -27,7 +27,12 @@ from registrations.errors import (
     SlotUnavailable,
     lost_race,
 )
-from registrations.models import Registration, RegistrationMember, WebhookEndpoint
+from registrations.models import (
+    Registration,
+    RegistrationMember,
+    WebhookEndpoint,
+    new_short_reference,
+)
 from registrations.places import claim_places, claim_tournament_places
 from registrations.rows import notify, sync
 from registrations.rules import check_no_clash, check_open, check_slot
@@ -193,6 +198,7 @@ def _place_new_entry(
         status=Status.RESERVED if hold_until else Status.CONFIRMED,
         entrant_name=entry.name,
         idempotency_key=idempotency_key,
+        short_reference=new_short_reference(),
         confirmed_at=None if hold_until else now,
         hold_expires_at=hold_until,
         override_reason=override_reason,
