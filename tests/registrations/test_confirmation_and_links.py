@@ -342,3 +342,49 @@ def test_a_listed_participant_keeps_the_private_page_query_count_small(
     )
     with django_assert_max_num_queries(4):
         client.get(reverse("registrations:detail", args=[registration.reference]))
+
+
+# --- what organizers set and staff read --------------------------------------------------------
+
+
+def test_organizers_set_the_contact_and_confirmation_texts_in_the_admin(organizer_client):
+    from tests.admin_client import change_url
+    from tests.tournaments.test_admin import tournament_form
+
+    tournament = TournamentFactory()
+    data = tournament_form(
+        tournament,
+        organizer_name="Olga Organizer",
+        organizer_email="olga@example.org",
+        organizer_phone="+44 20 7946 0000",
+        arrival_notes="Twenty minutes early.",
+        what_to_bring="Sheet music.",
+    )
+    response = organizer_client.post(change_url(tournament), data)
+    assert response.status_code == 302, response.context["errors"]
+    tournament.refresh_from_db()
+    assert tournament.organizer_email == "olga@example.org"
+    assert tournament.what_to_bring == "Sheet music."
+    event = AuditEvent.objects.get(action="tournament.update", target_id=tournament.pk)
+    assert "organizer_email" in event.payload["changed"]
+
+
+def test_a_room_gets_its_address_through_the_admin(organizer_client):
+    from tests.admin_client import add_url
+    from tournaments.models import Location
+
+    response = organizer_client.post(
+        add_url(Location),
+        {"name": "Blue Room", "building": "Hall", "address": "12 Mill Lane", "notes": ""},
+    )
+    assert response.status_code == 302
+    assert Location.objects.get(name="Blue Room").address == "12 Mill Lane"
+
+
+def test_the_run_sheet_shows_the_reference_read_aloud_at_the_door(organizer_client, festival):
+    tournament, slot, _later = festival
+    registration = sign_up(slot)
+    page = organizer_client.get(
+        reverse("admin:tournaments_tournament_run_sheet", args=[tournament.pk])
+    ).content.decode()
+    assert registration.short_reference_display in page
