@@ -87,6 +87,7 @@ class LostRace(Enum):
 
     REPLAY = "the same sign-up was submitted twice at once"
     ALREADY_ENTERED = "a second active entry of the same person or team in one tournament"
+    SHORT_REFERENCE = "a new short reference that another entry of the tournament already has"
 
 
 # Registration's unique rules by the name `unique_rule_broken` gives them, and what each means.
@@ -94,6 +95,7 @@ REGISTRATION_UNIQUE_RULES = {
     "idempotency_key": LostRace.REPLAY,
     "one_active_registration_per_participant": LostRace.ALREADY_ENTERED,
     "one_active_registration_per_team": LostRace.ALREADY_ENTERED,
+    "registration_unique_short_reference": LostRace.SHORT_REFERENCE,
 }
 
 

@@ -16,6 +16,28 @@ def new_reference():
     return secrets.token_urlsafe(20)
 
 
+# Letters and digits that cannot be misheard or misread for one another at a busy door: no
+# 0/O, 1/I/L, 5/S, 2/Z, 8/B or U/V.
+SHORT_REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
+SHORT_REFERENCE_LENGTH = 6
+
+
+def new_short_reference():
+    """Six characters (23**6: about 148 million) read aloud at check-in; unique per tournament
+    by a database rule, and never a key to the entry (the long reference is)."""
+    return "".join(secrets.choice(SHORT_REFERENCE_ALPHABET) for _ in range(SHORT_REFERENCE_LENGTH))
+
+
+def format_short_reference(code: str) -> str:
+    """ "K7M4QX" as people read it: "K7M-4QX"."""
+    return f"{code[:3]}-{code[3:]}" if len(code) == SHORT_REFERENCE_LENGTH else code
+
+
+def short_reference_clean(typed: str) -> str:
+    """What staff typed ("k7m 4qx", "K7M-4QX") as stored."""
+    return "".join(c for c in (typed or "").upper() if c.isalnum())
+
+
 class RegistrationQuerySet(models.QuerySet):
     def active(self):
         """Entries that hold their places: every status but cancelled."""
@@ -62,6 +84,10 @@ class Registration(TimestampedModel):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
+    # Read aloud at the door; the long `reference` stays the key to the private page.
+    short_reference = models.CharField(
+        max_length=SHORT_REFERENCE_LENGTH, default=new_short_reference, editable=False
+    )
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
@@ -95,6 +121,10 @@ class Registration(TimestampedModel):
                 condition=Q(team__isnull=False) & ~Q(status="cancelled"),
                 name="one_active_registration_per_team",
             ),
+            models.UniqueConstraint(
+                fields=["tournament", "short_reference"],
+                name="registration_unique_short_reference",
+            ),
             models.CheckConstraint(
                 name="registration_cancelled_has_time",
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
@@ -117,6 +147,10 @@ class Registration(TimestampedModel):
 
     def __str__(self):
         return f"{self.entrant_name} · {self.tournament}"
+
+    @property
+    def short_reference_display(self) -> str:
+        return format_short_reference(self.short_reference)
 
 
 class RegistrationMember(TimestampedModel):
@@ -287,6 +321,7 @@ class Notification(RetriedWork):
         REMINDER = "reminder", "Reminder the day before"
         OFFER = "offer", "Waitlist offer"
         OFFER_EXPIRED = "offer_expired", "Waitlist offer expired"
+        LINKS = "links", "Private links sent again"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

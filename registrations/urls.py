@@ -14,4 +14,6 @@ urlpatterns = [
     path("t/<slug:slug>/waitlist/", waitlist_views.waitlist_join_page, name="waitlist_join"),
     path("w/<str:reference>/", waitlist_views.waitlist_page, name="waitlist"),
     path("w/<str:reference>/leave/", waitlist_views.waitlist_leave_page, name="waitlist_leave"),
+    path("r/<str:reference>/change/", views.change_page, name="change"),
+    path("lost-link/", views.lost_link_page, name="lost_link"),
 ]

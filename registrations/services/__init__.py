@@ -23,6 +23,7 @@ from registrations.services.changing import (
     registration_move,
     registration_update_contact,
 )
+from registrations.services.links import registration_links_send
 from registrations.services.people import MergeRefused, participant_merge
 from registrations.services.registering import registration_create, registration_create_group
 from registrations.services.schedule import (
@@ -52,6 +53,7 @@ __all__ = [
     "registration_create",
     "registration_create_group",
     "registration_expire_holds",
+    "registration_links_send",
     "registration_mark_no_show",
     "registration_move",
     "registration_update_contact",

@@ -32,6 +32,7 @@ from registrations.rules import (
     check_no_clash,
     check_slot,
     entrant_cancel_refusal,
+    entrant_change_refusal,
     slot_uuid,
 )
 from registrations.services.waitlist import (
@@ -105,12 +106,15 @@ def registration_move(
     actor: str,
     override_reason: str = "",
     expected_version: int | None = None,
+    by_entrant: bool = False,
 ) -> Registration:
     """Move an entry to another slot of the same tournament.
 
     Both slots are locked in one query in primary-key order, so two opposite moves cannot
     deadlock. The target must be open, not started and have room (unless `override_reason`
     is given), and the move must not create a schedule clash for anyone in the entry.
+    `by_entrant` (the private page) also needs the entry held or confirmed, the sign-up
+    window open and the current time not started (`entrant_change_refusal`: `StatusConflict`).
     """
     current = Registration.objects.get(pk=registration.pk)
     entry = entry_of(current)
@@ -134,6 +138,16 @@ def registration_move(
             raise StatusConflict(
                 f"A registration that is {locked.get_status_display().lower()} cannot be moved."
             )
+        if by_entrant:
+            current_slot = slots.get(locked.slot_id) if locked.slot_id else None
+            refusal = entrant_change_refusal(
+                locked,
+                tournament=locked.tournament,
+                slot_starts_at=current_slot.starts_at if current_slot else None,
+                now=now,
+            )
+            if refusal:
+                raise StatusConflict(refusal)
         target = slots.get(to_slot)
         if target is None:
             raise SlotUnavailable("That slot no longer exists.")
