@@ -25,6 +25,7 @@ from common.admin.base import (
 from common.admin.filters import RoomFilter
 from common.times import local_when
 from registrations import services
+from registrations.admin.check_in import check_in_urls
 from registrations.admin.filters import RegistrationDayFilter
 from registrations.admin.forms import (
     CancelForm,
@@ -145,6 +146,9 @@ class RegistrationAdmin(
     ]
 
     Media = LineupMedia
+
+    def get_urls(self):
+        return [*check_in_urls(self.admin_site), *super().get_urls()]
 
     # list
 
