@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registrations', '0007_organizers_manage_webhooks'),
+        ("registrations", "0007_organizers_manage_webhooks"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='registration',
-            options={'ordering': ['-created_at'], 'permissions': [('check_in_registration', 'Can check entrants in at the door')]},
+            name="registration",
+            options={
+                "ordering": ["-created_at"],
+                "permissions": [("check_in_registration", "Can check entrants in at the door")],
+            },
         ),
     ]

@@ -2,6 +2,7 @@
 the search, the three buttons, the QR code's page, and what a volunteer may not do."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from django.urls import reverse
@@ -174,9 +175,7 @@ class TestTheList:
 
 
 class TestTheButtons:
-    def test_check_in_then_undo_as_a_volunteer_audited_with_their_name(
-        self, volunteer_client, day
-    ):
+    def test_check_in_then_undo_as_a_volunteer_audited_with_their_name(self, volunteer_client, day):
         anna = day["Ann Lee"]
 
         response = tap(volunteer_client, anna, "check_in", next=page_url(day["tournament"]))
@@ -217,9 +216,10 @@ class TestTheButtons:
         )
 
         assert any("at the same moment" in m for m in messages_of(response))
-        assert AuditEvent.objects.filter(
-            target_id=anna.pk, action="registration.checked_in"
-        ).count() == 1
+        assert (
+            AuditEvent.objects.filter(target_id=anna.pk, action="registration.checked_in").count()
+            == 1
+        )
 
     def test_undo_of_someone_not_checked_in_says_there_is_nothing_to_undo(
         self, volunteer_client, day
@@ -276,7 +276,7 @@ class TestTheQrPage:
         assert reload(day["Bo Li"]).status == Status.CONFIRMED
 
     def test_an_unknown_entry_is_a_404(self, volunteer_client):
-        url = reverse("admin:registrations_check_in_entry", args=["0" * 8 + "-0000-4000-8000-" + "0" * 12])
+        url = reverse("admin:registrations_check_in_entry", args=[uuid4()])
         assert volunteer_client.get(url).status_code == 404
 
 
