@@ -17,8 +17,8 @@ from common import metrics
 from common.times import local_date
 from config.client_ip import client_ip
 from participants import selectors as participant_selectors
+from registrations import door_codes, proof_of_work, selectors, services
 from registrations import errors as registration_errors
-from registrations import proof_of_work, selectors, services
 from registrations.forms import ConfirmActionForm, SignupForm, new_idempotency_key
 from registrations.models import Registration
 from registrations.rules import entrant_cancel_refusal
@@ -261,6 +261,11 @@ def reference_page(request, reference):
             ),
             "can_cancel": _cancel_refusal(registration) is None,
             "can_confirm": registration.status == Registration.Status.RESERVED,
+            "check_in_qr": door_codes.qr_svg(
+                request.build_absolute_uri(door_codes.check_in_path(registration.pk))
+            )
+            if registration.status in Registration.ACTIVE_STATUSES
+            else "",
         },
     )
 
