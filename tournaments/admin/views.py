@@ -55,13 +55,53 @@ def schedule_grid(*, tournament, day):
         GridRow(time=time, cells=[by_time[time].get(room.pk, []) for room in rooms])
         for time in sorted(by_time)
     ]
+    open_slots = [s for s in slots if s.status == Slot.Status.OPEN]
+    blocked = [s for s in slots if s.status == Slot.Status.BLOCKED]
     totals = {
-        "slots": sum(1 for s in slots if s.status != Slot.Status.CANCELLED),
-        "capacity": sum(s.capacity for s in slots if s.status == Slot.Status.OPEN),
-        "taken": sum(s.reserved_count for s in slots if s.status != Slot.Status.CANCELLED),
-        "full": sum(1 for s in slots if s.status == Slot.Status.OPEN and s.is_full),
+        "slots": len(open_slots) + len(blocked),
+        "blocked": len(blocked),
+        "capacity": sum(s.capacity for s in open_slots),
+        "taken": sum(s.reserved_count for s in open_slots),
+        "taken_blocked": sum(s.reserved_count for s in blocked),
+        "full": sum(1 for s in open_slots if s.is_full),
+        "open": len(open_slots),
     }
     return rooms, rows, totals
+
+
+def _count(number, singular, plural_form=None):
+    return f"{number} {singular if number == 1 else (plural_form or singular + 's')}"
+
+
+def schedule_summary(totals) -> str:
+    """The day's figures as sentences: "9 slots this day. 14 of 18 places are taken, 4 are
+    free. 3 slots are full." (cancelled slots are left out; blocked ones said apart)."""
+    if not totals["slots"]:
+        return "No slots this day."
+    first = f"{_count(totals['slots'], 'slot')} this day"
+    if totals["blocked"]:
+        first += f", {totals['blocked']} of them blocked"
+    sentences = [first + "."]
+    if totals["capacity"]:
+        free = totals["capacity"] - totals["taken"]
+        sentences.append(
+            f"{totals['taken']} of {_count(totals['capacity'], 'place')} "
+            f"{'is' if totals['capacity'] == 1 else 'are'} taken, "
+            f"{free} {'is' if free == 1 else 'are'} free."
+        )
+    elif totals["open"] == 0:
+        sentences.append("No slot is open for sign-up.")
+    if totals["taken_blocked"]:
+        sentences.append(f"{_count(totals['taken_blocked'], 'place')} taken in blocked slots.")
+    full, open_count = totals["full"], totals["open"]
+    if open_count:
+        if full == 0:
+            sentences.append("None is full.")
+        elif full == open_count and open_count > 1:
+            sentences.append("Every slot is full.")
+        else:
+            sentences.append(f"{_count(full, 'slot')} {'is' if full == 1 else 'are'} full.")
+    return " ".join(sentences)
 
 
 def schedule_view(model_admin, request, object_id):
@@ -81,6 +121,7 @@ def schedule_view(model_admin, request, object_id):
         "rooms": rooms,
         "rows": rows,
         "totals": totals,
+        "summary": schedule_summary(totals),
         "unplaced": Registration.objects.active()
         .filter(tournament=tournament, slot__isnull=True)
         .count(),
