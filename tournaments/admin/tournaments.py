@@ -4,6 +4,7 @@ and the status actions."""
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
@@ -326,7 +327,13 @@ class TournamentAdmin(
 
             return self.admin_site.admin_view(wrapped)
 
+        def venue_page(request):
+            if not self.has_view_permission(request):
+                raise PermissionDenied
+            return views.venue_view(self, request)
+
         return [
+            path("venue/", self.admin_site.admin_view(venue_page), name="tournaments_venue_day"),
             path(
                 "<path:object_id>/schedule/",
                 view(views.schedule_view),

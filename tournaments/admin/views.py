@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import day_pick, local_clock, local_date
+from common.times import day_pick, local_clock, local_date, local_when
+from registrations import venue
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
@@ -251,3 +252,25 @@ def blocks_with_live_slots(queryset):
             to_attr="current_slots",
         )
     )
+
+
+# --- the whole venue on one day --------------------------------------------------------------
+
+
+def venue_view(model_admin, request):
+    """Every room by every start time across all tournaments on one day, with who is where,
+    the places left and the problems flagged; printable."""
+    days = venue.venue_days()
+    day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
+    grid = venue.venue_day(day=day)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Tournament._meta,
+        "title": "The venue, day by day",
+        "subtitle": date_format(day, "l j F Y"),
+        "day": day,
+        "days": days,
+        "grid": grid,
+        "printed_at": local_when(timezone.now()),
+    }
+    return TemplateResponse(request, "admin/tournaments/venue_day.html", context)
