@@ -18,7 +18,7 @@ from tests.factories import (
     TimeBlockFactory,
     TournamentFactory,
 )
-from tests.tournaments.test_admin import events, register
+from tests.tournaments.test_admin import events, register, tournament_form
 from tournaments import services
 from tournaments.models import Slot, TimeBlock
 
@@ -121,6 +121,36 @@ class TestSaveAndGenerate:
         assert response.status_code == 302
         block.refresh_from_db()
         assert block.notes == "Bring music stands"
+
+    def test_blocks_added_inline_on_the_tournament_page_get_their_slots_in_one_trip(
+        self, organizer_client
+    ):
+        tournament = TournamentFactory()
+        room = LocationFactory()
+        day = timezone.localtime() + timedelta(days=3)
+        data = tournament_form(
+            tournament,
+            **{
+                "tournamentlocation_set-TOTAL_FORMS": "1",
+                "tournamentlocation_set-0-location": str(room.pk),
+                "time_blocks-TOTAL_FORMS": "1",
+                "time_blocks-0-location": str(room.pk),
+                "time_blocks-0-starts_at_0": f"{day:%Y-%m-%d}",
+                "time_blocks-0-starts_at_1": "09:00:00",
+                "time_blocks-0-ends_at_0": f"{day:%Y-%m-%d}",
+                "time_blocks-0-ends_at_1": "10:00:00",
+                "time_blocks-0-slot_minutes": "15",
+                "time_blocks-0-slot_capacity": "2",
+                "_generate": "1",
+            },
+        )
+
+        response = organizer_client.post(change_url(tournament), data, follow=True)
+
+        assert Slot.objects.filter(tournament=tournament).count() == 4
+        assert any("4 created" in m for m in messages_of(response))
+        assert response.redirect_chain[-1][0] == change_url(tournament)
+        assert 'name="_generate"' in response.content.decode()
 
 
 class TestScheduleSummary:

@@ -324,6 +324,49 @@ class TournamentAdmin(
                 tournament=tournament, location=link.location, actor=actor
             )
 
+    # "Save and generate slots": the blocks added or changed inline get their slots at once
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_generate" in request.POST:
+            return self._generate_slots(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_generate" in request.POST:
+            return self._generate_slots(request, obj)
+        return super().response_change(request, obj)
+
+    def _generate_slots(self, request, tournament):
+        actor = admin_actor(request)
+        blocks = TimeBlock.objects.filter(tournament=tournament, is_manual=False).select_related(
+            "location"
+        )
+        results = []
+
+        def generate(block):
+            result = registration_services.time_block_regenerate(time_block=block, actor=actor)
+            results.append(result)
+            return result.changed
+
+        run_for_each(
+            self,
+            request,
+            blocks.order_by("starts_at"),
+            generate,
+            noun="time block",
+            done="given new slots",
+            unchanged="already up to date",
+        )
+        if results:
+            created = sum(r.created for r in results)
+            removed = sum(r.removed for r in results)
+            self.message_user(
+                request,
+                f"Saved. Slots: {created} created, {removed} removed.",
+                messages.SUCCESS,
+            )
+        return redirect("admin:tournaments_tournament_change", tournament.pk)
+
     # pages of one tournament
 
     def get_urls(self):
