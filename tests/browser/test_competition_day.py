@@ -164,6 +164,7 @@ def wide_data():
 @pytest.mark.parametrize(
     "path",
     ["/admin/tournaments/tournament/", "/admin/registrations/registration/"],
+    ids=["tournaments", "registrations"],
 )
 def test_the_lists_fit_a_1280_pixel_screen(browser, live_server, path, shoot, request):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
