@@ -4,20 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registrations', '0010_short_reference'),
+        ("registrations", "0010_short_reference"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('confirmed', 'Confirmation'), ('held', 'Hold to confirm'), ('cancelled', 'Cancellation'), ('moved', 'Move or override'), ('reminder', 'Reminder the day before'), ('offer', 'Waitlist offer'), ('offer_expired', 'Waitlist offer expired'), ('links', 'Private links sent again')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("confirmed", "Confirmation"),
+                    ("held", "Hold to confirm"),
+                    ("cancelled", "Cancellation"),
+                    ("moved", "Move or override"),
+                    ("reminder", "Reminder the day before"),
+                    ("offer", "Waitlist offer"),
+                    ("offer_expired", "Waitlist offer expired"),
+                    ("links", "Private links sent again"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationtext',
-            name='kind',
-            field=models.CharField(choices=[('confirmed', 'Confirmation'), ('held', 'Hold to confirm'), ('cancelled', 'Cancellation'), ('moved', 'Move or override'), ('reminder', 'Reminder the day before'), ('offer', 'Waitlist offer'), ('offer_expired', 'Waitlist offer expired'), ('links', 'Private links sent again')], max_length=20),
+            model_name="notificationtext",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("confirmed", "Confirmation"),
+                    ("held", "Hold to confirm"),
+                    ("cancelled", "Cancellation"),
+                    ("moved", "Move or override"),
+                    ("reminder", "Reminder the day before"),
+                    ("offer", "Waitlist offer"),
+                    ("offer_expired", "Waitlist offer expired"),
+                    ("links", "Private links sent again"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
