@@ -222,9 +222,10 @@ def public_entrant_name(registration: Registration, *, full: bool) -> str:
 def public_member_name(member: RegistrationMember, *, full: bool) -> str:
     """What public pages show of a team member: a listed person's display name, or a typed
     name shortened like a typed entrant's. Read `member.participant` with it (select_related)."""
-    if member.participant_id is None:
+    participant = member.participant
+    if participant is None:
         return member.name if full else _shorten(member.name)
-    return member.participant.public_name(full=full)
+    return participant.public_name(full=full)
 
 
 def _shorten(name: str) -> str:
