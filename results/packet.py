@@ -89,12 +89,6 @@ def packet_sections(*, tournament: Tournament, codes: dict[UUID, str]) -> list[P
     return list(sections.values())
 
 
-def packet_rows(*, tournament: Tournament, codes: dict[UUID, str]) -> Iterator[list[str]]:
-    """The sheet's rows after the heading, section after section (`packet_sections`)."""
-    for section in packet_sections(tournament=tournament, codes=codes):
-        yield from section.rows
-
-
 def packet_sections_export(*, tournament: Tournament, actor: str) -> list[PacketSection]:
     """The sections of a sheet going out. Exporting is what gives entries their codes: a
     sheet out is a sheet that can come back."""
