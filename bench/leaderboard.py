@@ -4,13 +4,21 @@
 
     .venv/bin/python bench/leaderboard.py                       # 1000 x 100, 5 runs
     .venv/bin/python bench/leaderboard.py --tournaments 200 --entries 50
+    git show 647bc1a:results/leaderboards.py > /tmp/before.py
+    .venv/bin/python bench/leaderboard.py --baseline /tmp/before.py   # side by side
+
+With --baseline, the two implementations run in turn (before, after, before, ...) in one
+process on the same data, so a busy machine's drift hits both alike.
 
 Uses a database of its own (LEADERBOARD_BENCH_DATABASE_URL, else lineup_leaderboard_bench
 on the DATABASE_URL server), migrated and filled once; a later run reuses the data.
-Prints the median and best wall time and the number of queries.
+Prints the median and best wall time, the median CPU time (this process and the database
+backend serving it: on a shared machine CPU time moves less than wall time) and the number of
+queries.
 """
 
 import argparse
+import importlib.util
 import os
 import random
 import statistics
@@ -86,6 +94,11 @@ def main() -> None:
     parser.add_argument("--tournaments", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="Another version of results/leaderboards.py to time beside the current one.",
+    )
     args = parser.parse_args()
     url = _database_url()
     _create_database(url)
@@ -112,17 +125,51 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     series = Series.objects.get(slug="bench")
-    times = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    versions = {"current": series_leaderboards}
+    if args.baseline:
+        spec = importlib.util.spec_from_file_location("baseline_leaderboards", args.baseline)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        versions = {"baseline": module.series_leaderboards, **versions}
+    for compute in versions.values():  # warm up: caches, plans, the tables in memory
+        compute(series=series)
+    walls = {name: [] for name in versions}
+    cpus = {name: [] for name in versions}
     for _ in range(args.runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            boards = series_leaderboards(series=series)
-            times.append(time.perf_counter() - started)
+        for name, compute in versions.items():
+            with CaptureQueriesContext(connection) as queries:
+                cpu, db, started = time.process_time(), _backend_cpu(backend), time.perf_counter()
+                boards = compute(series=series)
+                walls[name].append(time.perf_counter() - started)
+                cpus[name].append((time.process_time() - cpu, _backend_cpu(backend) - db))
+            print(
+                f"  {name}: {walls[name][-1]:.3f} s wall, {cpus[name][-1][0]:.3f} s Python + "
+                f"{cpus[name][-1][1]:.3f} s database CPU",
+                file=sys.stderr,
+            )
     results = sum(r.total_rows for r in boards.rankings[:1])
+    load = os.getloadavg()[0]
     print(
-        f"{len(boards.tournaments)} tournaments, {results} participants ranked: median "
-        f"{statistics.median(times):.3f} s, best {min(times):.3f} s, {len(queries)} queries"
+        f"{len(boards.tournaments)} tournaments, {results} participants ranked, "
+        f"{len(queries)} queries, load average {load:.1f}:"
     )
+    for name in versions:
+        python = statistics.median(c[0] for c in cpus[name])
+        database = statistics.median(c[1] for c in cpus[name])
+        print(
+            f"  {name}: median {statistics.median(walls[name]):.3f} s, best "
+            f"{min(walls[name]):.3f} s; CPU median {python:.3f} s Python + {database:.3f} s "
+            "database"
+        )
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds the database backend `pid` has used (it runs on this machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -410,6 +410,15 @@ def public_entrant_name(registration: Registration, *, full: bool) -> str:
     return participant.public_name(full=full)
 
 
+def public_member_name(member: RegistrationMember, *, full: bool) -> str:
+    """What public pages show of a team member: a listed person's display name, or a typed
+    name shortened like a typed entrant's. Read `member.participant` with it (select_related)."""
+    participant = member.participant
+    if participant is None:
+        return member.name if full else _shorten(member.name)
+    return participant.public_name(full=full)
+
+
 def _shorten(name: str) -> str:
     """A typed "Zoë Núñez" becomes "Zoë N.", like a listed participant's default."""
     parts = name.split()

@@ -23,7 +23,7 @@ from common.tabular import ImportFileError, Table
 from results import selectors, services
 from results.checking import Placing
 from results.importing import ResultsImportInvalid, results_import
-from results.packet import packet_rows, packet_write_csv, packet_write_xlsx
+from results.packet import packet_sections, packet_write_csv, packet_write_xlsx
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a sheet of thousands of entries is far smaller
 SESSION_KEY = "results_import"
@@ -109,13 +109,14 @@ class JudgePacketAdminMixin:
         return response
 
     def judge_sheet_view(self, request, object_id):
-        """The judges' sheet to print: running order, codes, blank result columns. Reads only:
-        an entry added since the last export shows no code until the next."""
+        """The judges' sheet to print: a page per day and room, in running order, with codes
+        and blank result columns. Reads only: an entry added since the last export shows no
+        code until the next."""
         tournament = self._tournament_to_judge(request, object_id)
         codes = selectors.entry_codes_get(tournament=tournament)
         context = {
             "tournament": tournament,
-            "rows": [row[1:7] for row in packet_rows(tournament=tournament, codes=codes)],
+            "sections": packet_sections(tournament=tournament, codes=codes),
             "printed_at": timezone.now(),
             "site_header": self.admin_site.site_header,
             "sheet_url": reverse("admin:results_resultstournament_change", args=[tournament.pk]),

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, QuerySet
@@ -31,27 +32,31 @@ ALL_RESULTS = 2**31 - 1
 PARTICIPANTS, TEAMS, SCHOOLS = 1, 2, 3
 
 # What the two databases spell differently. `points`: the (tournament, place, points,
-# position in the series) table from a JSON array of arrays. `grouped`: one pass over the
-# results adding up per entrant and per (school, tournament, points); SQLite has no GROUPING
-# SETS, so it reads the results twice. `joined`: a row's breakdown as "position:points ...".
+# position in the series) table from JSON: {"ids": [tournament id by position],
+# "rows": [[position, place, points], ...]} (ids once each, not once per place). `grouped`:
+# one pass over the results adding up per entrant and per (school, tournament, points);
+# SQLite has no GROUPING SETS, so it reads the results twice. `joined`: a row's breakdown
+# as "position:points ..." (in order where the database can).
 DIALECTS = {
     "postgresql": {
-        "points": "SELECT (e->>0)::uuid AS tid, (e->>1)::int AS place, (e->>2)::bigint AS points,"
-        " (e->>3)::int AS pos FROM jsonb_array_elements(%s::jsonb) AS e",
+        "points": "SELECT (d.j->'ids'->>(e->>0)::int)::uuid AS tid, (e->>1)::int AS place,"
+        " (e->>2)::bigint AS points, (e->>0)::int AS pos"
+        " FROM (SELECT %s::jsonb AS j) AS d, jsonb_array_elements(d.j->'rows') AS e",
         "grouped": "SELECT person, team, school, pos, points, COUNT(*) AS n, SUM(points) AS total,"
         " GROUPING(person) AS by_school FROM each_result"
         " GROUP BY GROUPING SETS ((person, team), (school, pos, points)) HAVING COUNT(pos) > 0",
-        "joined": "string_agg",
+        "joined": "string_agg(pos || ':' || earned, ' ' ORDER BY pos)",
     },
     "sqlite": {
-        "points": "SELECT json_extract(value, '$[0]') AS tid, json_extract(value, '$[1]') AS place,"
-        " json_extract(value, '$[2]') AS points, json_extract(value, '$[3]') AS pos"
-        " FROM json_each(%s)",
+        "points": "SELECT json_extract(d.j, '$.ids[' || json_extract(e.value, '$[0]') || ']')"
+        " AS tid, json_extract(e.value, '$[1]') AS place, json_extract(e.value, '$[2]') AS points,"
+        " json_extract(e.value, '$[0]') AS pos"
+        " FROM (SELECT %s AS j) AS d, json_each(d.j, '$.rows') AS e",
         "grouped": "SELECT person, team, NULL, NULL, NULL, COUNT(*), SUM(points), 0"
         " FROM each_result GROUP BY person, team HAVING COUNT(pos) > 0 UNION ALL"
         " SELECT NULL, NULL, school, pos, points, COUNT(*), SUM(points), 1"
         " FROM each_result GROUP BY school, pos, points HAVING COUNT(pos) > 0",
-        "joined": "group_concat",
+        "joined": "group_concat(pos || ':' || earned, ' ')",
     },
 }
 
@@ -134,7 +139,7 @@ parts AS (
     WHERE school IN (SELECT key FROM shown WHERE kind = {schools})
 ),
 made_of AS (
-    SELECT kind, key, {joined}(pos || ':' || earned, ' ') AS parts FROM parts GROUP BY kind, key
+    SELECT kind, key, {joined} AS parts FROM parts GROUP BY kind, key
 )
 SELECT shown.kind, shown.place, shown.total, shown.entrants, shown.first_name,
        shown.last_name, shown.display_name, shown.team_name, shown.key, made_of.parts
@@ -168,20 +173,25 @@ class Leaderboards:
 
 
 def _points_table(links: list[SeriesTournament], chosen: QuerySet) -> str:
-    """[[tournament id, place, points in ten-thousandths, position], ...] as JSON: each place
-    up to the last that can earn points, its points depending on how many share it, and
-    place 0 for every other result (unplaced or further down: taking part only)."""
+    """The points each result earns, as JSON for the statement (`DIALECTS["points"]`): each
+    place up to the last that can earn points, its points depending on how many share it,
+    and place 0 for every other result (unplaced or further down: taking part only); in
+    ten-thousandths, the multiplier applied."""
     field_ = Result._meta.get_field("tournament")
-    tournaments = {
+    # Most tournaments of a series share their rules: read each set of rules once, and
+    # score each combination of rules, multiplier, place and tie once.
+    rules: dict[str, int] = {}
+    scorings: list[Scoring] = []
+    tournaments: dict[Any, tuple[int, int, Decimal]] = {}
+    ids = []
+    for position, link in enumerate(links):
+        text = json.dumps(link.tournament.rules, sort_keys=True)
+        if text not in rules:
+            rules[text] = len(scorings)
+            scorings.append(Scoring.of(link.tournament.rules))
+        tournaments[link.tournament_id] = (position, rules[text], link.multiplier)
         # The id as each database stores it (SQLite: 32 hex digits), to join on it.
-        link.tournament_id: (
-            str(field_.get_db_prep_value(link.tournament_id, connection)),
-            Scoring.of(link.tournament.rules),
-            link.multiplier,
-            position,
-        )
-        for position, link in enumerate(links)
-    }
+        ids.append(str(field_.get_db_prep_value(link.tournament_id, connection)))
     groups = (
         Result.objects.filter(
             tournament__in=chosen.values("tournament_id"), place__lte=MAX_POINTED_PLACES
@@ -190,17 +200,15 @@ def _points_table(links: list[SeriesTournament], chosen: QuerySet) -> str:
         .annotate(tied=Count("pk"))
         .order_by()
     )
-    rows = [(tid, None, 1) for tid in tournaments] + list(groups)
-    # Most tournaments of a series share their rules: score each combination once.
     scored: dict[tuple, int] = {}
-    table = []
-    for tid, place, tied in rows:
-        stored, scoring, factor, position = tournaments[tid]
+    rows = []
+    for tid, place, tied in [(tid, None, 1) for tid in tournaments] + list(groups):
+        position, scoring, factor = tournaments[tid]
         key = (scoring, factor, place, tied)
         if key not in scored:
-            scored[key] = int(scoring.points(place, tied=tied) * factor * SCALE)
-        table.append([stored, place or 0, scored[key], position])
-    return json.dumps(table)
+            scored[key] = int(scorings[scoring].points(place, tied=tied) * factor * SCALE)
+        rows.append((position, place or 0, scored[key]))
+    return json.dumps({"ids": ids, "rows": rows}, separators=(",", ":"))
 
 
 def _statement(chosen: str) -> str:
@@ -228,12 +236,18 @@ def _points(ten_thousandths: str) -> Decimal:
     return (Decimal(ten_thousandths) / SCALE).quantize(CENT, ROUND_HALF_UP)
 
 
-def _parts(made_of: str | None, links: list[SeriesTournament]) -> list[tuple[str, Decimal]]:
-    """The breakdown ("position:points ...") as (tournament name, points) in series order."""
-    pairs = sorted(
-        (int(pos), earned) for pos, earned in (p.split(":") for p in (made_of or "").split())
-    )
-    return [(links[pos].tournament.name, _points(earned)) for pos, earned in pairs]
+def _parts(made_of: str | None, names: list[str]) -> list[tuple[str, Decimal]]:
+    """The breakdown ("position:points ...") as (tournament name, points) in series order.
+    A school's over a long series has a part per tournament: thousands, so kept lean."""
+    if not made_of:
+        return []
+    pairs = [part.partition(":") for part in made_of.split()]
+    pairs.sort(key=_position)  # PostgreSQL sends them in order already: a linear pass
+    return [(names[int(pos)], _points(earned)) for pos, _, earned in pairs]
+
+
+def _position(part: tuple[str, str, str]) -> int:
+    return int(part[0])
 
 
 def _methods(series: Series, links: list[SeriesTournament]) -> dict[int, str]:
@@ -275,6 +289,7 @@ def series_leaderboards(
             [_points_table(links, chosen), *chosen_params, best, best, best, offset, end],
         )
         found = cursor.fetchall()
+    names = [link.tournament.name for link in links]
     for kind, rank, total, entrants, first, last, display, team, key, made_of in found:
         if kind == PARTICIPANTS:
             shown = Participant(first_name=first, last_name=last, display_name=display or "")
@@ -283,6 +298,6 @@ def series_leaderboards(
             name = team if kind == TEAMS else key
         rankings[kind].total_rows = entrants
         rankings[kind].rows.append(
-            Row(rank, name, _points(str(total or 0)), _parts(made_of, links))
+            Row(rank, name, _points(str(total or 0)), _parts(made_of, names))
         )
     return Leaderboards(series, links, list(rankings.values()))

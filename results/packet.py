@@ -1,14 +1,21 @@
-"""The judges' packet: a tournament's results sheet as a file, in running order, one row per
-entry with its entry code, for judges to fill in on paper or in a spreadsheet and hand back
-(`results.importing` reads it). Columns a judge fills are the last four; existing results
-are filled in, so a sheet exported again and imported unchanged changes nothing."""
+"""The judges' packet: a tournament's results sheet as a file, per day and room in running
+order, one row per entry with its entry code, for judges to fill in on paper or in a
+spreadsheet and hand back (`results.importing` reads it, a room's file alone too). Columns
+a judge fills are the last four; existing results are filled in, so a sheet exported again
+and imported unchanged changes nothing."""
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
 from typing import IO
 from uuid import UUID
 
+from django.utils.formats import date_format
+from django.utils.text import slugify
+
 from common.times import local_clock, local_date
+from registrations.models import Registration
 from results import selectors, services
 from tournaments.models import Tournament
 
@@ -16,11 +23,49 @@ HEADINGS = ["tournament", "code", "#", "day", "time", "room", "entrant"]
 RESULT_HEADINGS = ["place", "score", "penalties", "notes"]
 
 
-def packet_rows(*, tournament: Tournament, codes: dict[UUID, str]) -> Iterator[list[str]]:
-    """The sheet's rows after the heading: every placeable or placed entry, in running order
-    (entries without a slot last), named by its code in `codes` (blank if it has none yet)."""
-    for number, entry in enumerate(selectors.results_sheet_entries(tournament=tournament), 1):
+@dataclass
+class PacketSection:
+    """One room's entries on one day, in running order: the page or file one judging panel
+    works from. Entries without a slot make a last section with no day and no room."""
+
+    day: date | None
+    room: str  # the room with its building, if it has one: two buildings may share a name
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        if self.day is None:
+            return "Entries without a slot"
+        return f"{date_format(self.day, 'l j F Y')} · {self.room}"
+
+    @property
+    def file_stem(self) -> str:
+        if self.day is None:
+            return "no-slot"
+        return f"{self.day.isoformat()}-{slugify(self.room) or 'room'}"
+
+
+def packet_sections(*, tournament: Tournament, codes: dict[UUID, str]) -> list[PacketSection]:
+    """The sheet per day and room (days in order, rooms by building and name), each section
+    in running order and numbered from 1; every placeable or placed entry, named by its code
+    in `codes` (blank if it has none yet)."""
+    entries = list(selectors.results_sheet_entries(tournament=tournament))
+
+    def where(entry: Registration) -> tuple:
+        slot = entry.slot
+        if slot is None:  # last, in the order they signed up
+            return (1, date.max, "", "", 0.0)
+        place = slot.location
+        return (0, local_date(slot.starts_at), place.building, place.name, slot.starts_at)
+
+    sections: dict[tuple, PacketSection] = {}
+    for entry in sorted(entries, key=where):  # stable: same slot keeps sign-up order
         slot, result = entry.slot, getattr(entry, "result", None)
+        day = local_date(slot.starts_at) if slot else None
+        key = (day, slot.location_id if slot else None)
+        if key not in sections:
+            sections[key] = PacketSection(day, str(slot.location) if slot else "")
+        section = sections[key]
         values = [
             "" if result is None or v is None else str(v)
             for v in (
@@ -29,35 +74,61 @@ def packet_rows(*, tournament: Tournament, codes: dict[UUID, str]) -> Iterator[l
                 else (result.place, result.score, result.penalties, result.notes)
             )
         ]
-        yield [
-            tournament.slug,
-            codes.get(entry.pk, ""),
-            str(number),
-            local_date(slot.starts_at).isoformat() if slot else "",
-            local_clock(slot.starts_at) if slot else "",
-            slot.location.name if slot else "",
-            entry.entrant_name,
-            *values,
-        ]
+        section.rows.append(
+            [
+                tournament.slug,
+                codes.get(entry.pk, ""),
+                str(len(section.rows) + 1),
+                day.isoformat() if day else "",
+                local_clock(slot.starts_at) if slot else "",
+                slot.location.name if slot else "",
+                entry.entrant_name,
+                *values,
+            ]
+        )
+    return list(sections.values())
 
 
-def _exported_rows(tournament: Tournament, actor: str) -> Iterator[list[str]]:
-    # Exporting is what gives entries their codes: a sheet out is a sheet that can come back.
+def packet_sections_export(*, tournament: Tournament, actor: str) -> list[PacketSection]:
+    """The sections of a sheet going out. Exporting is what gives entries their codes: a
+    sheet out is a sheet that can come back."""
     codes = services.entry_codes_assign(tournament=tournament, actor=actor)
-    return packet_rows(tournament=tournament, codes=codes)
+    return packet_sections(tournament=tournament, codes=codes)
 
 
-def packet_write_csv(*, tournament: Tournament, out: IO[str], actor: str) -> int:
-    """The packet as CSV on `out`; returns the number of entries."""
+def _exported_rows(
+    tournament: Tournament, actor: str, sections: list[PacketSection] | None
+) -> Iterator[list[str]]:
+    if sections is None:
+        sections = packet_sections_export(tournament=tournament, actor=actor)
+    for section in sections:
+        yield from section.rows
+
+
+def packet_write_csv(
+    *,
+    tournament: Tournament,
+    out: IO[str],
+    actor: str,
+    sections: list[PacketSection] | None = None,
+) -> int:
+    """The packet as CSV on `out` (every section, or only `sections`, from
+    `packet_sections_export`); returns the number of entries."""
     writer = csv.writer(out)
     writer.writerow(HEADINGS + RESULT_HEADINGS)
     count = 0
-    for count, row in enumerate(_exported_rows(tournament, actor), 1):  # noqa: B007
+    for count, row in enumerate(_exported_rows(tournament, actor, sections), 1):  # noqa: B007
         writer.writerow(row)
     return count
 
 
-def packet_write_xlsx(*, tournament: Tournament, out: IO[bytes], actor: str) -> int:
+def packet_write_xlsx(
+    *,
+    tournament: Tournament,
+    out: IO[bytes],
+    actor: str,
+    sections: list[PacketSection] | None = None,
+) -> int:
     """The packet as an .xlsx workbook: the sheet is protected except the four columns
     judges fill in, so a heading or a code cannot be typed over by mistake."""
     from openpyxl import Workbook
@@ -71,7 +142,7 @@ def packet_write_xlsx(*, tournament: Tournament, out: IO[bytes], actor: str) -> 
         cell.font = Font(bold=True)
     first_open = len(HEADINGS) + 1
     count = 0
-    for count, row in enumerate(_exported_rows(tournament, actor), 1):
+    for count, row in enumerate(_exported_rows(tournament, actor, sections), 1):
         sheet.append(row)
         for column in range(first_open, first_open + len(RESULT_HEADINGS)):
             sheet.cell(row=count + 1, column=column).protection = Protection(locked=False)

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 
 from registrations.models import Registration, RegistrationMember
-from registrations.selectors import public_entrant_name
-from results.models import EntryCode, JudgeAssignment, Prize, Result, ResultSheet
+from registrations.selectors import public_entrant_name, public_member_name
+from results.models import EntryCode, JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
 from tournaments.models import Tournament
 from tournaments.scoring import Scoring, TieBreak
 from tournaments.selectors import PUBLIC_STATUSES
@@ -103,8 +103,8 @@ def tournament_standings(*, tournament: Tournament, public: bool = False) -> lis
         return (result.place is None, result.place or 0, *keys)
 
     results.sort(key=key)
-    members = _members(tournament, [r.registration_id for r in results])
     full = tournament.public_full_names or not public
+    members = _members(tournament, [r.registration_id for r in results], full=full)
     standings: list[Standing] = []
     for index, result in enumerate(results):
         decided_by = ""
@@ -135,14 +135,18 @@ def _decided_by(above: Result, below: Result, scoring: Scoring) -> str:
     return "tied"
 
 
-def _members(tournament: Tournament, registration_ids: list[Any]) -> dict[Any, list[str]]:
+def _members(
+    tournament: Tournament, registration_ids: list[Any], *, full: bool
+) -> dict[Any, list[str]]:
+    """Each team entry's members; on public pages as the other names there (display names,
+    unless the tournament shows full names)."""
     if not tournament.is_team_event:
         return {}
     found: dict[Any, list[str]] = {}
-    for rid, name in RegistrationMember.objects.filter(
+    for member in RegistrationMember.objects.filter(
         registration_id__in=registration_ids
-    ).values_list("registration_id", "name"):
-        found.setdefault(rid, []).append(name)
+    ).select_related("participant"):
+        found.setdefault(member.registration_id, []).append(public_member_name(member, full=full))
     return found
 
 
@@ -154,19 +158,32 @@ class Winners:
     reasons: list[str]
 
 
-def tournament_winners(*, tournament: Tournament, standings: list[Standing]) -> list[Winners]:
+def tournament_winners(
+    *, tournament: Tournament, standings: list[Standing], public: bool = False
+) -> list[Winners]:
     """Each prize with its winners: those given by hand if any (with their reasons), else
-    the entries at its place (all of them on a tie). Two queries."""
+    the entries at its place (all of them on a tie); `public`: an entry given a prize
+    without a result is named as public pages name it. Two queries."""
+    full = tournament.public_full_names or not public
     by_entry = {s.registration_id: s for s in standings}
     out = []
+    awards_named = PrizeAward.objects.select_related("registration__participant")
     for prize in Prize.objects.filter(tournament=tournament).prefetch_related(
-        "awards__registration"
+        Prefetch("awards", queryset=awards_named)
     ):
         awards = list(prize.awards.all())
         if awards:
             winners = [
                 by_entry.get(a.registration_id)
-                or Standing(0, a.registration.entrant_name, None, None, None, Decimal(0), False)
+                or Standing(
+                    0,
+                    public_entrant_name(a.registration, full=full),
+                    None,
+                    None,
+                    None,
+                    Decimal(0),
+                    False,
+                )
                 for a in awards
             ]
             out.append(Winners(prize, winners, True, [a.reason for a in awards]))

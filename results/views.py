@@ -25,7 +25,9 @@ def results_page(request, slug):
             "tournament": tournament,
             "sheet": tournament.result_sheet,
             "standings": standings,
-            "winners": selectors.tournament_winners(tournament=tournament, standings=standings),
+            "winners": selectors.tournament_winners(
+                tournament=tournament, standings=standings, public=True
+            ),
         },
     )
 

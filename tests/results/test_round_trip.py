@@ -152,3 +152,78 @@ def test_an_xlsx_packet_protects_headings_and_codes(contest, entries, tmp_path):
     assert sheet.protection.sheet
     assert sheet["B2"].protection.locked and not sheet["H2"].protection.locked
     assert sheet["H1"].value == "place"
+
+
+def test_the_packet_goes_per_day_and_room_and_each_room_file_comes_back(contest, tmp_path):
+    from datetime import timedelta
+
+    from common.times import local_date
+    from registrations import services as engine
+    from tests.factories import LocationFactory, ParticipantFactory, SlotFactory
+
+    hall, studio = LocationFactory(name="Hall"), LocationFactory(name="Studio")
+    nine = SlotFactory.build().starts_at
+    # Signed up out of running order, rooms interleaved in time, over two days.
+    for room, starts, name in [
+        (studio, nine + timedelta(minutes=10), "Sue"),
+        (hall, nine + timedelta(days=1), "Dan"),
+        (hall, nine + timedelta(minutes=20), "Hal"),
+        (studio, nine, "Sam"),
+        (hall, nine, "Hank"),
+    ]:
+        slot = SlotFactory(
+            time_block__tournament=contest, time_block__location=room, starts_at=starts
+        )
+        engine.registration_create(
+            tournament=contest,
+            slot_id=slot.pk,
+            participant=ParticipantFactory(first_name=name, last_name="X"),
+            actor="t",
+        )
+    whole, _ = run("export_judge_packet", contest.slug)
+    rows = list(csv.DictReader(io.StringIO(whole)))
+    assert [(r["entrant"], r["room"], r["#"]) for r in rows] == [
+        ("Hank X", "Hall", "1"),
+        ("Hal X", "Hall", "2"),
+        ("Sam X", "Studio", "1"),
+        ("Sue X", "Studio", "2"),
+        ("Dan X", "Hall", "1"),
+    ]
+
+    out, _ = run("export_judge_packet", contest.slug, "--per-room", str(tmp_path))
+    day_one, day_two = (local_date(nine + timedelta(days=d)).isoformat() for d in (0, 1))
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [  # the rooms with their building: two buildings may share a room name
+        f"{contest.slug}-{day_one}-hall-main-hall.csv",
+        f"{contest.slug}-{day_one}-studio-main-hall.csv",
+        f"{contest.slug}-{day_two}-hall-main-hall.csv",
+    ]
+    assert f"Wrote 5 entries of {contest.name} in 3 file(s)" in out
+    studio_file = tmp_path / files[1]
+    studio_rows = list(csv.DictReader(studio_file.open(encoding="utf-8")))
+    assert [r["entrant"] for r in studio_rows] == ["Sam X", "Sue X"]
+    assert [r["code"] for r in studio_rows] == [r["code"] for r in rows[2:4]]  # codes kept
+
+    studio_rows[1]["place"] = "1"  # the studio's judges hand back their own sheet
+    with studio_file.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(studio_rows[0]))
+        writer.writeheader()
+        writer.writerows(studio_rows)
+    out, _ = run("import_results", str(studio_file))
+    assert "Saved 1 result(s)" in out
+    assert [(s.name, s.place) for s in selectors.tournament_standings(tournament=contest)] == [
+        ("Sue X", 1)
+    ]
+
+    run("export_judge_packet", contest.slug, "--per-room", str(tmp_path), "--xlsx")
+    assert len(list(tmp_path.glob("*.xlsx"))) == 3
+
+
+def test_the_per_room_packet_needs_a_folder_and_no_other_output(contest, entries, tmp_path):
+    with pytest.raises(CommandError, match="No such directory"):
+        run("export_judge_packet", contest.slug, "--per-room", str(tmp_path / "nope"))
+    with pytest.raises(CommandError, match="not both"):
+        run("export_judge_packet", contest.slug, "--per-room", str(tmp_path), "-o", "x.csv")
+    with pytest.raises(CommandError, match="--xlsx goes with --per-room"):
+        run("export_judge_packet", contest.slug, "--xlsx")
+    assert not list(tmp_path.iterdir())

@@ -79,6 +79,36 @@ def test_a_team_wins_as_a_team_with_its_members_listed():
     assert len(winners[0].winners[0].members) == 2
 
 
+def test_a_winning_teams_members_show_on_the_public_page_by_display_name_only(client):
+    contest = TournamentFactory(team_event=True)
+    slot = SlotFactory(time_block__tournament=contest, capacity=3)
+    team = TeamFactory(name="Blue Notes")
+    members = [ParticipantFactory(first_name=n, last_name="Lee", team=team) for n in ("Ann", "Bo")]
+    entry = engine.registration_create(
+        tournament=contest, slot_id=slot.pk, team=team, members=members, actor="t"
+    )
+    record(contest, (entry, 1))
+    Prize.objects.create(tournament=contest, name="Cup", place=1)
+    services.results_publish(tournament=contest, actor="olga")
+    page = client.get(reverse("results:detail", args=[contest.slug])).content.decode()
+    assert "Blue Notes" in page and "Ann L." in page and "Bo L." in page
+    assert "Lee" not in page  # members' full names are not public
+    assert "Lee" not in client.get(reverse("results:csv", args=[contest.slug])).content.decode()
+    organizer_view = selectors.tournament_standings(tournament=contest)
+    assert sorted(organizer_view[0].members) == ["Ann Lee", "Bo Lee"]
+
+
+def test_a_special_award_to_an_unplaced_entry_shows_its_display_name(client, contest, entries):
+    record(contest, (entries[0], 1))
+    special = Prize.objects.create(tournament=contest, name="Spirit award")
+    services.prize_award(
+        prize=special, registration_id=entries[3].pk, reason="Helped out", actor="o"
+    )
+    services.results_publish(tournament=contest, actor="olga")
+    page = client.get(reverse("results:detail", args=[contest.slug])).content.decode()
+    assert "P3 L." in page and "Last3" not in page
+
+
 def test_the_public_page_shows_published_results_with_display_names_only(client, contest, entries):
     url = reverse("results:detail", args=[contest.slug])
     record(contest, (entries[0], 1))
