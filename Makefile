@@ -15,7 +15,7 @@ TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
 	results/checking.py common)
 
-.PHONY: run test install lock postgres chromium lint typecheck
+.PHONY: run test install lock postgres chromium lint typecheck openapi
 
 install: $(VENV)/.installed
 
@@ -71,3 +71,9 @@ lint: install
 # The django-stubs plugin imports the settings: give them the test suite's values.
 typecheck: install
 	SECRET_KEY=test-only DEBUG=0 HTTPS=0 $(PY) -m mypy $(TYPED)
+
+# The API's OpenAPI document, committed beside the code that generates it; a test fails when
+# the two differ, so run this after changing the API and commit the result.
+openapi: install
+	SECRET_KEY=openapi DEBUG=0 HTTPS=0 $(PY) manage.py export_openapi_schema \
+		--api opendata.api.api --indent 2 --sorted --output opendata/openapi-v1.json
