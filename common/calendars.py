@@ -9,11 +9,11 @@ venue whatever zone its owner is in.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 PRODUCT_ID = "-//Lineup//Schedules//EN"
 
@@ -64,8 +64,9 @@ def calendar_ics(
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", str(zone.key))
     if refresh_minutes:
-        calendar.add("refresh-interval", f"PT{refresh_minutes}M", parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", f"PT{refresh_minutes}M")
+        every = timedelta(minutes=refresh_minutes)
+        calendar.add("refresh-interval", every, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(every))
     for item in events:
         event = Event()
         event.add("uid", item.uid)

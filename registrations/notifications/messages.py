@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.times import local_when
+from registrations.calendars import registration_calendar_name, registration_ics
 from registrations.models import Notification, NotificationText, Registration
 from tournaments.models import Location, Slot, Tournament
 
@@ -87,6 +88,8 @@ def render(
         "now": now_at,
         "link": settings.LINEUP_BASE_URL
         + reverse("registrations:detail", args=[registration.reference]),
+        "calendar_link": settings.LINEUP_BASE_URL
+        + reverse("opendata:registration_calendar", args=[registration.reference]),
     }
     text = render_to_string("emails/registration.txt", context)
     html = render_to_string("emails/registration.html", context)
@@ -101,6 +104,10 @@ def message_for(notification: Notification) -> EmailMultiAlternatives:
     )
     message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
     message.attach_alternative(html, "text/html")
+    # The time as an event the mail app offers to add (or, for a cancellation, to remove).
+    calendar = registration_ics(registration)
+    if calendar is not None:
+        message.attach(registration_calendar_name(registration), calendar, "text/calendar")
     return message
 
 
