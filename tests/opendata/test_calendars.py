@@ -55,7 +55,7 @@ def evening(db, paris):
 
 
 def test_the_entrants_ics_has_the_local_time_room_and_link(client, evening):
-    tournament, (winter, summer) = evening
+    _tournament, (_winter, summer) = evening
     entry = register(summer, ParticipantFactory(first_name="Léa", last_name="Roux"))
     response = client.get(f"/r/{entry.reference}/calendar.ics")
     assert response.status_code == 200
@@ -77,7 +77,7 @@ def test_the_entrants_ics_has_the_local_time_room_and_link(client, evening):
 
 
 def test_a_moved_entry_keeps_its_uid_with_a_higher_sequence(client, evening):
-    tournament, (winter, summer) = evening
+    _tournament, (winter, summer) = evening
     entry = register(summer, ParticipantFactory())
     _, (before,) = events(client.get(f"/r/{entry.reference}/calendar.ics").content)
     engine.registration_move(registration=entry, to_slot_id=winter.pk, actor="test")
@@ -89,7 +89,7 @@ def test_a_moved_entry_keeps_its_uid_with_a_higher_sequence(client, evening):
 
 
 def test_a_cancelled_entry_gives_a_cancelled_event(client, evening):
-    tournament, (winter, summer) = evening
+    _tournament, (_winter, summer) = evening
     entry = register(summer, ParticipantFactory())
     engine.registration_cancel(registration=entry, actor="test")
     _, (event,) = events(client.get(f"/r/{entry.reference}/calendar.ics").content)
@@ -101,7 +101,7 @@ def test_an_unknown_reference_is_a_404(client, db):
 
 
 def test_the_confirmation_page_offers_the_ics(client, evening):
-    tournament, (winter, summer) = evening
+    _tournament, (_winter, summer) = evening
     entry = register(summer, ParticipantFactory())
     page = client.get(reverse("registrations:detail", args=[entry.reference])).content.decode()
     assert f'href="/r/{entry.reference}/calendar.ics" download>Add to calendar' in page
@@ -110,7 +110,7 @@ def test_the_confirmation_page_offers_the_ics(client, evening):
 def test_the_email_attaches_and_links_the_ics(
     evening, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    tournament, (winter, summer) = evening
+    _tournament, (_winter, summer) = evening
     with django_capture_on_commit_callbacks(execute=True):
         entry = register(summer, ParticipantFactory(), contact_email="parent@example.org")
     (message,) = mailoutbox
@@ -123,7 +123,7 @@ def test_the_email_attaches_and_links_the_ics(
 
 
 def test_the_tournament_feed_lists_every_time_with_public_names(client, evening):
-    tournament, (winter, summer) = evening
+    _tournament, (_winter, summer) = evening
     register(summer, ParticipantFactory(first_name="Léa", last_name="Roux"), contact_email="x@y.z")
     response = client.get("/t/summer-gala/calendar.ics")
     assert response.status_code == 200
@@ -148,7 +148,7 @@ def test_the_tournament_feed_lists_every_time_with_public_names(client, evening)
 
 
 def test_each_room_has_its_own_feed(client, evening):
-    tournament, (winter, summer) = evening
+    tournament, (_winter, _summer) = evening
     other = SlotFactory(time_block__tournament=tournament, time_block__location__name="Studio B")
     room_feed = client.get(f"/t/summer-gala/rooms/{other.location_id}/calendar.ics")
     calendar, found = events(room_feed.content)
