@@ -13,7 +13,7 @@ The OpenAPI document is generated from this module (`make openapi` writes the co
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
@@ -24,9 +24,11 @@ from django.utils import timezone
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 from ninja import NinjaAPI, Query, Schema
+from ninja import Path as PathParam
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
 from ninja.pagination import paginate
+from pydantic import BeforeValidator
 
 from common import metrics
 from common.calendars import tournament_time, tournament_zone
@@ -147,9 +149,23 @@ def _summary(request: HttpRequest, tournament: Tournament, *, places_left: int) 
     }
 
 
+def _iso_date(value: Any) -> Any:
+    """Days are written 2026-05-14: pydantic alone would also take 0 or 1.5 (as timestamps)."""
+    if isinstance(value, str) and len(value) == 10:
+        return value
+    if value is None or isinstance(value, date):
+        return value
+    raise ValueError("Write the day as YYYY-MM-DD, e.g. 2026-05-14.")
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
+# A tournament's address as the public pages' <slug:...> accepts it.
+Slug = Annotated[str, PathParam(pattern=r"^[-a-zA-Z0-9_]+$", max_length=200)]
+
+
 class TournamentFilters(Schema):
     category: Tournament.Category | None = None
-    day: date | None = None
+    day: Day | None = None
     open_now: bool = False
 
 
@@ -211,7 +227,7 @@ def _public_tournament(slug: str) -> Tournament:
     "cancelled (drafts are unknown).",
 )
 @answered
-def tournament_detail(request: HttpRequest, slug: str) -> Any:
+def tournament_detail(request: HttpRequest, slug: Slug) -> Any:
     tournament = _public_tournament(slug)
     with timezone.override(tournament_zone(tournament)):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
@@ -248,7 +264,7 @@ def tournament_detail(request: HttpRequest, slug: str) -> Any:
 
 
 class SlotFilters(Schema):
-    day: date | None = None
+    day: Day | None = None
     room: UUID | None = None
     state: Literal["open", "full", "blocked", "past"] | None = None
     upcoming: bool = False
@@ -264,7 +280,7 @@ class SlotFilters(Schema):
 )
 @answered
 @paginate(Pages)
-def slot_list(request: HttpRequest, slug: str, filters: Query[SlotFilters]) -> Any:
+def slot_list(request: HttpRequest, slug: Slug, filters: Query[SlotFilters]) -> Any:
     tournament = _public_tournament(slug)
     with timezone.override(tournament_zone(tournament)):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
@@ -312,7 +328,7 @@ def slot_list(request: HttpRequest, slug: str, filters: Query[SlotFilters]) -> A
 )
 @answered
 def schedule(
-    request: HttpRequest, slug: str, day: date | None = None, room: UUID | None = None
+    request: HttpRequest, slug: Slug, day: Day | None = None, room: UUID | None = None
 ) -> Any:
     tournament = tournament_selectors.tournament_get_public(slug=slug)
     with timezone.override(tournament_zone(tournament)):
@@ -363,7 +379,7 @@ def schedule(
     description="404 until the organizers publish the results.",
 )
 @answered
-def results(request: HttpRequest, slug: str) -> Any:
+def results(request: HttpRequest, slug: Slug) -> Any:
     tournament = result_selectors.results_public_get(slug=slug)
     standings = result_selectors.tournament_standings(tournament=tournament, public=True)
     winners = result_selectors.tournament_winners(tournament=tournament, standings=standings)
@@ -392,7 +408,7 @@ def results(request: HttpRequest, slug: str) -> Any:
 )
 @answered
 @paginate(Pages)
-def standings(request: HttpRequest, slug: str) -> Any:
+def standings(request: HttpRequest, slug: Slug) -> Any:
     tournament = result_selectors.results_public_get(slug=slug)
     return [
         {

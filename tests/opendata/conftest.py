@@ -14,6 +14,10 @@ from tests.factories import (
 
 @pytest.fixture
 def festival(db):
+    return festival_for_tests()
+
+
+def festival_for_tests():
     """A published tournament with two rooms of three 10-minute times (2 places each) on the
     day after tomorrow, one of them booked by Zoë Núñez (with her contacts)."""
     tournament = TournamentFactory(name="Spring Piano Festival", slug="spring-piano")
