@@ -13,7 +13,7 @@ TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py
 	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
 	$(addprefix registrations/,entries.py places.py rows.py rules.py periodic.py) \
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
-	results/checking.py common)
+	results/checking.py registrations/calendars.py opendata common)
 
 .PHONY: run test install lock postgres chromium lint typecheck openapi
 

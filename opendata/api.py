@@ -114,7 +114,7 @@ def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 for _failure in (OperationalError, InterfaceError):  # config.middleware's DATABASE_UNAVAILABLE
-    api.add_exception_handler(_failure, _database_unavailable)
+    api.add_exception_handler(_failure, _database_unavailable)  # type: ignore[arg-type]
 
 
 def _absolute(request: HttpRequest, name: str, *args: Any) -> str:
