@@ -1,6 +1,7 @@
 """The JSON API, the calendar feeds and the embeddable schedule."""
 
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 
 from opendata import views
 from opendata.api import api
@@ -16,4 +17,12 @@ urlpatterns = [
     ),
 ]
 
-api_urls = [path("api/v1/", api.urls)]
+
+def api_not_found(request, rest):
+    """Any other address under the API: a JSON 404 like the API's own, not the HTML page."""
+    return JsonResponse(
+        {"detail": "No such address in the API: see /api/v1/openapi.json."}, status=404
+    )
+
+
+api_urls = [path("api/v1/", api.urls), re_path(r"^api/(?P<rest>.*)$", api_not_found)]

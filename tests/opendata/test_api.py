@@ -157,8 +157,9 @@ def test_bad_parameters_are_a_json_422(client, festival):
 
 
 def test_unknown_addresses_under_the_api_are_json_404(client, db):
-    response = client.get(f"{API}/nothing-here")
-    assert response.status_code == 404
+    for url in (f"{API}/nothing-here", f"{API}/tournaments/", "/api/v2/tournaments", "/api/"):
+        body = get_json(client, url, 404)
+        assert body["detail"].startswith("No such address in the API"), url
 
 
 def test_a_conditional_get_is_answered_304(client, festival):
