@@ -44,7 +44,7 @@ def _event(tournament: Tournament, slot: Slot, location: Location, link: str) ->
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         summary=f"{tournament.name}: {who}",
-        location=str(location),
+        location=", ".join(filter(None, [str(location), location.address])),
         description="\n".join([*names, link]),
         url=link,
         stamp=slot.updated_at,
