@@ -17,9 +17,9 @@ TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py
 	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
 	$(addprefix registrations/,entries.py places.py rows.py rules.py periodic.py check_in.py venue.py door_codes.py) \
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
-	results/checking.py common)
+	results/checking.py registrations/calendars.py opendata common)
 
-.PHONY: run test install lock postgres chromium lint typecheck
+.PHONY: run test install lock postgres chromium lint typecheck openapi
 
 install: $(VENV)/.installed
 
@@ -75,3 +75,9 @@ lint: install
 # The django-stubs plugin imports the settings: give them the test suite's values.
 typecheck: install
 	SECRET_KEY=test-only DEBUG=0 HTTPS=0 $(PY) -m mypy $(TYPED)
+
+# The API's OpenAPI document, committed beside the code that generates it; a test fails when
+# the two differ, so run this after changing the API and commit the result.
+openapi: install
+	SECRET_KEY=openapi DEBUG=0 HTTPS=0 $(PY) manage.py export_openapi_schema \
+		--api opendata.api.api --indent 2 --sorted --output opendata/openapi-v1.json

@@ -62,11 +62,15 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_prometheus",
+    # The read-only JSON API (/api/v1/) and its OpenAPI document; CORS headers on it only.
+    "ninja",
+    "corsheaders",
     "common",
     "tournaments",
     "participants",
     "registrations",
     "results",
+    "opendata",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +81,8 @@ MIDDLEWARE = [
     # X-Request-ID on the response and in every log line.
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Answers other sites' preflights for the API (CORS_URLS_REGEX) before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
     # Static files straight after the HTTPS redirect, before sessions and the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -311,6 +317,24 @@ LINEUP_POW_BITS = env.int("LINEUP_POW_BITS", default=16)
 if not 1 <= LINEUP_POW_BITS <= 24:
     raise ImproperlyConfigured("LINEUP_POW_BITS must be between 1 and 24.")
 LINEUP_POW_NOJS_SECONDS = env.int("LINEUP_POW_NOJS_SECONDS", default=30)
+
+# Open data (opendata/): the JSON API, calendar feeds and the embeddable schedule.
+# The API's per-client limit, counted like the public pages' (django-ratelimit, shared cache).
+LINEUP_RATE_API = env.str("LINEUP_RATE_API", default="60/m")
+if not re.match(_RATE, LINEUP_RATE_API):
+    raise ImproperlyConfigured("LINEUP_RATE_API must look like 60/m (count per s, m, h or d).")
+# Who may frame the embeddable schedule page (/t/<slug>/embed/): CSP frame-ancestors sources.
+# Every other page keeps frame-ancestors 'none'.
+LINEUP_EMBED_FRAME_ANCESTORS = env.list("LINEUP_EMBED_FRAME_ANCESTORS", default=["*"])
+# Any site may read the API from its pages' scripts (it is public and read-only, and sends no
+# cookies back); everything else stays same-origin.
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # Webhook endpoints may only reach public addresses: loopback, private and link-local ones are
 # refused when saved and when delivered, so the feature cannot be aimed at the server's own

@@ -40,6 +40,8 @@ _DETAIL_FIELDS = (
     "contact_email",
     "hold_expires_at",
     "cancelled_at",
+    "version",  # the .ics sequence (registrations/calendars.py)
+    "updated_at",
     "tournament_id",
     "tournament__name",
     "tournament__slug",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from common.times import local_when
 from registrations import door_codes
+from registrations.calendars import registration_calendar_name, registration_ics
 from registrations.models import Notification, NotificationText, Registration
 from tournaments.models import Location, Slot, Tournament
 
@@ -107,6 +108,8 @@ def render(
         "now": now_at,
         "link": settings.LINEUP_BASE_URL
         + reverse("registrations:detail", args=[registration.reference]),
+        "calendar_link": settings.LINEUP_BASE_URL
+        + reverse("opendata:registration_calendar", args=[registration.reference]),
         "tournament_link": settings.LINEUP_BASE_URL
         + reverse("tournaments:detail", args=[registration.tournament.slug]),
         "entries": [
@@ -134,6 +137,11 @@ def shows_check_in_code(registration: Registration, kind: str) -> bool:
     return kind in WITH_CHECK_IN_CODE and registration.status in Registration.ACTIVE_STATUSES
 
 
+# The e-mails about one entry's own time carry it as an .ics (the rest: an offer not yet
+# taken, a list of links, are about no settled time).
+CALENDAR_KINDS = {Kind.CONFIRMED, Kind.HELD, Kind.MOVED, Kind.REMINDER, Kind.CANCELLED}
+
+
 def message_for(notification: Notification) -> EmailMultiAlternatives:
     registration = notification.registration
     subject, intro = texts_for(registration.tournament, notification.kind)
@@ -149,6 +157,10 @@ def message_for(notification: Notification) -> EmailMultiAlternatives:
         image.add_header("Content-Disposition", "inline", filename="check-in.png")
         message.mixed_subtype = "related"
         message.attach(image)
+    # The time as an event the mail app offers to add (or, for a cancellation, to remove).
+    calendar = registration_ics(registration) if notification.kind in CALENDAR_KINDS else None
+    if calendar is not None:
+        message.attach(registration_calendar_name(registration), calendar, "text/calendar")
     return message
 
 
