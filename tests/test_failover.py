@@ -21,7 +21,7 @@ def test_a_storm_survives_restart_killed_backends_and_failover_with_nothing_lost
     )  # fmt: skip
     report = out.getvalue()
     assert set(results) == {"restart", "kill", "failover"}, report
-    for name, (problems, outage, storm) in results.items():
+    for name, (problems, _outage, storm) in results.items():
         assert problems == [], f"{name}: {report}"
         assert storm.confirmed, f"{name}: nobody got through: {report}"
         # Served again by the same processes: the last submits of the storm succeeded.
