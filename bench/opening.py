@@ -325,11 +325,19 @@ def seed_here(args):
 
 
 def fresh_database(args):
+    import psycopg
+
     name = args.database_url.rsplit("/", 1)[1]
     with admin_connect(args.database_url) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args)}"')
-        connection.execute(f'ALTER DATABASE "{name}" SET search_path = public')
+        for attempt in range(10):
+            try:
+                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args)}"')
+                return
+            except psycopg.errors.ObjectInUse:  # someone is looking at the template
+                if attempt == 9:
+                    raise
+                time.sleep(3)
 
 
 def competitors(args, pow_on):
@@ -433,6 +441,7 @@ def server_env(args, tree):
         LINEUP_RATE_REFERENCE="1000000/m",
         LINEUP_POW_BITS=str(args.pow_bits),
         LINEUP_ADMISSION_RATE=str(args.admission_rate),
+        LINEUP_ADMISSION_BURST=str(args.admission_burst),
         PYTHONPATH=str(tree),
     )
     return env
@@ -519,6 +528,7 @@ def main():
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--worker-class", default="")
     parser.add_argument("--admission-rate", type=float, default=0, help="0: no admission gate")
+    parser.add_argument("--admission-burst", type=int, default=10)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/lineup_opening"
     )

@@ -14,8 +14,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
-
 KEY = "lineup:admission:tat"
 
 # GCRA: `tat` is when the schedule is next free; a place is `interval` long.
@@ -60,14 +58,12 @@ _local_tat = 0.0
 
 
 def _redis_client():
-    try:
-        from django_redis import get_redis_connection
-        from django_redis.cache import RedisCache
-    except ImportError:  # pragma: no cover - django-redis is a runtime dependency
-        return None
-    if not isinstance(getattr(cache, "_cache", None), RedisCache) and not isinstance(
-        cache, RedisCache
-    ):
+    """The Redis connection behind the default cache, or None when the cache is not Redis."""
+    from django.core.cache import caches
+    from django_redis import get_redis_connection
+    from django_redis.cache import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
         return None
     return get_redis_connection("default")
 

@@ -124,6 +124,7 @@ def redis_cache(settings, redis_url):
 def test_the_shared_queue_in_redis_hands_out_one_place_each_in_order(redis_cache):
     """50 arrivals at once from threads (as from several servers): each gets its own place,
     exactly one interval apart after the burst, none twice."""
+    assert admission._redis_client() is not None  # the shared schedule, not the fallback
     places, start = [], threading.Barrier(50)
 
     def arrive():
