@@ -38,6 +38,9 @@ defaults
     timeout client 120s
     timeout server 120s
     timeout http-request 30s
+    # Without it a check must finish within `inter` (1 s): a busy but healthy server is
+    # then taken out, and with one server everyone gets HAProxy's 503.
+    timeout check 5s
     option forwardfor
     # A request is sent again only when no server could be reached at all.
     retries 2
@@ -168,7 +171,7 @@ def cluster(database_url: str, cache_url: str, servers: int = 2, **app_settings:
                 HAPROXY_CONFIG.format(
                     port=port,
                     servers="\n".join(
-                        f"    server app{n} 127.0.0.1:{p} check inter 1s fall 2 rise 1"
+                        f"    server app{n} 127.0.0.1:{p} check inter 1s fall 3 rise 1"
                         for n, p in enumerate(app_ports, 1)
                     ),
                 )
