@@ -18,6 +18,9 @@ own (copied from a seeded template database, so each run starts alike), DEBUG of
 rendered and handed to the dummy backend. The per-client rate limits are raised (every client
 here is 127.0.0.1); the limiter stays in the path.
 
+With `--before`, both trees run on a database migrated by this tree: compare trees whose
+migrations are the same (a newer column without a default breaks the older code's inserts).
+
 Reports sign-ups/s, p50/p95/p99 per step and for the whole visit, errors by kind and the
 database invariants afterwards (every confirmation seen exists once, no slot over capacity,
 counters equal their registrations, one entry per participant). Every run is bounded
@@ -231,7 +234,12 @@ def admin_connect(database_url):
 
 
 def template_name(args):
-    return f"lineup_opening_seed_{args.roster}"
+    """Named after the roster and the migrations: a tree with new migrations seeds anew."""
+    import hashlib
+
+    migrations = sorted(str(p.relative_to(BASE_DIR)) for p in BASE_DIR.glob("*/migrations/0*.py"))
+    digest = hashlib.sha256("\n".join(migrations).encode()).hexdigest()[:8]
+    return f"lineup_opening_seed_{args.roster}_{digest}"
 
 
 def seed_template(args):
