@@ -22,6 +22,10 @@ LOCKED_TRANSACTION = Histogram(
     ["outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+ADMISSION_QUEUED = Counter(
+    "lineup_admission_queued_total",
+    "Visits shown the admission queue page instead of the page they asked for.",
+)
 TASK_FAILURES = Counter("lineup_task_failures_total", "Background tasks that failed.", ["task"])
 NOTIFICATION_FAILURES = Counter(
     "lineup_notification_failures_total",

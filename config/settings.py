@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The opening minute's queue, before the search and the form do any work.
+    "config.admission.AdmissionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): did this session pass the second factor?
     "django_otp.middleware.OTPMiddleware",
@@ -335,6 +337,16 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "if-none-match", "if-modified-since"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
+# The admission queue (config/admission.py): people per second let on to "find yourself" and
+# the sign-up form, from the capacity bench/opening.py measures; 0 switches it off. BURST
+# are let in at once before anyone waits.
+LINEUP_ADMISSION_RATE = env.float("LINEUP_ADMISSION_RATE", default=0.0)
+if not 0 <= LINEUP_ADMISSION_RATE <= 100_000:
+    raise ImproperlyConfigured("LINEUP_ADMISSION_RATE must be between 0 (off) and 100000.")
+LINEUP_ADMISSION_BURST = env.int("LINEUP_ADMISSION_BURST", default=50)
+if LINEUP_ADMISSION_BURST < 0:
+    raise ImproperlyConfigured("LINEUP_ADMISSION_BURST must be 0 or more.")
+LINEUP_ADMISSION_VIEWS = ("participants:search", "registrations:create")
 
 # Webhook endpoints may only reach public addresses: loopback, private and link-local ones are
 # refused when saved and when delivered, so the feature cannot be aimed at the server's own

@@ -1,3 +1,5 @@
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -174,3 +176,61 @@ def _rate_limit_clock_held(monkeypatch):
 
     now = ratelimit_core.time.time()
     monkeypatch.setattr(ratelimit_core, "time", SimpleNamespace(time=lambda: now))
+
+
+# --- a Redis of the suite's own ----------------------------------------------------------------
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_debian_package(command, package):
+    """Install a Debian package the test needs when its command is missing (as root, or with
+    sudo), as `make test` does for PostgreSQL's client tools and Chromium."""
+    import shutil
+    import subprocess
+
+    if shutil.which(command) or Path(f"/usr/sbin/{command}").exists():
+        return shutil.which(command) or f"/usr/sbin/{command}"
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True, capture_output=True)
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-q", package], check=True, capture_output=True
+    )
+    return shutil.which(command) or f"/usr/sbin/{command}"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A throwaway redis-server on a free loopback port, for the tests that need the real
+    shared cache (the admission queue's script, the scale-out test)."""
+    import subprocess
+    import time
+
+    server = ensure_debian_package("redis-server", "redis-server")
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    import redis
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            redis.Redis(port=port).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
