@@ -16,6 +16,7 @@ registration row (`rows.py`).
 
 from registrations.services.changing import (
     registration_cancel,
+    registration_change_members,
     registration_check_in,
     registration_confirm,
     registration_expire_holds,
@@ -39,6 +40,7 @@ __all__ = [
     "MergeRefused",
     "participant_merge",
     "registration_cancel",
+    "registration_change_members",
     "registration_check_in",
     "registration_confirm",
     "registration_create",
