@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 
 from common.audit_sentences import audit_sentence
 from common.models import AuditEvent
@@ -19,6 +18,7 @@ from tests.factories import (
     SlotFactory,
     TournamentFactory,
     register,
+    register_someone,
 )
 from tournaments.services import slot_block
 
@@ -31,6 +31,11 @@ def at(hour, minute=0):
     """A morning two days ahead, in local time (the test settings' zone)."""
     day = (datetime.now(LOCAL) + timedelta(days=2)).date()
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL)
+
+
+@pytest.fixture(autouse=True)
+def _local_time_is_berlin(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
 
 
 @pytest.fixture
@@ -66,7 +71,6 @@ def latest(action):
     return AuditEvent.objects.filter(action=action).latest("created_at")
 
 
-@override_settings(TIME_ZONE="Europe/Berlin")
 class TestSentences:
     def test_a_move_reads_with_names_local_times_rooms_and_the_reason(self, morning, oscar):
         _, first, second = morning
@@ -114,7 +118,7 @@ class TestSentences:
 
     def test_an_override_reads_as_one_and_names_the_capacity_it_added(self, morning, oscar):
         _, first, second = morning
-        register(second)
+        register_someone(second)
         anna = register(first, ParticipantFactory(first_name="Anna", last_name="B."))
 
         services.registration_move(
@@ -154,7 +158,7 @@ class TestSentences:
 class TestBeforeAndAfter:
     def test_a_cancel_records_the_status_before_and_after(self, morning):
         _, first, _ = morning
-        registration = register(first)
+        registration = register_someone(first)
 
         services.registration_cancel(registration=registration, actor="test")
 
@@ -163,8 +167,8 @@ class TestBeforeAndAfter:
 
     def test_a_slot_cancel_records_status_places_and_capacity(self, morning):
         _, first, _ = morning
-        register(first)
-        register(first, override_reason="Sibling")  # capacity 1 → 2
+        register_someone(first)
+        register_someone(first, override_reason="Sibling")  # capacity 1 → 2
 
         services.slot_cancel(slot=first, actor="test", reason="Piano broke")
 
@@ -179,7 +183,7 @@ class TestBeforeAndAfter:
 
     def test_a_contact_change_records_old_and_new_values(self, morning):
         _, first, _ = morning
-        registration = register(first, contact_name="Ann", contact_phone="123")
+        registration = register_someone(first, contact_name="Ann", contact_phone="123")
 
         services.registration_update_contact(
             registration=registration, actor="test", contact_name="Anne", contact_phone="123"
@@ -194,8 +198,8 @@ class TestBeforeAndAfter:
 
     def test_the_slot_history_shows_an_override_and_its_capacity_going_back(self, morning):
         _, first, _ = morning
-        register(first)
-        extra = register(first, override_reason="Sibling")
+        register_someone(first)
+        extra = register_someone(first, override_reason="Sibling")
 
         services.registration_cancel(registration=extra, actor="test")
 
@@ -206,7 +210,7 @@ class TestBeforeAndAfter:
 
     def test_a_move_keeps_an_optional_reason(self, morning):
         _, first, second = morning
-        registration = register(first)
+        registration = register_someone(first)
 
         services.registration_move(
             registration=registration, to_slot_id=second.pk, actor="test", reason=" Swap "
@@ -222,7 +226,6 @@ class TestBeforeAndAfter:
         assert (payload["status_before"], payload["status_after"]) == ("open", "blocked")
 
 
-@override_settings(TIME_ZONE="Europe/Berlin")
 class TestAuditAdmin:
     def test_the_list_shows_sentences_to_an_organizer(self, morning, organizer_client, organizer):
         _, first, second = morning
@@ -250,7 +253,7 @@ class TestAuditAdmin:
         from registrations.models import Registration
 
         _, first, second = morning
-        registration = register(first)
+        registration = register_someone(first)
 
         response = post_action(
             organizer_client,

@@ -282,3 +282,14 @@ class LabelledFieldsMixin:
         elif isinstance(self, admin.TabularInline):
             widget.attrs.setdefault("aria-label", label)
         return formfield
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:  # the row's "delete?" box, under a column heading
+                    form.fields["DELETE"].widget.attrs.setdefault("aria-label", "Delete this row")
+
+        return LabelledFormSet
