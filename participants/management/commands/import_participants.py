@@ -39,7 +39,7 @@ class Command(ImportCommand):
         parser.add_argument(
             "--reject-file",
             metavar="PATH",
-            help="Where --skip-bad-rows writes bad rows (default: FILE.rejected.csv).",
+            help="Where --skip-bad-rows writes bad rows (default: NAME.rejected.csv beside FILE).",
         )
         parser.add_argument(
             "--batch-size", type=int, default=1000, help="Rows per transaction (default 1000)."
