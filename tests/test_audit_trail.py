@@ -222,8 +222,12 @@ class TestBeforeAndAfter:
         _, first, _ = morning
         slot_block(slot=first, actor="test")
 
-        payload = latest("slot.block").payload
-        assert (payload["status_before"], payload["status_after"]) == ("open", "blocked")
+        event = latest("slot.block")
+        assert (event.payload["status_before"], event.payload["status_after"]) == (
+            "open",
+            "blocked",
+        )
+        assert audit_sentence(event).endswith("09:00 Room A (open → blocked).")
 
 
 class TestAuditAdmin:

@@ -199,7 +199,9 @@ def _slot_set_status(
     *, slot: Slot, actor: str, status: str, allowed_from: tuple[str, ...]
 ) -> tuple[Slot, bool]:
     with locked_atomic():
-        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        locked = (
+            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
+        )
         if locked.status == status:
             return locked, False
         if locked.status not in allowed_from:
@@ -213,6 +215,7 @@ def _slot_set_status(
             actor=actor,
             action=f"slot.{'block' if status == Slot.Status.BLOCKED else 'unblock'}",
             target=locked,
+            at=locked.audit_facts(),
             status_before=locked.status,
             status_after=status,
         )
