@@ -42,6 +42,21 @@ def audit_event_record(
     return event
 
 
+def audit_changes(obj: models.Model, changed: dict[str, Any]) -> dict[str, Any]:
+    """`changed` (field → new value) as the audit keeps it: the field names and every value
+    before and after, related rows by name (call it before changing `obj`)."""
+
+    def shown(value: Any) -> Any:
+        return str(value) if isinstance(value, models.Model) else value
+
+    names = sorted(changed)
+    return {
+        "changed": names,
+        "before": {name: shown(getattr(obj, name)) for name in names},
+        "after": {name: shown(changed[name]) for name in names},
+    }
+
+
 def audit_events_record(events: Iterable[AuditEvent]) -> int:
     """Insert events made with `audit_event_build` in one statement (imports: per-row history
     at little cost); returns how many were written."""

@@ -88,17 +88,36 @@ class Table:
         raise ImportFileError("The file is empty: it needs a header row with column names.")
 
     def rows(self) -> Iterator[tuple[int, list]]:
-        """(line number, cells) for every non-blank row after the header."""
+        """(line number, cells) for every non-blank row after the header; the blank ones
+        are kept as runs of lines in `blank_lines` (first, last), for `blank_lines_report`."""
+        self.blank_lines: list[tuple[int, int]] = []
         for line, cells in self._all_rows():
-            if line > self.header_line and any(cell_text(c) for c in cells):
-                if any("\x00" in c for c in cells if isinstance(c, str)):
-                    # No database text column can hold it: a binary file or a broken export.
-                    raise ImportFileError(
-                        "this line holds a NUL character (is it a text file?). Save the file "
-                        "as CSV UTF-8 or .xlsx and try again.",
-                        line=line,
-                    )
-                yield line, cells
+            if line <= self.header_line:
+                continue
+            if not any(cell_text(c) for c in cells):
+                runs = self.blank_lines
+                if runs and runs[-1][1] == line - 1:
+                    runs[-1] = (runs[-1][0], line)
+                else:
+                    runs.append((line, line))
+                continue
+            if any("\x00" in c for c in cells if isinstance(c, str)):
+                # No database text column can hold it: a binary file or a broken export.
+                raise ImportFileError(
+                    "this line holds a NUL character (is it a text file?). Save the file "
+                    "as CSV UTF-8 or .xlsx and try again.",
+                    line=line,
+                )
+            yield line, cells
+
+    def blank_lines_report(self) -> list[str]:
+        """ "Line 4 is empty; skipped.", "Lines 42 to 43 …" (with an en dash) after `rows()`."""
+        return [
+            f"Line {first} is empty; skipped."
+            if first == last
+            else f"Lines {first}\u2013{last} are empty; skipped."
+            for first, last in getattr(self, "blank_lines", [])
+        ]
 
     def count_hint(self) -> int | None:
         """Roughly how many data rows there are (for a progress bar), or None."""

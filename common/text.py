@@ -20,3 +20,8 @@ def typed_text(value: str | None, *, limit: int) -> str:
         if unicodedata.category(c) not in ("Cc", "Cs") or c in "\t\n"
     )
     return "".join(kept).strip()[:limit]
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """ "1 entry", "23 entries", "0 rows": the count and its noun as words read."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"

@@ -71,6 +71,16 @@ class LineupAdminSite(admin.AdminSite):
     def login_template(self):  # type: ignore[override]
         return "admin/lineup/login_otp.html" if settings.LINEUP_ADMIN_2FA else None
 
+    def index(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[override]
+        # "Recent actions": changes go through the services, which write the audit trail,
+        # not Django's admin log, so the dashboard shows the trail's latest events.
+        from common.admin.audit import audit_events_recent
+
+        recent = None
+        if request.user.has_perm("common.view_auditevent"):
+            recent = audit_events_recent(limit=10)
+        return super().index(request, {"recent_events": recent, **(extra_context or {})})
+
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False

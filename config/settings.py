@@ -217,6 +217,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner in every command
+AXES_LOCKOUT_CALLABLE = "config.views.admin_locked_out"
+# Whom a locked-out organizer should ask (the lock-out page names them), e.g. "Sam on 0151 …".
+LINEUP_ADMIN_CONTACT = env.str("LINEUP_ADMIN_CONTACT", default="")
 
 # Two-factor login for every staff account (config/admin_site.py): on in production, off in
 # the DEBUG demo of `make run`. Enrol with `manage.py otp_enrol USERNAME`.

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.formats import date_format
 
 from common.models import TimestampedModel
 from common.text import fold
@@ -39,6 +40,10 @@ class Participant(TimestampedModel):
         help_text="Stage or preferred name; empty means first name and last initial.",
     )
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # An age is kept as it was given, with the day it was given (a list's Age column): a birth
+    # year worked out from it could be a year off, and would read as a fact.
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_given_on = models.DateField(null=True, blank=True)
     grade = models.CharField(max_length=20, blank=True)
     school = models.CharField(max_length=200, blank=True)
     team = models.ForeignKey(
@@ -56,6 +61,11 @@ class Participant(TimestampedModel):
                 name="participant_birth_year_plausible",
                 condition=Q(birth_year__isnull=True) | Q(birth_year__range=(1900, 2100)),
             ),
+            models.CheckConstraint(
+                name="participant_age_plausible_with_its_day",
+                condition=Q(age__isnull=True, age_given_on__isnull=True)
+                | Q(age__range=(0, 120), age_given_on__isnull=False),
+            ),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="participant_name_idx"),
@@ -67,6 +77,13 @@ class Participant(TimestampedModel):
 
     def __str__(self):
         return self.full_name
+
+    @property
+    def age_as_given(self):
+        """ "12 (given 2 Dec 2026)", or "" when no age was given."""
+        if self.age is None:
+            return ""
+        return f"{self.age} (given {date_format(self.age_given_on, 'j M Y')})"
 
     @property
     def full_name(self):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
-from common.audit import audit_event_record
+from common.audit import audit_changes, audit_event_record
 from participants.models import Participant, Team
 
 
@@ -22,6 +22,7 @@ def participant_create(*, actor: str, **fields: Any) -> Participant:
 
 def participant_update(*, participant: Participant, actor: str, **fields: Any) -> Participant:
     changed = {k: v for k, v in fields.items() if getattr(participant, k) != v}
+    changes = audit_changes(participant, changed)
     for name, value in changed.items():
         setattr(participant, name, value)
     participant.search_name = participant.folded_search_name()
@@ -32,7 +33,8 @@ def participant_update(*, participant: Participant, actor: str, **fields: Any) -
                 actor=actor,
                 action="participant.update",
                 target=participant,
-                changed=sorted(changed),
+                name=participant.full_name,
+                **changes,
             )
     return participant
 
@@ -50,6 +52,7 @@ def team_create(*, actor: str, **fields: Any) -> Team:
 
 def team_update(*, team: Team, actor: str, **fields: Any) -> Team:
     changed = {k: v for k, v in fields.items() if getattr(team, k) != v}
+    changes = audit_changes(team, changed)
     for name, value in changed.items():
         setattr(team, name, value)
     with transaction.atomic():
@@ -57,6 +60,6 @@ def team_update(*, team: Team, actor: str, **fields: Any) -> Team:
         team.save()
         if changed:
             audit_event_record(
-                actor=actor, action="team.update", target=team, changed=sorted(changed)
+                actor=actor, action="team.update", target=team, name=team.name, **changes
             )
     return team

@@ -9,10 +9,12 @@ from uuid import UUID
 
 from django.db.models import F
 
+from common.audit import audit_event_record
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
 from registrations.notifications.outbox import notification_queue
 from registrations.sync.outbox import event_for, sync_record
+from tournaments.models import Slot
 
 
 def lock_registration(
@@ -81,3 +83,36 @@ def sync(registration: Registration, event: str) -> None:
     """Write the webhook outbox for one change of `registration` in this transaction
     (`registrations.sync.outbox`): delivered by the worker only if the transaction commits."""
     sync_record(registration=registration, event=event)
+
+
+def audit_override_added(
+    *, actor: str, slot: Slot, registration: Registration, seats: int, reason: str
+) -> None:
+    """The slot's own history: an override raised its capacity (`slot` as locked, before)."""
+    audit_event_record(
+        actor=actor,
+        action="slot.override",
+        target=slot,
+        at=slot.audit_facts(),
+        registration=str(registration.pk),
+        entrant=registration.entrant_name,
+        capacity_before=slot.capacity,
+        capacity_after=slot.capacity + seats,
+        reason=reason,
+    )
+
+
+def audit_override_given_back(
+    *, actor: str, slot: Slot, registration: Registration, seats: int
+) -> None:
+    """The slot's own history: an overridden entry left and took its extra places with it."""
+    audit_event_record(
+        actor=actor,
+        action="slot.override_given_back",
+        target=slot,
+        at=slot.audit_facts(),
+        registration=str(registration.pk),
+        entrant=registration.entrant_name,
+        capacity_before=slot.capacity,
+        capacity_after=slot.capacity - seats,
+    )

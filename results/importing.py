@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from common.tabular import ImportFileError, Table, cell_text, normalize_heading
+from common.text import plural
 from results import services
 from results.checking import Placing
 from results.errors import ResultError, ResultsInvalid
@@ -70,10 +71,10 @@ class ResultsImport:
     def summary(self) -> str:
         o = self.outcome or RecordOutcome()
         counts = f"{o.created} new, {o.changed} changed, {o.removed} removed"
-        skipped = f"; {len(self.errors)} bad row(s) skipped" if self.errors else ""
+        skipped = f"; {plural(len(self.errors), 'bad row')} skipped" if self.errors else ""
         verb = "Would save" if self.dry_run else "Saved"
         return (
-            f"{verb} {o.total} result(s) for {self.tournament.name} ({counts}; "
+            f"{verb} {plural(o.total, 'result')} for {self.tournament.name} ({counts}; "
             f"{self.unchanged} unchanged{skipped})."
         )
 
@@ -84,7 +85,7 @@ class ResultsImportInvalid(ResultError):
     def __init__(self, result: ResultsImport):
         self.result = result
         self.message = (
-            f"Nothing was imported: {len(result.errors)} problem(s) in the file. "
+            f"Nothing was imported: {plural(len(result.errors), 'problem')} in the file. "
             "Correct them and import it again."
         )
         super().__init__(self.message)

@@ -318,6 +318,11 @@ class Slot(TimestampedModel):
     def is_bookable(self):
         return self.status == self.Status.OPEN and not self.is_full
 
+    def audit_facts(self):
+        """What an audit event keeps of this slot so it still reads after the slot is gone:
+        when and where (its location must be loaded)."""
+        return {"starts_at": self.starts_at, "room": str(self.location)}
+
     def label(self, *, with_tournament=False):
         """'Sat 12 Apr 09:00-09:10 · Room 1 · 2 of 3 left' (its location must be loaded)."""
         if self.status != self.Status.OPEN:

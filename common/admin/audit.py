@@ -9,7 +9,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from common.admin.base import LineupMedia
+from common.audit_sentences import audit_sentence, audit_sentences
 from common.models import AuditEvent
+from common.times import local_when
 
 
 def _target_admins():
@@ -63,30 +65,51 @@ _NAME_NEEDS = {
 }
 
 
+def audit_events_named(events):
+    """Give each event its target's live name (`target_name`, None once deleted) and its
+    `sentence`: one query per kind of target and one for the staff's names, never per row."""
+    events = list(events)
+    wanted = {}
+    for event in events:
+        wanted.setdefault(event.target_type, set()).add(event.target_id)
+    targets = _target_admins()
+    names = {}
+    for kind, ids in wanted.items():
+        model = targets.get(kind, (None,))[0]
+        if model is None:
+            continue
+        queryset = model._default_manager.filter(pk__in=ids).select_related(
+            *_NAME_NEEDS.get(kind, ())
+        )
+        names.update({obj.pk: str(obj) for obj in queryset})
+    for event in events:
+        event.target_name = names.get(event.target_id)
+    sentences = audit_sentences(events)
+    for event in events:
+        event.sentence = sentences[event.pk]
+    return events
+
+
+def audit_events_recent(*, limit=10):
+    """The latest events, named, for the dashboard."""
+    events = AuditEvent.objects.select_related("tournament").order_by("-created_at")[:limit]
+    events = audit_events_named(events)
+    for event in events:
+        event.when = local_when(event.created_at)
+        event.url = reverse("admin:common_auditevent_change", args=[event.pk])
+    return events
+
+
 class AuditChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
-        # Names of the targets, one query per kind of target on the page (never per row).
-        wanted = {}
-        for event in self.result_list:
-            wanted.setdefault(event.target_type, set()).add(event.target_id)
-        targets = _target_admins()
-        names = {}
-        for kind, ids in wanted.items():
-            model = targets.get(kind, (None,))[0]
-            if model is None:
-                continue
-            queryset = model._default_manager.filter(pk__in=ids).select_related(
-                *_NAME_NEEDS.get(kind, ())
-            )
-            names.update({obj.pk: str(obj) for obj in queryset})
-        for event in self.result_list:
-            event.target_name = names.get(event.target_id)
+        audit_events_named(self.result_list)
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_display", "tournament", "details"]
+    list_display = ["when", "sentence", "target_display", "tournament"]
+    list_display_links = ["when"]
     list_select_related = ["tournament"]
     list_filter = [TargetFilter, "action", ("tournament", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["actor", "action", "target_type", "=target_id", "payload"]
@@ -95,7 +118,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     list_per_page = 50
     fields = readonly_fields = (
-        "created_at",
+        "when",
+        "sentence",
         "actor",
         "action",
         "target_display",
@@ -117,13 +141,27 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="when", ordering="created_at")
+    def when(self, event):
+        return local_when(event.created_at, year=True)
+
+    @admin.display(description="what happened")
+    def sentence(self, event):
+        if not hasattr(event, "sentence"):  # the detail page: one event, its live name too
+            event.target_name = self._live_name(event)
+            event.sentence = audit_sentence(event)
+        return event.sentence
+
+    def _live_name(self, event):
+        model = _target_admins().get(event.target_type, (None,))[0]
+        obj = model._default_manager.filter(pk=event.target_id).first() if model else None
+        return str(obj) if obj else None
+
     @admin.display(description="what it happened to")
     def target_display(self, event):
         name = getattr(event, "target_name", None)
         if name is None and not hasattr(event, "target_name"):
-            model = _target_admins().get(event.target_type, (None,))[0]
-            obj = model._default_manager.filter(pk=event.target_id).first() if model else None
-            name = str(obj) if obj else None
+            name = event.target_name = self._live_name(event)
         label = f"{event.target_type}: {name}" if name else f"{event.target_type} (deleted)"
         url_name = _target_admins().get(event.target_type, (None, None))[1]
         if name and url_name:
@@ -135,13 +173,7 @@ class AuditEventAdmin(admin.ModelAdmin):
                 pass
         return label
 
-    @admin.display(description="details")
-    def details(self, event):
-        return "; ".join(
-            f"{k}: {v}" for k, v in sorted(event.payload.items()) if v not in ("", None)
-        )[:200]
-
-    @admin.display(description="details")
+    @admin.display(description="everything it recorded")
     def payload_display(self, event):
         rows = format_html_join("", "<dt>{}</dt><dd>{}</dd>", sorted(event.payload.items()))
         return format_html('<dl class="lineup-payload">{}</dl>', rows)

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
 from common.errors import LineupError
-from common.text import fold
+from common.text import fold, plural
 from common.times import local_when
 
 # What the services may refuse with; each carries a message fit for an organizer.
@@ -26,15 +26,12 @@ def admin_actor(request) -> str:
     return f"admin:{request.user.get_username()}"
 
 
-def plural(count, singular, plural_form=None):
-    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
-
-
 def run_for_each(modeladmin, request, objects, service, *, done, unchanged=None, noun=None):
     """Call `service(obj)` for each object; report successes as one message with a count and
     each refusal with the object and the service's own message.
 
-    `service` returns False for "nothing to do" (counted under `unchanged`).
+    `service` returns False for "nothing to do" (counted under `unchanged`). `done` may be
+    a function called once all ran, for words that depend on the result (a capacity after).
     Returns the objects the service changed.
     """
     noun = noun or modeladmin.model._meta.verbose_name
@@ -47,8 +44,9 @@ def run_for_each(modeladmin, request, objects, service, *, done, unchanged=None,
             continue
         (same if result is False else changed).append(obj)
     if changed:
+        done_words = done() if callable(done) else done
         modeladmin.message_user(
-            request, f"{capfirst(plural(len(changed), noun))} {done}.", messages.SUCCESS
+            request, f"{capfirst(plural(len(changed), noun))} {done_words}.", messages.SUCCESS
         )
     if same and unchanged:
         modeladmin.message_user(
@@ -265,3 +263,33 @@ class LineupMedia:
 
 def status_badge(value, label):
     return format_html('<span class="lineup-badge lineup-badge--{}">{}</span>', value, label)
+
+
+class LabelledFieldsMixin:
+    """Inputs a screen reader can name (axe): each half of a date-and-time field says which
+    half it is, and a tabular inline's inputs, headed by a column rather than a label, carry
+    their field's name."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is None:
+            return None
+        label = capfirst(str(formfield.label or db_field.verbose_name))
+        widget = getattr(formfield.widget, "widget", formfield.widget)  # inside the wrapper
+        if isinstance(widget, forms.MultiWidget):
+            for half, name in zip(widget.widgets, ("date", "time"), strict=False):
+                half.attrs.setdefault("aria-label", f"{label}: {name}")
+        elif isinstance(self, admin.TabularInline):
+            widget.attrs.setdefault("aria-label", label)
+        return formfield
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:  # the row's "delete?" box, under a column heading
+                    form.fields["DELETE"].widget.attrs.setdefault("aria-label", "Delete this row")
+
+        return LabelledFormSet

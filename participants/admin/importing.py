@@ -29,6 +29,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common.tabular import ImportFileError, Table
+from common.text import plural
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
 from registrations.importing import participant_import_into_tournament
 from tournaments.models import Tournament
@@ -268,12 +269,13 @@ class ParticipantImportAdminMixin:
         if result.reject_path:
             # The reject file stays for the session that made it, to download.
             request.session[f"{SESSION_KEY}_rejects"] = options["token"]
+            request.session[f"{SESSION_KEY}_rejects_name"] = options["name"]
             self.message_user(
                 request,
                 format_html(
-                    '{} row(s) were skipped. <a href="{}">Download them with their errors</a> '
-                    "(CSV), fix them and import that file.",
-                    result.rejected,
+                    '{} skipped. <a href="{}">Download them with their line numbers and '
+                    "errors</a> (CSV), fix them and import that file.",
+                    f"{plural(result.rejected, 'row was', 'rows were')}",
                     self._url("import_rejects", options["token"]),
                 ),
                 messages.WARNING,
@@ -289,6 +291,8 @@ class ParticipantImportAdminMixin:
         return FileResponse(
             open(rejects, "rb"),  # FileResponse closes it
             as_attachment=True,
-            filename="rejected-rows.csv",
+            # Named as the command names it: kids.csv → kids.rejected.csv
+            filename=f"{Path(request.session.get(f'{SESSION_KEY}_rejects_name') or 'rows').stem}"
+            ".rejected.csv",
             content_type="text/csv; charset=utf-8",
         )

@@ -75,6 +75,7 @@ class ParticipantAdmin(
         "display_name",
         "school",
         "grade",
+        "age_display",
         "team",
         "external_id",
         "active_entries",
@@ -93,8 +94,15 @@ class ParticipantAdmin(
     search_help_text = "Name (accents optional), school, team or the exact external id."
     autocomplete_fields = ["team"]
     ordering = ["last_name", "first_name"]
-    fields = [*PARTICIPANT_FIELDS, "entries_table", "created_at", "updated_at"]
-    readonly_fields = ["entries_table", "created_at", "updated_at"]
+    fields = [
+        *PARTICIPANT_FIELDS[:4],
+        "age_display",
+        *PARTICIPANT_FIELDS[4:],
+        "entries_table",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["age_display", "entries_table", "created_at", "updated_at"]
     actions = ["merge"]
 
     def get_queryset(self, request):
@@ -127,6 +135,11 @@ class ParticipantAdmin(
             .order_by("-created_at"),
             empty="No registrations yet.",
         )
+
+    @admin.display(description="age", ordering="age")
+    def age_display(self, participant):
+        # As a list gave it, with its day: an age goes out of date, a birth year does not.
+        return participant.age_as_given or "—"
 
     def save_model(self, request, obj, form, change):
         actor = admin_actor(request)

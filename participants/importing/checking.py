@@ -25,6 +25,8 @@ def file_check(run: ImportRun) -> None:
         done += len(batch)
         run.progress("check", done)
     run.result.rows = done
+    for warning in run.table.blank_lines_report():
+        run.result.keep(run.result.warnings, warning)
     run.hooks.file_checked(teams=run.index.count_teams())
 
 

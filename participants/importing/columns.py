@@ -49,6 +49,13 @@ COLUMNS = (
         ("birth date", "date of birth", "birthdate", "dob", "birthday"),
         help="YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY; only the year is stored.",
     ),
+    Column(
+        "age",
+        "Age",
+        ("age", "age in years", "years old"),
+        help="Whole years; kept as given, with the day of the import (no birth year is "
+        "worked out from it).",
+    ),
     Column("grade", "Grade", ("grade", "class", "year group", "form")),
     Column("school", "School", ("school", "school name", "institution")),
     Column("team", "Team", ("team", "team name"), help="Created if it does not exist yet."),
@@ -74,6 +81,8 @@ COLUMNS = (
         help="Registration contact (with a tournament).",
     ),
 )
+# The reject file's own columns: a fixed reject file imports without a warning about them.
+REJECT_FILE_HEADINGS = {"line", "error"}
 # Aliases are compared the way headings are ("Contact e-mail" → "contact e mail").
 _BY_ALIAS = {normalize_heading(alias): column for column in COLUMNS for alias in column.aliases}
 
@@ -115,7 +124,8 @@ def map_columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
             continue
         column = _BY_ALIAS.get(normalize_heading(heading))
         if column is None:
-            ignored.append(heading)
+            if normalize_heading(heading) not in REJECT_FILE_HEADINGS:
+                ignored.append(heading)
         elif column.field in positions:
             raise ImportFileError(
                 f"the columns “{labels[column.field]}” and “{heading}” both mean "
@@ -133,5 +143,6 @@ def map_columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
         )
     warnings = []
     if ignored:
-        warnings.append(f"Ignored column(s) this import does not know: {', '.join(ignored)}.")
+        these = "a column" if len(ignored) == 1 else "columns"
+        warnings.append(f"Ignored {these} this import does not know: {', '.join(ignored)}.")
     return positions, warnings

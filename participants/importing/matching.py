@@ -12,6 +12,7 @@ school, or created on the fly.
 import hashlib
 
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from participants.importing.rows import ParsedRow, name_key
 from participants.models import Participant, Team
@@ -115,6 +116,12 @@ def wanted_fields(row: ParsedRow, team_id: object) -> dict:
         wanted["external_id"] = row.external_id
     if "team" in row.values:
         wanted["team_id"] = team_id if row.values["team"] else None
+    if "age" in row.values:
+        # The age as given, and the day it was given (kept while the age stays the same).
+        age = row.values["age"]
+        wanted["age"] = age
+        if row.participant is None or row.participant.age != age:
+            wanted["age_given_on"] = timezone.localdate() if age is not None else None
     return wanted
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from common.tabular import ImportFileError, cell_text
+from common.text import plural
 
 # Errors, warnings and changes kept for display; the command streams all of them.
 KEEP_AT_MOST = 1000
@@ -23,6 +24,8 @@ class ParticipantImportResult:
     duplicates: int = 0
     teams_created: int = 0
     reject_path: str | None = None
+    # Bad rows stopped the import before anything was written (`ImportRowsInvalid`).
+    refused: bool = False
     errors: list = field(default_factory=list)
     error_count: int = 0
     warnings: list = field(default_factory=list)
@@ -33,25 +36,30 @@ class ParticipantImportResult:
         if len(items) < KEEP_AT_MOST:
             items.append(item)
 
+    @property
+    def written(self) -> bool:
+        """Whether the counts are what happened, not what would have."""
+        return not (self.dry_run or self.refused)
+
     def summary(self) -> str:
-        """One line: "Created 3, updated 1, unchanged 5, rejected 0." (or "Would create …")."""
-        if self.dry_run:
-            text = (
-                f"Would create {self.created}, update {self.updated}; "
-                f"{self.unchanged} unchanged, {self.rejected} rejected"
-            )
-        else:
+        """One line: "Created 3, updated 1, unchanged 5, rejected 0." ("Would create …" for a
+        dry run, or a run that bad rows stopped before it wrote anything)."""
+        if self.written:
             text = (
                 f"Created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"rejected {self.rejected}"
             )
+        else:
+            text = (
+                f"Would create {self.created}, update {self.updated}; "
+                f"{self.unchanged} unchanged, {self.rejected} rejected"
+            )
         extras = []
         if self.duplicates:
-            extras.append(f"{self.duplicates} repeated row(s) skipped")
+            extras.append(f"{plural(self.duplicates, 'repeated row')} skipped")
         if self.teams_created:
-            extras.append(
-                f"{'would create' if self.dry_run else 'created'} {self.teams_created} team(s)"
-            )
+            verb = "created" if self.written else "would create"
+            extras.append(f"{verb} {plural(self.teams_created, 'team')}")
         return text + (f" ({'; '.join(extras)})" if extras else "") + "."
 
 
@@ -60,15 +68,18 @@ class ImportRowsInvalid(ImportFileError):
 
     def __init__(self, result: ParticipantImportResult):
         self.result = result
+        result.refused = True
         outcome = "the import would stop" if result.dry_run else "nothing was imported"
+        have = "has" if result.error_count == 1 else "have"
         super().__init__(
-            f"{result.error_count} row(s) have errors, so {outcome}. Fix them and import "
-            "again, or skip the bad rows (they go to a reject file)."
+            f"{plural(result.error_count, 'row')} {have} errors, so {outcome}. Fix them and "
+            "import again, or skip the bad rows (they go to a reject file)."
         )
 
 
 class RejectFile:
-    """The bad rows as CSV (their original cells plus an error column), opened on first use."""
+    """The bad rows as CSV, opened on first use: the line each came from, its original cells
+    and its error. Fixed and imported again, the Line and Error columns are left aside."""
 
     def __init__(self, path: str | Path | None, header: list[str]):
         self.path = str(path) if path else None
@@ -77,17 +88,17 @@ class RejectFile:
         self._file: IO[str] | None = None
         self._writer: Any = None
 
-    def write(self, cells: list, message: str) -> None:
+    def write(self, line: int, cells: list, message: str) -> None:
         if self.path is None:
             return
         if self._file is None:
             # A byte-order mark so that Excel shows accents right.
             self._file = open(self.path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._file)
-            self._writer.writerow([*self.header, "Error"])
+            self._writer.writerow(["Line", *self.header, "Error"])
         cells = [cell_text(c) for c in cells]
         cells += [""] * (len(self.header) - len(cells))
-        self._writer.writerow([*cells, message])
+        self._writer.writerow([line, *cells, message])
         self.count += 1
 
     def close(self) -> None:

@@ -95,6 +95,7 @@ def row_parse(*, line: int, cells: list, columns: dict[str, int], width: int) ->
         if len(values.get(name) or "") > limit:
             errors.append(f"{name.replace('_', ' ')} is longer than {limit} characters")
     _check_birth(values, errors)
+    _check_age(values, errors)
     for name in ("coach_email", "contact_email"):
         if values.get(name):
             try:
@@ -102,6 +103,19 @@ def row_parse(*, line: int, cells: list, columns: dict[str, int], width: int) ->
             except ValidationError:
                 errors.append(f"{name.replace('_', ' ')} “{values[name]}” is not an e-mail address")
     return ParsedRow(line=line, cells=cells, values=values, errors=errors)
+
+
+def _check_age(values: dict, errors: list) -> None:
+    """The Age column: whole years from 0 to 120 (Excel's "12.0" too), or empty."""
+    if "age" not in values:
+        return
+    text = values["age"]
+    if not text:
+        values["age"] = None
+    elif re.fullmatch(r"\d{1,3}(\.0+)?", text) and int(float(text)) <= 120:
+        values["age"] = int(float(text))
+    else:
+        errors.append(f"age “{text}” is not a whole number of years from 0 to 120")
 
 
 def _check_birth(values: dict, errors: list) -> None:

@@ -79,7 +79,7 @@ class ImportRun:
         self.result.keep(self.result.errors, error)
         self.index.skip(row.line)
         if self.rejects is not None:
-            self.rejects.write(row.cells, error.message)
+            self.rejects.write(row.line, row.cells, error.message)
         if self.on_error:
             self.on_error(error)
 

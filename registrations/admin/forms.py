@@ -42,6 +42,13 @@ class MoveForm(forms.Form):
         label="Move to",
     )
 
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Optional: why they move (kept in the audit log).",
+    )
+
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = slots
@@ -49,6 +56,7 @@ class MoveForm(forms.Form):
 
 class OverrideForm(MoveForm):
     reason = forms.CharField(
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Required: why these entries may exceed the slot's capacity (kept in the "
         "audit log).",
@@ -60,6 +68,50 @@ class OverrideForm(MoveForm):
         self.fields[
             "slot"
         ].help_text = "Full and blocked slots are offered too: the slot's capacity grows to fit."
+
+
+class MembersForm(forms.Form):
+    """Who plays in a team entry now: the team's listed members, and typed names where the
+    tournament takes them."""
+
+    members = forms.ModelMultipleChoiceField(
+        queryset=Participant.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Members",
+        help_text="Tick everyone who plays; the entry's places in its slot follow.",
+    )
+    typed_names = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        label="Players not on the list",
+        help_text="One name a line.",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Required: why the members change, e.g. “Ben ill, Cleo substitutes” (kept "
+        "in the audit log).",
+    )
+
+    def __init__(self, *args, registration, **kwargs):
+        super().__init__(*args, **kwargs)
+        listed = {m.participant_id for m in registration.members.all() if m.participant_id}
+        people = Participant.objects.filter(pk__in=listed)
+        if registration.team_id:
+            people = people | Participant.objects.filter(team_id=registration.team_id)
+        self.fields["members"].queryset = people.distinct().order_by("last_name", "first_name")
+        self.fields["members"].initial = sorted(listed)
+        typed = [m.name for m in registration.members.all() if not m.participant_id]
+        if registration.tournament.allows_typed_names:
+            self.fields["typed_names"].initial = "\n".join(typed)
+        else:
+            del self.fields["typed_names"]
+
+    def cleaned_members(self):
+        typed = self.cleaned_data.get("typed_names", "")
+        names = [line.strip() for line in typed.splitlines() if line.strip()]
+        return [*self.cleaned_data["members"], *names]
 
 
 class CancelForm(forms.Form):

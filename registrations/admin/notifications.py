@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from common.admin.base import admin_link, plural, status_badge
+from common.admin.base import LineupMedia, admin_link, plural, status_badge
 from common.times import local_stamp
 from registrations.models import Notification, NotificationText
 from registrations.notifications.messages import DEFAULT_TEXTS, preview
@@ -126,6 +126,8 @@ class NotificationTextAdmin(admin.ModelAdmin):
     fields = ["tournament", "kind", "subject", "intro", "defaults", "preview"]
     readonly_fields = ["defaults", "preview"]
 
+    Media = LineupMedia
+
     @admin.display(description="default texts")
     def defaults(self, text):
         if not text.kind:
@@ -143,9 +145,9 @@ class NotificationTextAdmin(admin.ModelAdmin):
         # The HTML body goes into a sandboxed frame: shown as the e-mail renders it, and
         # escaped into the attribute, so nothing in it runs in the admin page.
         return format_html(
-            '<p><strong>{}</strong></p><pre style="white-space: pre-wrap">{}</pre>'
-            '<iframe sandbox srcdoc="{}" style="width: 100%; height: 24em; border: 1px solid #ccc">'
-            "</iframe>",
+            '<p><strong>{}</strong></p><pre class="lineup-email-text">{}</pre>'
+            '<iframe sandbox srcdoc="{}" class="lineup-email-preview" title="The e-mail as '
+            'it renders"></iframe>',
             subject,
             body,
             html,

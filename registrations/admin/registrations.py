@@ -29,6 +29,7 @@ from registrations.admin.filters import RegistrationDayFilter
 from registrations.admin.forms import (
     CancelForm,
     ContactForm,
+    MembersForm,
     MoveForm,
     OverrideForm,
     RegistrationAddForm,
@@ -82,7 +83,15 @@ class RegistrationAdmin(
         "read out at the door (K7M-4QX) or the exact long one."
     )
     ordering = ["-created_at"]
-    actions = ["check_in", "mark_no_show", "confirm", "cancel", "move", "override"]
+    actions = [
+        "check_in",
+        "mark_no_show",
+        "confirm",
+        "cancel",
+        "move",
+        "override",
+        "change_members",
+    ]
     fieldsets = [
         (
             None,
@@ -419,13 +428,20 @@ class RegistrationAdmin(
         if confirmed(request) and form.is_valid():
             actor, target = admin_actor(request), form.cleaned_data["slot"]
             reason = form.cleaned_data.get("reason", "")
+            why = {"override_reason": reason} if override else {"reason": reason}
+
+            def done():
+                # The slot as it is now: an override may have raised its capacity.
+                target.refresh_from_db()
+                return f"{'placed in' if override else 'moved to'} {target.label()}"
+
             self._each(
                 request,
                 queryset,
                 lambda r: services.registration_move(
-                    registration=r, to_slot_id=target.pk, actor=actor, override_reason=reason
+                    registration=r, to_slot_id=target.pk, actor=actor, **why
                 ),
-                done=f"{'placed in' if override else 'moved to'} {target.label()}",
+                done=done,
             )
             return None
         seats = sum(r.seats for r in registrations)
@@ -457,7 +473,11 @@ class RegistrationAdmin(
                 if not override
                 else "This tournament has no other slot."
             ),
-            submit="Override and place them" if override else "Move them",
+            submit=(
+                f"Override and place {'it' if len(registrations) == 1 else 'them'}"
+                if override
+                else f"Move {'it' if len(registrations) == 1 else 'them'}"
+            ),
             danger=override,
         )
 
@@ -470,3 +490,48 @@ class RegistrationAdmin(
     )
     def override(self, request, queryset):
         return self._move_page(request, queryset, action="override", override=True)
+
+    @admin.action(
+        description="Change a team entry's members (a substitute)…", permissions=["change"]
+    )
+    def change_members(self, request, queryset):
+        registrations = list(queryset.select_related("tournament", "team", "slot__location")[:2])
+        if len(registrations) != 1 or not registrations[0].tournament.is_team_event:
+            self.message_user(
+                request, "Choose one team entry to change its members.", messages.WARNING
+            )
+            return None
+        registration = registrations[0]
+        form = MembersForm(request.POST if confirmed(request) else None, registration=registration)
+        if confirmed(request) and form.is_valid():
+            try:
+                services.registration_change_members(
+                    registration=registration,
+                    members=form.cleaned_members(),
+                    reason=form.cleaned_data["reason"],
+                    actor=admin_actor(request),
+                )
+            except REFUSALS as exc:
+                form.add_error(None, exc.message)
+            else:
+                registration.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"{registration.entrant_name} now has "
+                    f"{plural(registration.seats, 'member')}; its places in the slot follow.",
+                    messages.SUCCESS,
+                )
+                return None
+        return action_page(
+            self,
+            request,
+            queryset,
+            action="change_members",
+            title=f"Change the members of {registration.entrant_name}",
+            intro="A substitute, one more or one fewer: the entry's places in its slot change "
+            "with its members (one more needs a free place), and the change is audited.",
+            columns=["Entrant", "Tournament", "Slot", "Status"],
+            rows=self._rows(registrations),
+            form=form,
+            submit="Change the members",
+        )

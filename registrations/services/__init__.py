@@ -16,6 +16,7 @@ the refusals (`registrations/errors.py`), who an entry is (`entries.py`), the ru
 
 from registrations.services.changing import (
     registration_cancel,
+    registration_change_members,
     registration_check_in,
     registration_confirm,
     registration_expire_holds,
@@ -49,6 +50,7 @@ __all__ = [
     "MergeRefused",
     "participant_merge",
     "registration_cancel",
+    "registration_change_members",
     "registration_check_in",
     "registration_confirm",
     "registration_create",

@@ -7,7 +7,8 @@ conditional UPDATE on the version refuses a change that raced it.
 """
 
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,12 +17,21 @@ from django.utils import timezone
 
 from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
-from registrations.entries import entry_of, lock_people
-from registrations.errors import InvalidEntry, RegistrationError, SlotUnavailable, StatusConflict
-from registrations.models import Registration, WaitlistEntry
+from participants.models import Participant
+from registrations.entries import Entry, entry_for, entry_of, lock_people
+from registrations.errors import (
+    AlreadyRegistered,
+    InvalidEntry,
+    RegistrationError,
+    SlotUnavailable,
+    StatusConflict,
+)
+from registrations.models import Registration, RegistrationMember, WaitlistEntry
 from registrations.notifications.messages import slot_facts
-from registrations.places import claim_places, release_places
+from registrations.places import claim_places, claim_tournament_places, release_places
 from registrations.rows import (
+    audit_override_added,
+    audit_override_given_back,
     lock_registration,
     notify,
     save_cancelled,
@@ -65,31 +75,44 @@ def registration_cancel(
     slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
     now = timezone.now()
     with locked_atomic():
-        slot_starts_at = None
+        slot = None
         if slot_id:
-            slot_starts_at = (
-                Slot.objects.select_for_update().filter(pk=slot_id).values_list("starts_at").get()
-            )[0]
+            slot = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("location")
+                .get(pk=slot_id)
+            )
         locked = lock_registration(
             registration.pk, expected_version=expected_version, slot_id=slot_id
         )
         if locked.status == Status.CANCELLED:
             raise StatusConflict("This registration is already cancelled.")
         if by_entrant:
-            refusal = entrant_cancel_refusal(locked, slot_starts_at=slot_starts_at, now=now)
+            refusal = entrant_cancel_refusal(
+                locked, slot_starts_at=slot.starts_at if slot else None, now=now
+            )
             if refusal:
                 raise StatusConflict(refusal)
-        if slot_id:
-            release_places(slot_id, locked.seats, locked.override_seats, now=now)
+        status_before, override_seats = locked.status, locked.override_seats
+        if slot is not None:
+            release_places(slot.pk, locked.seats, override_seats, now=now)
         save_cancelled(locked, now=now, reason=reason.strip())
         audit_event_record(
             actor=actor,
             action="registration.cancel",
             target=locked,
+            entrant=locked.entrant_name,
             slot=str(slot_id) if slot_id else None,
+            at=slot.audit_facts() if slot else None,
             seats=locked.seats,
             reason=reason.strip(),
+            status_before=status_before,
+            status_after=locked.status,
         )
+        if slot is not None and override_seats:
+            audit_override_given_back(
+                actor=actor, slot=slot, registration=locked, seats=override_seats
+            )
         notify(locked, "cancelled")
         # A declined offer closes its waitlist entry; the freed place goes to the next in line
         # while this transaction still holds the slot.
@@ -105,20 +128,24 @@ def registration_move(
     to_slot_id: UUID | str,
     actor: str,
     override_reason: str = "",
+    reason: str = "",
     expected_version: int | None = None,
     by_entrant: bool = False,
 ) -> Registration:
-    """Move an entry to another slot of the same tournament.
+    """Move an entry to another slot of the same tournament; `reason` (optional) goes into
+    the audit.
 
     Both slots are locked in one query in primary-key order, so two opposite moves cannot
     deadlock. The target must be open, not started and have room (unless `override_reason`
-    is given), and the move must not create a schedule clash for anyone in the entry.
+    is given: then it is an override, audited as one, and the slot's own history records the
+    capacity it added), and the move must not create a schedule clash for anyone in the entry.
     `by_entrant` (the private page) also needs the entry held or confirmed, the sign-up
     window open and the current time not started (`entrant_change_refusal`: `StatusConflict`).
     """
     current = Registration.objects.get(pk=registration.pk)
     entry = entry_of(current)
     override_reason = override_reason.strip()
+    reason = override_reason or reason.strip()
     now = timezone.now()
     with locked_atomic():
         lock_people(entry)
@@ -158,10 +185,10 @@ def registration_move(
         override = bool(override_reason)
         check_slot(target, now, override=override)
         check_no_clash(entry, target, exclude_id=locked.pk)
-        if locked.slot_id:
-            release_places(locked.slot_id, locked.seats, locked.override_seats, now=now)
+        from_slot, given_back = locked.slot_id, locked.override_seats
+        if from_slot:
+            release_places(from_slot, locked.seats, given_back, now=now)
         added = claim_places(target, locked.seats, override=override, now=now)
-        from_slot = locked.slot_id
         save_registration(
             locked,
             now=now,
@@ -170,16 +197,35 @@ def registration_move(
             override_reason=override_reason or locked.override_reason,
         )
         overridden: dict[str, Any] = (
-            {"reason": override_reason, "capacity_added": added} if override else {}
+            {
+                "capacity_added": added,
+                "capacity_before": target.capacity,
+                "capacity_after": target.capacity + added,
+            }
+            if override
+            else {}
         )
         audit_event_record(
             actor=actor,
-            action="registration.move",
+            action="registration.override" if override else "registration.move",
             target=locked,
+            entrant=locked.entrant_name,
+            seats=locked.seats,
             from_slot=str(from_slot) if from_slot else None,
             to_slot=str(target.pk),
+            **{"from": slots[from_slot].audit_facts() if from_slot else None},
+            to=target.audit_facts(),
+            reason=reason,
             **overridden,
         )
+        if from_slot and given_back:
+            audit_override_given_back(
+                actor=actor, slot=slots[from_slot], registration=locked, seats=given_back
+            )
+        if added:
+            audit_override_added(
+                actor=actor, slot=target, registration=locked, seats=added, reason=reason
+            )
         # The message shows the old time too, which the registration no longer knows.
         notify(
             locked,
@@ -229,6 +275,7 @@ def _transition(
             actor=actor,
             action=f"registration.{action}",
             target=locked,
+            entrant=locked.entrant_name,
             status_before=before,
             status_after=locked.status,
         )
@@ -354,8 +401,17 @@ def _release_expired_hold(
             return 0  # confirmed, moved or released by someone else meanwhile
         if slot_id:
             release_places(slot_id, locked.seats, locked.override_seats, now=now)
+        status_before = locked.status
         save_cancelled(locked, now=now, reason="Hold expired before it was confirmed.")
-        audit_event_record(actor=actor, action="registration.hold_expired", target=locked)
+        audit_event_record(
+            actor=actor,
+            action="registration.hold_expired",
+            target=locked,
+            entrant=locked.entrant_name,
+            seats=locked.seats,
+            status_before=status_before,
+            status_after=locked.status,
+        )
         waitlist_place_released(
             locked, slot_id=slot_id, offer_outcome=WaitlistStatus.EXPIRED, now=now, actor=actor
         )
@@ -375,13 +431,119 @@ def registration_update_contact(
     now = timezone.now()
     with locked_atomic():
         locked = lock_registration(registration.pk)
-        changed = {k: (v or "").strip() for k, v in contact.items() if getattr(locked, k) != v}
+        wanted = {k: (v or "").strip() for k, v in contact.items()}
+        changed = {k: v for k, v in wanted.items() if getattr(locked, k) != v}
         if changed:
+            # Old and new values in full: organizers read the log, and need what it said.
+            before = {k: getattr(locked, k) for k in sorted(changed)}
             save_registration(locked, now=now, **changed)
             audit_event_record(
                 actor=actor,
                 action="registration.update_contact",
                 target=locked,
+                entrant=locked.entrant_name,
                 changed=sorted(changed),
+                before=before,
+                after={k: changed[k] for k in sorted(changed)},
             )
+    return locked
+
+
+def registration_change_members(
+    *,
+    registration: Registration,
+    members: Iterable[Participant | str],
+    reason: str,
+    actor: str,
+    expected_version: int | None = None,
+) -> Registration:
+    """Change who plays in a team entry after sign-up (a substitute, one more or one fewer),
+    through the engine: the entry's places in its slot follow its members, taken or given back
+    under the slot's lock, and the tournament's cap holds. The reason is required (audited).
+
+    People who join are checked like a new entry: team members only (unless the tournament
+    takes typed names), not already entered in this tournament, not booked at a clashing time.
+    Raises `InvalidEntry`, `AlreadyRegistered`, `ScheduleClash`, `SlotFull`, `TournamentFull`
+    or `StatusConflict` (a cancelled or finished entry) and changes nothing then.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidEntry("Say why the members change (kept in the audit log).")
+    current = Registration.objects.select_related("tournament", "team").get(pk=registration.pk)
+    if not current.tournament.is_team_event:
+        raise InvalidEntry("Only a team entry has members to change.")
+    new = entry_for(
+        tournament=current.tournament,
+        participant=None,
+        team=current.team,
+        members=list(members),
+        entrant_name=current.entrant_name,
+    )
+    old = entry_of(current)
+    joining = tuple(sorted(set(new.person_ids) - set(old.person_ids)))
+    now = timezone.now()
+    with locked_atomic():
+        lock_people(Entry(name=new.name, seats=new.seats, person_ids=joining))
+        slot = None
+        if current.slot_id:
+            slot = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("tournament", "location")
+                .get(pk=current.slot_id)
+            )
+        locked = lock_registration(
+            current.pk, expected_version=expected_version, slot_id=current.slot_id
+        )
+        if locked.status not in (Status.RESERVED, Status.CONFIRMED):
+            raise StatusConflict(
+                f"A registration that is {locked.get_status_display().lower()} cannot change "
+                "its members."
+            )
+        newcomers = Entry(name=new.name, seats=new.seats, person_ids=joining)
+        held = newcomers.active_registrations(exclude_id=locked.pk)
+        elsewhere = held.filter(tournament_id=locked.tournament_id) if held is not None else None
+        if elsewhere is not None and elsewhere.exists():
+            raise AlreadyRegistered(
+                "Someone joining is already signed up for "
+                f"{locked.tournament.name} in another entry."
+            )
+        if slot is not None:
+            check_no_clash(newcomers, slot, exclude_id=locked.pk)
+        change = new.seats - locked.seats
+        if slot is not None and change > 0:
+            claim_places(slot, change, override=False, now=now)
+        elif slot is not None and change < 0:
+            release_places(slot.pk, -change, 0, now=now)
+        if change > 0 and locked.tournament.max_participants is not None:
+            claim_tournament_places(locked.tournament, change, override=False)
+        old_names = Counter(name for _, name in old.members)
+        new_names = Counter(name for _, name in new.members)
+        left, joined = (
+            sorted((old_names - new_names).elements()),
+            sorted((new_names - old_names).elements()),
+        )
+        seats_before = locked.seats
+        if change:
+            save_registration(locked, now=now, seats=new.seats)
+        else:
+            save_registration(locked, now=now)
+        locked.members.all().delete()
+        RegistrationMember.objects.bulk_create(
+            RegistrationMember(registration=locked, participant_id=pid, name=name)
+            for pid, name in new.members
+        )
+        audit_event_record(
+            actor=actor,
+            action="registration.change_members",
+            target=locked,
+            entrant=locked.entrant_name,
+            at=slot.audit_facts() if slot else None,
+            left=left,
+            joined=joined,
+            seats_before=seats_before,
+            seats_after=new.seats,
+            places_taken_before=slot.reserved_count if slot else None,
+            places_taken_after=slot.reserved_count + change if slot else None,
+            reason=reason,
+        )
     return locked

@@ -34,7 +34,7 @@ from registrations.models import (
     new_short_reference,
 )
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import notify, sync
+from registrations.rows import audit_override_added, notify, sync
 from registrations.rules import check_no_clash, check_open, check_slot
 from tournaments.models import Slot, Tournament
 
@@ -138,7 +138,7 @@ def _place_new_entry(
         try:
             row = (
                 Slot.objects.select_for_update(of=("self",))
-                .select_related("tournament")
+                .select_related("tournament", "location")
                 .annotate(
                     **entry.checks(
                         tournament_column=column_sql(Slot, "tournament_id"),
@@ -213,16 +213,29 @@ def _place_new_entry(
     overridden: dict[str, Any] = (
         {"reason": override_reason, "capacity_added": override_seats} if override else {}
     )
+    if override and slot is not None:
+        overridden.update(
+            capacity_before=slot.capacity, capacity_after=slot.capacity + override_seats
+        )
     audit_event_record(
         actor=actor,
         action="registration.override" if override else "registration.create",
         target=registration,
         slot=str(slot.pk) if slot else None,
+        at=slot.audit_facts() if slot else None,
         seats=entry.seats,
         entrant=entry.name,
         status=registration.status,
         **overridden,
     )
+    if override_seats and slot is not None:
+        audit_override_added(
+            actor=actor,
+            slot=slot,
+            registration=registration,
+            seats=override_seats,
+            reason=override_reason,
+        )
     notify(registration, "held" if hold_until else "confirmed")
     sync(registration, WebhookEndpoint.Event.CREATED)
     return registration

@@ -16,7 +16,7 @@ from uuid import UUID
 from django.db.models import F
 from django.utils import timezone
 
-from common.audit import audit_event_record
+from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
 from registrations.errors import ConcurrentChange
@@ -56,7 +56,9 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
     now = timezone.now()
     reason = reason.strip() or "The slot was cancelled by the organizers."
     with locked_atomic():
-        locked_slot = Slot.objects.select_for_update().get(pk=slot.pk)
+        locked_slot = (
+            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
+        )
         if locked_slot.status == Slot.Status.CANCELLED:
             return 0
         registrations = list(
@@ -68,10 +70,21 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
         )
         given_back = sum(r.override_seats for r in registrations)
         waitlist_close_for_slot(slot_id=slot.pk, now=now, actor=actor)
+        at = locked_slot.audit_facts()
         for registration in registrations:
+            status_before = registration.status
             save_cancelled(registration, now=now, reason=reason)
             audit_event_record(
-                actor=actor, action="registration.cancel", target=registration, reason=reason
+                actor=actor,
+                action="registration.cancel",
+                target=registration,
+                entrant=registration.entrant_name,
+                slot=str(locked_slot.pk),
+                at=at,
+                seats=registration.seats,
+                reason=reason,
+                status_before=status_before,
+                status_after=registration.status,
             )
             notify(registration, "cancelled")
         updated = Slot.objects.filter(pk=slot.pk, version=locked_slot.version).update(
@@ -87,8 +100,15 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
             actor=actor,
             action="slot.cancel",
             target=locked_slot,
+            at=at,
             reason=reason,
             registrations_cancelled=len(registrations),
+            status_before=locked_slot.status,
+            status_after=Slot.Status.CANCELLED,
+            places_taken_before=locked_slot.reserved_count,
+            places_taken_after=0,
+            capacity_before=locked_slot.capacity,
+            capacity_after=locked_slot.capacity - given_back,
         )
     return len(registrations)
 
@@ -140,7 +160,9 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
         raise ScheduleError("A slot holds at least one place.")
     numbers_checked(Slot, error=ScheduleError, capacity=capacity)
     with locked_atomic():
-        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        locked = (
+            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
+        )
         if capacity < locked.reserved_count:
             raise CapacityBelowRegistrations(
                 f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "
@@ -159,6 +181,7 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
             actor=actor,
             action="slot.set_capacity",
             target=locked,
+            at=locked.audit_facts(),
             capacity_before=locked.capacity,
             capacity_after=capacity,
         )
@@ -257,7 +280,7 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields: Any) -> T
                 action="tournament.update",
                 target=current,
                 tournament=current,
-                changed=sorted(changed),
+                **audit_changes(current, changed),
             )
     tournament.refresh_from_db()
     return tournament

@@ -71,7 +71,7 @@ def test_a_clean_file_is_previewed_then_imported_on_confirmation(client, organiz
 
     assert preview.status_code == 200
     page = preview.content.decode()
-    assert "Would create 8, update 0; 0 unchanged, 0 rejected (would create 2 team(s))." in page
+    assert "Would create 8, update 0; 0 unchanged, 0 rejected (would create 2 teams)." in page
     assert "Chloé Durand" in page
     assert not Participant.objects.exists()
 
@@ -82,7 +82,7 @@ def test_a_clean_file_is_previewed_then_imported_on_confirmation(client, organiz
     assert Participant.objects.count() == 8
     assert AuditEvent.objects.filter(actor="admin:org", action="participant.create").count() == 8
     assert messages_of(response) == [
-        "Created 8, updated 0, unchanged 0, rejected 0 (created 2 team(s)) from "
+        "Created 8, updated 0, unchanged 0, rejected 0 (created 2 teams) from "
         "participants_clean.csv."
     ]
     assert list(staging.iterdir()) == []  # the upload is gone once imported
@@ -114,11 +114,19 @@ def test_skipping_bad_rows_imports_the_rest_and_offers_them_for_download(client,
     )
     assert f'<a href="{link}">' in notes[1]
     download = client.get(link)
-    assert download["Content-Disposition"] == 'attachment; filename="rejected-rows.csv"'
+    # Named as the command names it, beside the file: participants_messy.rejected.csv
+    assert download["Content-Disposition"] == (
+        'attachment; filename="participants_messy.rejected.csv"'
+    )
     text = b"".join(download.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][-1] == "Error"
-    assert [r[0] for r in rows[1:]] == ["A-20", "A-18", "A-21", "A-23"]
+    assert (rows[0][0], rows[0][-1]) == ("Line", "Error")
+    assert [r[:2] for r in rows[1:]] == [
+        ["7", "A-20"],
+        ["9", "A-18"],
+        ["11", "A-21"],
+        ["14", "A-23"],
+    ]
 
 
 def test_another_session_cannot_download_the_rejected_rows(client, organizer, django_user_model):

@@ -153,6 +153,7 @@ class TestMessyFile:
         with open(rejects, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0] == [
+            "Line",
             "student_id",
             "FIRST NAME",
             "Surname",
@@ -163,8 +164,13 @@ class TestMessyFile:
             "Shoe size",
             "Error",
         ]
-        assert [r[0] for r in rows[1:]] == ["A-20", "A-18", "A-21", "A-23"]
-        assert rows[1][3] == "31.02.2011"
+        assert [r[:2] for r in rows[1:]] == [
+            ["7", "A-20"],
+            ["9", "A-18"],
+            ["11", "A-21"],
+            ["14", "A-23"],
+        ]
+        assert rows[1][4] == "31.02.2011"
         assert "is not a date" in rows[1][-1]
 
     def test_a_reimport_with_skipping_changes_nothing(self, tmp_path):

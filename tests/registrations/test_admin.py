@@ -260,8 +260,12 @@ class TestOverride:
         assert (second.reserved_count, second.capacity) == (3, 3)
         assert registration.override_seats == 1
         assert any(m.startswith("1 registration placed in") for m in messages_of(response))
-        event = AuditEvent.objects.get(action="registration.move")
+        event = AuditEvent.objects.get(action="registration.override")
         assert event.payload["reason"] == "Accompanist only free then"
+        assert (event.payload["capacity_before"], event.payload["capacity_after"]) == (2, 3)
+        assert not AuditEvent.objects.filter(action="registration.move").exists()
+        grown = AuditEvent.objects.get(action="slot.override", target_id=second.pk)
+        assert (grown.payload["capacity_before"], grown.payload["capacity_after"]) == (2, 3)
 
 
 class TestAddAndEdit:
@@ -363,7 +367,8 @@ class TestAuditLog:
         assert {e.action for e in events} == {"registration.create", "registration.move"}
         assert unrelated.pk not in {e.target_id for e in events}
         shown = response.content.decode()
-        assert "admin:olga" in shown and "public" in shown
+        # Sentences with names: the staff member by name, the public pages as such.
+        assert "olga moved " in shown and "Someone on the public pages signed up " in shown
         assert f"registration: {registration}" in shown
 
     def test_it_is_searchable_and_read_only(self, organizer_client):

@@ -69,7 +69,12 @@ class TestMove:
         assert moved.slot_id == target.pk
         assert (reload(source).reserved_count, reload(target).reserved_count) == (0, 1)
         event = AuditEvent.objects.get(action="registration.move")
-        assert event.payload == {"from_slot": str(source.pk), "to_slot": str(target.pk)}
+        assert (event.payload["from_slot"], event.payload["to_slot"]) == (
+            str(source.pk),
+            str(target.pk),
+        )
+        assert event.payload["from"]["room"] == str(source.location)
+        assert event.payload["reason"] == ""
 
     def test_it_refuses_a_full_target(self, tournament):
         source = SlotFactory(time_block__tournament=tournament)

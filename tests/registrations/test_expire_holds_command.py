@@ -48,7 +48,7 @@ class TestExpireHolds:
         slot, holds = held_registrations(2)
         _, fresh = held_registrations(1, expired=False)
 
-        assert expire_holds() == "Released 2 expired hold(s).\n"
+        assert expire_holds() == "Released 2 expired holds.\n"
 
         slot.refresh_from_db()
         assert slot.reserved_count == 0
@@ -67,12 +67,12 @@ class TestExpireHolds:
         held_registrations(1)
         expire_holds()
 
-        assert expire_holds() == "Released 0 expired hold(s).\n"
+        assert expire_holds() == "Released 0 expired holds.\n"
 
     def test_a_dry_run_counts_and_changes_nothing(self):
         slot, _ = held_registrations(3)
 
-        assert expire_holds("--dry-run") == "Would release 3 expired hold(s).\n"
+        assert expire_holds("--dry-run") == "Would release 3 expired holds.\n"
         slot.refresh_from_db()
         assert slot.reserved_count == 3
 

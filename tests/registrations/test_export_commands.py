@@ -87,7 +87,7 @@ class TestExportRegistrations:
         assert ada["Contact phone"] == "+44 20 7946 0958"
         assert ada["Status"] == "Confirmed"
         assert ada["Room"] and ada["Start"]
-        assert err.strip() == "Wrote 3 registration(s) to standard output."
+        assert err.strip() == "Wrote 3 registrations to standard output."
 
     def test_it_filters_by_tournament_and_leaves_out_cancelled_ones(self, festival):
         out, _ = command("export_registrations", "--tournament", "piano", "--active")

@@ -65,7 +65,7 @@ def test_export_fill_in_import_standings(contest, entries, tmp_path):
 
     out, _ = run("import_results", str(packet), "--dry-run")
     assert "Would record P3 Last3 (line 5)" in out
-    assert "Would save 2 result(s)" in out
+    assert "Would save 2 results" in out
     assert not Result.objects.exists()
 
     out, _ = run("import_results", str(packet))
@@ -79,13 +79,13 @@ def test_export_fill_in_import_standings(contest, entries, tmp_path):
     again = tmp_path / "again.xlsx"  # exported again, with the results in it: a no-op
     run("export_judge_packet", contest.slug, "-o", str(again))
     out, _ = run("import_results", str(again))
-    assert "Saved 0 result(s)" in out and "5 unchanged" in out
+    assert "Saved 0 results" in out and "5 unchanged" in out
 
 
 def test_a_real_filled_in_file_is_read_as_people_type(round_trip):
     tournament, entries = round_trip
     out, _ = run("import_results", f"{DATA}/results_filled.csv")
-    assert "Saved 3 result(s) for" in out
+    assert "Saved 3 results for" in out
     result = Result.objects.get(registration=entries[0])
     assert (result.place, str(result.score), result.notes) == (2, "8.50", "steady")
     assert Result.objects.get(registration=entries[3]).penalties == 2
@@ -95,7 +95,7 @@ def test_a_real_filled_in_file_is_read_as_people_type(round_trip):
         "P3 Last3",
     ]
     out, _ = run("import_results", f"{DATA}/results_filled.csv")
-    assert "Saved 0 result(s)" in out
+    assert "Saved 0 results" in out
 
 
 def test_every_bad_row_is_named_and_nothing_is_written(round_trip):
@@ -128,7 +128,7 @@ def test_skip_bad_rows_imports_the_others(round_trip):
     other = TournamentFactory()
     EntryCode.objects.create(registration=entries_in(other, 1)[0], code="XTHR-0001")
     out, err = run("import_results", f"{DATA}/results_bad.csv", "--skip-bad-rows")
-    assert "Line 2:" in err and "Saved 1 result(s)" in out
+    assert "Line 2:" in err and "Saved 1 result" in out
     assert Result.objects.get().place == 1
 
 

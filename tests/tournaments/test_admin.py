@@ -360,7 +360,8 @@ def test_deleting_a_tournament_keeps_its_record_and_needs_it_empty(admin_client)
         {"post": "yes"},
         follow=True,
     )
-    assert "still has registrations: cancel it first" in refused.content.decode()
+    # Refused before anything is confirmed, in words of a refusal.
+    assert "cannot be deleted yet: people are still signed up" in refused.content.decode()
     busy.tournament.refresh_from_db()
     assert busy.tournament.deleted_at is None
 

@@ -60,9 +60,7 @@ class TestJson:
     def test_it_creates_tournaments_rooms_and_time_blocks(self):
         result = run(DATA / "schedule.json")
 
-        assert result.summary() == (
-            "Created 2 tournament(s), 2 room(s), 3 time block(s); 0 unchanged."
-        )
+        assert result.summary() == ("Created 2 tournaments, 2 rooms, 3 time blocks; 0 unchanged.")
         piano = Tournament.objects.get(slug="piano-junior")
         assert (piano.category, piano.status, piano.max_participants, piano.hold_minutes) == (
             "music",
@@ -111,8 +109,8 @@ class TestJson:
         result = run(DATA / "schedule.json", dry_run=True, generate_slots=True)
 
         assert result.summary() == (
-            "Would create 2 tournament(s), 2 room(s), 3 time block(s); 0 unchanged; "
-            "would generate 13 slot(s)."
+            "Would create 2 tournaments, 2 rooms, 3 time blocks; 0 unchanged; "
+            "would generate 13 slots."
         )
         assert snapshot() == EMPTY
 
@@ -305,8 +303,7 @@ class TestThroughTheServices:
         result = run_json(data, dry_run=True, generate_slots=True)
 
         assert result.summary() == (
-            "Would update 1 tournament(s), 1 room(s), 1 time block(s); 4 unchanged; "
-            "would generate 3 slot(s)."
+            "Would update 1 tournament, 1 room, 1 time block; 4 unchanged; would generate 3 slots."
         )
         assert snapshot() == before
 
@@ -316,8 +313,7 @@ class TestCsv:
         result = run(DATA / "schedule.csv", generate_slots=True)
 
         assert result.summary() == (
-            "Created 2 tournament(s), 3 room(s), 4 time block(s); 0 unchanged; "
-            "generated 14 slot(s)."
+            "Created 2 tournaments, 3 rooms, 4 time blocks; 0 unchanged; generated 14 slots."
         )
         chess = Tournament.objects.get(slug="chess-rapid")
         assert (chess.name, chess.category, chess.status) == (
@@ -389,7 +385,7 @@ class TestCommand:
         lines = out.getvalue().splitlines()
         assert "Created tournament chess-rapid (line 2)" in lines
         assert "Created room Black Box (Arts Centre) (line 6)" in lines
-        assert lines[-1] == "Created 2 tournament(s), 3 room(s), 4 time block(s); 0 unchanged."
+        assert lines[-1] == "Created 2 tournaments, 3 rooms, 4 time blocks; 0 unchanged."
         assert AuditEvent.objects.filter(actor="command:import_schedule").exists()
 
     def test_a_dry_run_says_would(self):
@@ -403,7 +399,7 @@ class TestCommand:
     def test_errors_go_to_stderr_and_fail_the_command(self):
         err = io.StringIO()
 
-        with pytest.raises(CommandError, match=r"schedule_bad\.csv: 7 problem\(s\) found"):
+        with pytest.raises(CommandError, match=r"schedule_bad\.csv: 7 problems found"):
             call_command("import_schedule", str(DATA / "schedule_bad.csv"), stderr=err)
 
         assert "Line 6: the time block ends before it starts" in err.getvalue()

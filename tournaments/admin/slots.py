@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from common.admin.base import (
     AuditHistoryMixin,
     ChangesRegistrationsMixin,
+    LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
     action_page,
@@ -32,7 +33,13 @@ from tournaments.models import Slot
 
 
 @admin.register(Slot)
-class SlotAdmin(ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class SlotAdmin(
+    LabelledFieldsMixin,
+    ChangesRegistrationsMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
+):
     list_display = [
         "when",
         "location",

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from common.admin.base import (
     REFUSALS,
     AuditHistoryMixin,
+    LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
     action_page,
@@ -31,7 +32,7 @@ from tournaments.models import Slot, TimeBlock
 
 
 @admin.register(TimeBlock)
-class TimeBlockAdmin(AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = TimeBlockForm
     list_display = [
         "when",

@@ -16,10 +16,12 @@ from django.utils.html import format_html
 from common.admin.base import (
     AuditHistoryMixin,
     ChangesRegistrationsMixin,
+    LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
     action_page,
     admin_actor,
+    admin_link,
     audit_log_url,
     confirmed,
     plural,
@@ -40,7 +42,7 @@ from tournaments.admin.forms import (
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 
 
-class TournamentLocationInline(admin.TabularInline):
+class TournamentLocationInline(LabelledFieldsMixin, admin.TabularInline):
     model = TournamentLocation
     extra = 0
     autocomplete_fields = ["location"]
@@ -48,7 +50,7 @@ class TournamentLocationInline(admin.TabularInline):
     verbose_name_plural = "rooms"
 
 
-class TimeBlockInline(admin.TabularInline):
+class TimeBlockInline(LabelledFieldsMixin, admin.TabularInline):
     model = TimeBlock
     form = TimeBlockForm
     extra = 0
@@ -101,7 +103,11 @@ def below_minimum_warning(tournament) -> str:
 
 @admin.register(Tournament)
 class TournamentAdmin(
-    ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
+    LabelledFieldsMixin,
+    ChangesRegistrationsMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
 ):
     form = TournamentAdminForm
     # Fits a 1,280-pixel screen beside the filters (tests/browser): category and kind in one
@@ -210,13 +216,24 @@ class TournamentAdmin(
             )
 
     def get_deleted_objects(self, objs, request):
-        # Nothing else goes with a soft-deleted tournament: no cascade to list, nothing that
-        # protects it (the service refuses one that still has active entries).
+        # Nothing else goes with a soft-deleted tournament: no cascade to list. One that still
+        # has active entries is refused (the service says so too): shown before anyone
+        # confirms, as the page's "protected" list.
+        active = Registration.objects.active().filter(tournament__in=objs)
+        refused = [
+            format_html(
+                "{}: {} still signed up · cancel the tournament first",
+                admin_link(tournament),
+                plural(count, "entry", "entries"),
+            )
+            for tournament, count in ((t, active.filter(tournament=t).count()) for t in objs)
+            if count
+        ]
         return (
             [str(obj) for obj in objs],
             {Tournament._meta.verbose_name_plural: len(objs)},
             set(),
-            [],
+            refused,
         )
 
     # columns

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.tabular import ImportFileError
+from common.text import plural
 
-KIND_LABELS = {"tournament": "tournament(s)", "location": "room(s)", "time_block": "time block(s)"}
+KIND_LABELS = {"tournament": "tournament", "location": "room", "time_block": "time block"}
 
 
 @dataclass
@@ -35,11 +36,11 @@ class ScheduleImportResult:
         self.errors.sort(key=_error_order)
 
     def summary(self) -> str:
-        """ "Created 1 tournament(s), 2 room(s), 4 time block(s); updated …; 3 unchanged." """
+        """ "Created 1 tournament, 2 rooms, 4 time blocks; updated …; 3 unchanged." """
         parts = []
         for action, verb in (("create", "create"), ("update", "update")):
             items = [
-                f"{self.counts[(kind, action)]} {label}"
+                plural(self.counts[(kind, action)], label)
                 for kind, label in KIND_LABELS.items()
                 if self.counts[(kind, action)]
             ]
@@ -50,7 +51,7 @@ class ScheduleImportResult:
         parts.append(f"{unchanged} unchanged")
         if self.slots_created or self.slots_removed:
             word = "would generate" if self.dry_run else "generated"
-            text = f"{word} {self.slots_created} slot(s)"
+            text = f"{word} {plural(self.slots_created, 'slot')}"
             if self.slots_removed:
                 text += f" and remove {self.slots_removed}"
             parts.append(text)
@@ -64,7 +65,7 @@ class ScheduleImportInvalid(ImportFileError):
     def __init__(self, result: ScheduleImportResult):
         self.result = result
         outcome = "the import would stop" if result.dry_run else "nothing was imported"
-        super().__init__(f"{len(result.errors)} problem(s) found, so {outcome}.")
+        super().__init__(f"{plural(len(result.errors), 'problem')} found, so {outcome}.")
 
 
 _LIST_ORDER = {"Line": 0, "tournaments": 1, "locations": 2, "time_blocks": 3}

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from common.errors import LineupError
 from common.tabular import Table
+from common.text import plural
 from participants.importing import participant_import
 from participants.models import Participant, Team
 from registrations.importing import SCHEDULE_WRITES
@@ -76,11 +77,11 @@ class DemoSummary:
 def demo_foreign_data() -> dict[str, int]:
     """How many rows of each kind seed_demo did not make (empty dict: none)."""
     counts = {
-        "tournament(s)": Tournament.objects.exclude(slug__startswith=SLUG_PREFIX).count(),
-        "room(s)": Location.objects.exclude(notes=DEMO_NOTE).count(),
-        "participant(s)": Participant.objects.exclude(external_id__startswith=ID_PREFIX).count(),
-        "team(s)": Team.objects.exclude(coach_email__endswith=f"@{EMAIL_DOMAIN}").count(),
-        "registration(s)": Registration.objects.exclude(
+        "tournament": Tournament.objects.exclude(slug__startswith=SLUG_PREFIX).count(),
+        "room": Location.objects.exclude(notes=DEMO_NOTE).count(),
+        "participant": Participant.objects.exclude(external_id__startswith=ID_PREFIX).count(),
+        "team": Team.objects.exclude(coach_email__endswith=f"@{EMAIL_DOMAIN}").count(),
+        "registration": Registration.objects.exclude(
             tournament__slug__startswith=SLUG_PREFIX
         ).count(),
     }
@@ -94,7 +95,7 @@ def demo_festival_load(*, participants: int = 300, seed: int = 2025) -> DemoSumm
     """
     foreign = demo_foreign_data()
     if foreign:
-        found = ", ".join(f"{n} {kind}" for kind, n in foreign.items())
+        found = ", ".join(plural(n, kind) for kind, n in foreign.items())
         raise DemoRefused(
             f"This database already holds data the demo did not make ({found}). seed_demo "
             "only fills an empty database; use a fresh one for the demo."

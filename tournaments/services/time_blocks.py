@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.audit import audit_event_record
+from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
 from common.times import local_span
@@ -199,7 +199,9 @@ def _slot_set_status(
     *, slot: Slot, actor: str, status: str, allowed_from: tuple[str, ...]
 ) -> tuple[Slot, bool]:
     with locked_atomic():
-        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        locked = (
+            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
+        )
         if locked.status == status:
             return locked, False
         if locked.status not in allowed_from:
@@ -213,6 +215,7 @@ def _slot_set_status(
             actor=actor,
             action=f"slot.{'block' if status == Slot.Status.BLOCKED else 'unblock'}",
             target=locked,
+            at=locked.audit_facts(),
             status_before=locked.status,
             status_after=status,
         )
@@ -247,6 +250,7 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields: Any) -> Ti
     with locked_atomic():
         current = TimeBlock.objects.select_for_update().get(pk=time_block.pk)
         changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        changes = audit_changes(current, changed)
         if "location" in changed:
             TournamentLocation.objects.get_or_create(
                 tournament_id=current.tournament_id, location=changed["location"]
@@ -263,7 +267,7 @@ def time_block_update(*, time_block: TimeBlock, actor: str, **fields: Any) -> Ti
                 actor=actor,
                 action="time_block.update",
                 target=current,
-                changed=sorted(changed),
+                **changes,
             )
     return current
 

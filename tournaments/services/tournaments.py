@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.audit import audit_event_record
+from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
 from tournaments.errors import ScheduleError, StaleSchedule, TournamentStatusConflict
@@ -245,7 +245,7 @@ def location_update(*, location: Location, actor: str, **fields: Any) -> Locatio
                 action="location.update",
                 target=current,
                 name=str(current),
-                changed=sorted(changed),
+                **audit_changes(current, changed),
             )
             current.refresh_from_db()
     return current

@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from common.commands import ImportCommand, Progress, get_or_suggest
 from common.tabular import ImportFileError, Table
+from common.text import plural
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
 from registrations.importing import participant_import_into_tournament
 from tournaments.models import Tournament
@@ -38,7 +39,7 @@ class Command(ImportCommand):
         parser.add_argument(
             "--reject-file",
             metavar="PATH",
-            help="Where --skip-bad-rows writes bad rows (default: FILE.rejected.csv).",
+            help="Where --skip-bad-rows writes bad rows (default: NAME.rejected.csv beside FILE).",
         )
         parser.add_argument(
             "--batch-size", type=int, default=1000, help="Rows per transaction (default 1000)."
@@ -115,12 +116,14 @@ class Command(ImportCommand):
         if result.reject_path:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Wrote {result.rejected} rejected row(s) with their errors to "
-                    f"{result.reject_path}."
+                    f"Wrote {plural(result.rejected, 'rejected row')} with their errors and "
+                    f"line numbers to {result.reject_path}."
                 )
             )
         elif result.dry_run and result.rejected and skip_bad_rows:
-            self.stdout.write(f"Would write {result.rejected} rejected row(s) to {reject_path}.")
+            self.stdout.write(
+                f"Would write {plural(result.rejected, 'rejected row')} to {reject_path}."
+            )
         style = self.style.WARNING if result.rejected else self.style.SUCCESS
         self.stdout.write(style(result.summary()))
 
@@ -132,7 +135,8 @@ def _registration_summary(result, tournament):
             text += f" ({result.already_registered} already are)"
         text += "; each is checked against the tournament's rules when it runs"
         if result.places_left is not None:
-            text += f"; {result.places_left} place(s) are left now"
+            left = "is" if result.places_left == 1 else "are"
+            text += f"; {plural(result.places_left, 'place')} {left} left now"
         return text + "."
     text = f"Registered {result.registered} in {tournament.name}"
     if result.already_registered:

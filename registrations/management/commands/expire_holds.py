@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from common.locking import Busy
+from common.text import plural
 from registrations.models import Registration
 from registrations.services import registration_expire_holds
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             expired = Registration.objects.filter(
                 status=Registration.Status.RESERVED, hold_expires_at__lte=timezone.now()
             ).count()
-            self.stdout.write(f"Would release {expired} expired hold(s).")
+            self.stdout.write(f"Would release {plural(expired, 'expired hold')}.")
             return
         try:
             released = registration_expire_holds(actor="command:expire_holds")
@@ -33,4 +34,4 @@ class Command(BaseCommand):
                 "it stay released and the next run continues."
             ) from exc
         if options["verbosity"] >= 1:
-            self.stdout.write(self.style.SUCCESS(f"Released {released} expired hold(s)."))
+            self.stdout.write(self.style.SUCCESS(f"Released {plural(released, 'expired hold')}."))

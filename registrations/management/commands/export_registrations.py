@@ -5,6 +5,7 @@ from common.commands import (
     csv_output,
     get_or_suggest,
 )
+from common.text import plural
 from registrations.exports import registrations_csv_write
 from registrations.models import Registration
 from tournaments.models import Tournament
@@ -55,7 +56,9 @@ class Command(BaseCommand):
             rows = registrations_csv_write(out=out, tournaments=tournaments, statuses=statuses)
         if options["verbosity"] >= 1:
             where = output or "standard output"
-            self.stderr.write(self.style.SUCCESS(f"Wrote {rows} registration(s) to {where}."))
+            self.stderr.write(
+                self.style.SUCCESS(f"Wrote {plural(rows, 'registration')} to {where}.")
+            )
 
 
 def _tournament(slug):
