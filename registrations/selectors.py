@@ -45,6 +45,7 @@ _DETAIL_FIELDS = (
     "tournament__entry_kind",
     "tournament__status",
     "tournament__deleted_at",
+    "tournament__time_zone",
     "slot_id",
     "slot__starts_at",
     "slot__ends_at",
@@ -81,6 +82,18 @@ def registration_get_by_reference(*, reference: str) -> Registration:
         else []
     )
     return registration
+
+
+def registration_time_zone(*, reference: str) -> str | None:
+    """The time zone of the tournament behind a reference link; None for a link that leads
+    nowhere (its page answers 404 by itself)."""
+    if not _REFERENCE.match(reference or ""):
+        return None
+    return (
+        _PUBLIC_REGISTRATIONS.filter(reference=reference)
+        .values_list("tournament__time_zone", flat=True)
+        .first()
+    )
 
 
 def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
@@ -265,6 +278,7 @@ def festival_search(*, query: str, now: datetime | None = None) -> tuple[str, li
             "tournament_id",
             "tournament__name",
             "tournament__slug",
+            "tournament__time_zone",
             "slot__starts_at",
             "slot__ends_at",
             "slot__location__name",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import IO
 from uuid import UUID
 
-from common.times import local_clock, local_date
+from common.times import local_clock, local_date, tournament_zone
 from results import selectors, services
 from tournaments.models import Tournament
 
@@ -29,12 +29,15 @@ def packet_rows(*, tournament: Tournament, codes: dict[UUID, str]) -> Iterator[l
                 else (result.place, result.score, result.penalties, result.notes)
             )
         ]
+        with tournament_zone(tournament):  # the day and time as the venue reads them
+            day = local_date(slot.starts_at).isoformat() if slot else ""
+            clock = local_clock(slot.starts_at) if slot else ""
         yield [
             tournament.slug,
             codes.get(entry.pk, ""),
             str(number),
-            local_date(slot.starts_at).isoformat() if slot else "",
-            local_clock(slot.starts_at) if slot else "",
+            day,
+            clock,
             slot.location.name if slot else "",
             entry.entrant_name,
             *values,

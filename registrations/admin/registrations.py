@@ -12,6 +12,7 @@ from common.admin.base import (
     AuditHistoryMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
     action_page,
     admin_actor,
     admin_link,
@@ -21,9 +22,9 @@ from common.admin.base import (
     plural,
     run_for_each,
     status_badge,
+    zoned_when,
 )
 from common.admin.filters import RoomFilter
-from common.times import local_when
 from registrations import services
 from registrations.admin.filters import RegistrationDayFilter
 from registrations.admin.forms import (
@@ -45,7 +46,12 @@ Status = Registration.Status
 
 @admin.register(Registration)
 class RegistrationAdmin(
-    AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, SyncSection, admin.ModelAdmin
+    TournamentZoneMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    EmailsSection,
+    SyncSection,
+    admin.ModelAdmin,
 ):
     form = ContactForm
     list_display = [
@@ -163,7 +169,7 @@ class RegistrationAdmin(
         return format_html(
             '<a href="{}" class="lineup-nowrap">{}</a>',
             reverse("admin:tournaments_slot_change", args=[slot.pk]),
-            local_when(slot.starts_at),
+            zoned_when(registration, slot.starts_at),
         )
 
     @admin.display(description="room", ordering="slot__location__name")
@@ -239,6 +245,7 @@ class RegistrationAdmin(
         chooser = TournamentChoiceForm(request.GET if "tournament" in request.GET else None)
         if chooser.is_bound and chooser.is_valid():
             tournament = chooser.cleaned_data["tournament"]
+            self._activate(tournament.time_zone)  # the slots offered, as the venue reads them
         form = None
         if tournament is not None:
             form = RegistrationAddForm(

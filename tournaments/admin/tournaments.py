@@ -17,6 +17,8 @@ from common.admin.base import (
     ChangesRegistrationsMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
+    ZonedTimesMixin,
     action_page,
     admin_actor,
     audit_log_url,
@@ -24,7 +26,9 @@ from common.admin.base import (
     plural,
     run_for_each,
     status_badge,
+    valid_zone_name,
 )
+from common.times import tournament_zone_activate
 from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
@@ -47,7 +51,7 @@ class TournamentLocationInline(admin.TabularInline):
     verbose_name_plural = "rooms"
 
 
-class TimeBlockInline(admin.TabularInline):
+class TimeBlockInline(ZonedTimesMixin, admin.TabularInline):
     model = TimeBlock
     form = TimeBlockForm
     extra = 0
@@ -100,7 +104,11 @@ def below_minimum_warning(tournament) -> str:
 
 @admin.register(Tournament)
 class TournamentAdmin(
-    ChangesRegistrationsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin
+    TournamentZoneMixin,
+    ChangesRegistrationsMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
 ):
     form = TournamentAdminForm
     list_display = [
@@ -121,7 +129,20 @@ class TournamentAdmin(
     inlines = [TournamentLocationInline, TimeBlockInline]
     actions = ["publish", "close", "cancel", "duplicate"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "category", "entry_kind", "status", "description"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "category",
+                    "entry_kind",
+                    "status",
+                    "time_zone",
+                    "description",
+                ]
+            },
+        ),
         (
             "Dates and sign-up window",
             {
@@ -210,6 +231,18 @@ class TournamentAdmin(
             set(),
             [],
         )
+
+    # the tournament's own zone: its page shows and reads times in it (a new one: the zone
+    # its form names)
+
+    def tournament_zone_name(self, obj):
+        return obj.time_zone if obj is not None else None
+
+    def new_object_zone_name(self, request):
+        return valid_zone_name(request.POST.get("time_zone"))
+
+    def changelist_view(self, request, extra_context=None):
+        return admin.ModelAdmin.changelist_view(self, request, extra_context)
 
     # columns
 
@@ -322,6 +355,7 @@ class TournamentAdmin(
                 obj = self.get_object(request, object_id)
                 if obj is None or not self.has_view_permission(request, obj):
                     return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                tournament_zone_activate(obj)
                 return function(self, request, object_id)
 
             return self.admin_site.admin_view(wrapped)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import day_pick, local_clock, local_date
+from common.times import day_pick, local_clock, local_date, tournament_zone_activate
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
@@ -66,6 +66,7 @@ def schedule_grid(*, tournament, day):
 
 def schedule_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     days = tournament_days(tournament=tournament)
     day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
     rooms, rows, totals = schedule_grid(tournament=tournament, day=day)
@@ -91,6 +92,7 @@ def schedule_view(model_admin, request, object_id):
 def run_sheet_view(model_admin, request, object_id):
     """A printable page per day and room: times, entrants, members, school, a tick box."""
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     slots = (
         Slot.objects.filter(tournament=tournament)
         .exclude(status=Slot.Status.CANCELLED)
@@ -122,6 +124,7 @@ def run_sheet_view(model_admin, request, object_id):
 
 def schedule_csv_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{slugify(tournament.slug) or 'tournament'}-schedule.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
