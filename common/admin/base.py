@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
@@ -307,7 +307,10 @@ class TournamentZoneMixin(ZonedTimesMixin):
         return self._zone_of_tournament_id(chosen) if chosen else None
 
     def _zone_of_tournament_id(self, value) -> str | None:
-        field = self.model._meta.get_field(self.tournament_field)  # type: ignore[attr-defined]
+        try:
+            field = self.model._meta.get_field(self.tournament_field)  # type: ignore[attr-defined]
+        except FieldDoesNotExist:  # the tournament admin itself: no one tournament to filter
+            return None
         try:
             return (
                 field.related_model.objects.filter(pk=value)

@@ -241,9 +241,6 @@ class TournamentAdmin(
     def new_object_zone_name(self, request):
         return valid_zone_name(request.POST.get("time_zone"))
 
-    def changelist_view(self, request, extra_context=None):
-        return admin.ModelAdmin.changelist_view(self, request, extra_context)
-
     # columns
 
     @admin.display(description="status", ordering="status")
