@@ -7,8 +7,8 @@ is read or written, so the helpers below keep one signature whatever the zone. W
 could be misread (a deadline, a page's or file's first time) it names its zone: "09:20 (CET)".
 """
 
-from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -68,8 +68,11 @@ def default_time_zone() -> str:
 
 
 def tournament_zone(tournament: HasTimeZone | None) -> AbstractContextManager[None]:
-    """Read and write times in the tournament's zone inside the block (None: leave it)."""
-    return timezone.override(zone(tournament.time_zone) if tournament is not None else None)
+    """Read and write times in the tournament's zone inside the block (None: leave the zone
+    as it is)."""
+    if tournament is None:
+        return nullcontext()
+    return timezone.override(zone(tournament.time_zone))
 
 
 def tournament_zone_activate(tournament: HasTimeZone) -> None:
@@ -137,16 +140,6 @@ def local_span(starts: datetime, ends: datetime) -> str:
 def local_stamp(moment: datetime | None) -> str:
     """ "2026-04-12 09:00" for files (CSV exports, import messages); "" for no time."""
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first moment of a local day and of the next one (23 or 25 hours apart when the
-    clocks change)."""
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.combine(day, datetime.min.time(), tzinfo=tz),
-        datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz),
-    )
 
 
 def day_pick(asked: str | None, days: list[date], *, any_day: bool = False) -> date | None:
