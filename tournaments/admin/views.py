@@ -3,6 +3,7 @@ the slot-generation preview. Read-only queries live here; every write goes throu
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -78,6 +79,9 @@ def schedule_view(model_admin, request, object_id):
         "title": f"Schedule · {tournament.name}",
         "subtitle": date_format(day, "l j F Y"),
         "day": day,
+        # The zone as it is called that day (CET or CEST), not today.
+        "midday": datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+        + timedelta(hours=12),
         "days": days,
         "rooms": rooms,
         "rows": rows,
