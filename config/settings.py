@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Times in the zone of the tournament a page is about (t/<slug>/…, r/<reference>/…).
+    # Times in the zone of the tournament a page is about (t/<slug>/…); reset after each request.
     "config.time_zones.TournamentTimeZoneMiddleware",
     # Busy (lock wait ran out) -> 503 page, rate limited -> 429 page.
     "config.middleware.FriendlyErrorsMiddleware",

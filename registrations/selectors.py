@@ -84,18 +84,6 @@ def registration_get_by_reference(*, reference: str) -> Registration:
     return registration
 
 
-def registration_time_zone(*, reference: str) -> str | None:
-    """The time zone of the tournament behind a reference link; None for a link that leads
-    nowhere (its page answers 404 by itself)."""
-    if not _REFERENCE.match(reference or ""):
-        return None
-    return (
-        _PUBLIC_REGISTRATIONS.filter(reference=reference)
-        .values_list("tournament__time_zone", flat=True)
-        .first()
-    )
-
-
 def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
     """(reference, tournament id) of the registration a form's token already made, if any."""
     return (

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from common import metrics
-from common.times import local_date
+from common.times import local_date, tournament_zone_activate
 from config.client_ip import client_ip
 from participants import selectors as participant_selectors
 from registrations import errors as registration_errors
@@ -251,6 +251,7 @@ def _cancel_refusal(registration):
 @ratelimit(key="ip", rate=_reference_rate, group="reference")
 def reference_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     return render(
         request,
         "registrations/registration_detail.html",
@@ -269,6 +270,7 @@ def reference_page(request, reference):
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
 def cancel_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     detail = redirect("registrations:detail", reference=registration.reference)
     refusal = _cancel_refusal(registration)
     if refusal:  # shown at once; the engine checks again under lock
@@ -300,6 +302,7 @@ def cancel_page(request, reference):
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
 def confirm_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     try:
         services.registration_confirm(registration=registration, actor=ACTOR)
     except registration_errors.RegistrationError as exc:
