@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address e-mails link to: the one `make run` serves at (listening on every interface,
+# 0.0.0.0 or ::, links to localhost). The e-mail worker has no request to read it from.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),localhost,$(HOST))
+LINEUP_BASE_URL ?= http://$(LINK_HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 
 # Type-checked: the apps' services and selectors, the engine's modules, the importers and the
@@ -39,8 +43,8 @@ lock: install
 run: install
 	@mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	-DEBUG=1 $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	@export DEBUG=1; $(PY) manage.py db_worker --no-reload -v 0 & w=$$!; \
+	-DEBUG=1 $(PY) manage.py seed_demo --base-url $(LINEUP_BASE_URL)
+	@export DEBUG=1 LINEUP_BASE_URL=$(LINEUP_BASE_URL); $(PY) manage.py db_worker --no-reload -v 0 & w=$$!; \
 	$(PY) manage.py run_periodic_jobs --every 30 -v 0 & j=$$!; \
 	trap 'kill $$w $$j 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -298,7 +298,17 @@ _RATE = r"^[1-9][0-9]*/[1-9]?[0-9]*[smhd]$"
 LINEUP_RATE_SIGNUP = env.str("LINEUP_RATE_SIGNUP", default="20/m")
 LINEUP_RATE_SEARCH = env.str("LINEUP_RATE_SEARCH", default="60/m")
 LINEUP_RATE_REFERENCE = env.str("LINEUP_RATE_REFERENCE", default="60/m")
-for _name in ("LINEUP_RATE_SIGNUP", "LINEUP_RATE_SEARCH", "LINEUP_RATE_REFERENCE"):
+# "I lost my link": per client address, and per e-mail address or phone asked about (so
+# nobody can flood someone's inbox from many addresses).
+LINEUP_RATE_LOST_LINK = env.str("LINEUP_RATE_LOST_LINK", default="10/h")
+LINEUP_RATE_LOST_LINK_CONTACT = env.str("LINEUP_RATE_LOST_LINK_CONTACT", default="3/h")
+for _name in (
+    "LINEUP_RATE_SIGNUP",
+    "LINEUP_RATE_SEARCH",
+    "LINEUP_RATE_REFERENCE",
+    "LINEUP_RATE_LOST_LINK",
+    "LINEUP_RATE_LOST_LINK_CONTACT",
+):
     if not re.match(_RATE, vars()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 20/m (count per s, m, h or d).")
 # Behind a proxy the client's address is in a header the proxy sets, e.g. HTTP_X_REAL_IP; it is

@@ -263,3 +263,17 @@ def team_get_public(*, pk: UUID | str) -> Team | None:
         return Team.objects.prefetch_related("members").get(pk=pk)
     except (Team.DoesNotExist, ValueError, TypeError, ValidationError):
         return None
+
+
+def participant_list_same_name(*, name: str, limit: int = 3) -> list[Participant]:
+    """Listed people whose name is the typed `name` once accents and case are set aside
+    ("Salvador Cabanas" finds "Salvador Cabañas"): asked about before a typed name makes a
+    second entry for someone on the list. Public fields only."""
+    folded = fold(typed_text(name, limit=MAX_QUERY_LENGTH))
+    if len(folded) < MIN_QUERY_LENGTH:
+        return []
+    # `search_name` starts with the folded first and last name (the index serves the prefix).
+    candidates = _PUBLIC_PARTICIPANTS.filter(search_name__startswith=folded).order_by(
+        "last_name", "first_name", "pk"
+    )[: limit * 5]
+    return [p for p in candidates if fold(p.full_name) == folded][:limit]

@@ -68,6 +68,15 @@ class StatusConflict(RegistrationError):
     message = "This registration cannot be changed that way in its current state."
 
 
+class AlreadyWaiting(RegistrationError):
+    message = "Already on the waitlist of this tournament."
+    public_template = "{who} is already on the waitlist of this tournament."
+
+
+class PlacesFree(RegistrationError):
+    message = "This time still has places: sign up for it instead of waiting."
+
+
 class ConcurrentChange(RegistrationError):
     message = "Someone else changed this registration at the same moment. Reload and try again."
 
@@ -78,6 +87,7 @@ class LostRace(Enum):
 
     REPLAY = "the same sign-up was submitted twice at once"
     ALREADY_ENTERED = "a second active entry of the same person or team in one tournament"
+    SHORT_REFERENCE = "a new short reference that another entry of the tournament already has"
 
 
 # Registration's unique rules by the name `unique_rule_broken` gives them, and what each means.
@@ -85,6 +95,7 @@ REGISTRATION_UNIQUE_RULES = {
     "idempotency_key": LostRace.REPLAY,
     "one_active_registration_per_participant": LostRace.ALREADY_ENTERED,
     "one_active_registration_per_team": LostRace.ALREADY_ENTERED,
+    "registration_unique_short_reference": LostRace.SHORT_REFERENCE,
 }
 
 

@@ -89,6 +89,8 @@ class SignupForm(forms.Form):
             self.fields["members"].choices = [
                 (str(p.pk), p.public_name(full=full)) for p in team.members.all()
             ]
+            # The roster starts ticked: a coach unticks who is not coming.
+            self.fields["members"].initial = [pk for pk, _ in self.fields["members"].choices]
         else:
             del self.fields["members"]
         if not team_event or not tournament.allows_typed_names:
@@ -161,3 +163,64 @@ class ConfirmActionForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class WaitlistForm(SignupForm):
+    """The sign-up form without the time (the list is for the slot in the address, or any
+    time) and with the e-mail address required: offers are sent by e-mail."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["slot"]
+        self.fields.pop("pow_challenge", None)
+        self.fields.pop("pow_nonce", None)
+        email = self.fields["contact_email"]
+        email.required = True
+        email.error_messages["required"] = (
+            "Give an e-mail address: a place that frees up is offered by e-mail."
+        )
+
+
+class ChangeTimeForm(forms.Form):
+    """The entrant's new time; whether it can be taken is the engine's call."""
+
+    slot = forms.UUIDField(
+        label="New time",
+        error_messages={
+            "required": "Choose a new time from the list.",
+            "invalid": "Choose a new time from the list.",
+        },
+    )
+
+
+class LostLinkForm(forms.Form):
+    """'I lost my link': the e-mail address or phone number given when signing up."""
+
+    contact = forms.CharField(
+        label="E-mail address or phone number",
+        max_length=254,
+        help_text="The one given when signing up. We send the links to the e-mail address on file.",
+        widget=forms.TextInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+    def clean_contact(self):
+        value = " ".join(self.cleaned_data["contact"].split())
+        if "@" in value:
+            try:
+                forms.EmailField().clean(value)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    "Enter an e-mail address such as name@example.com, or a phone number."
+                ) from None
+            return value
+        try:
+            return clean_phone(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                "Enter an e-mail address such as name@example.com, or a phone number of 7 to "
+                "15 digits."
+            ) from None
+
+    @property
+    def is_email(self) -> bool:
+        return "@" in self.cleaned_data.get("contact", "")

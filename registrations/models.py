@@ -1,5 +1,6 @@
 import base64
 import secrets
+import time
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -13,6 +14,28 @@ from tournaments.models import Slot, Tournament
 def new_reference():
     # 20 random bytes: 160 bits, well past guessing for a link that grants view and cancel.
     return secrets.token_urlsafe(20)
+
+
+# Letters and digits that cannot be misheard or misread for one another at a busy door: no
+# 0/O, 1/I/L, 5/S, 2/Z, 8/B or U/V.
+SHORT_REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
+SHORT_REFERENCE_LENGTH = 6
+
+
+def new_short_reference():
+    """Six characters (23**6: about 148 million) read aloud at check-in; unique per tournament
+    by a database rule, and never a key to the entry (the long reference is)."""
+    return "".join(secrets.choice(SHORT_REFERENCE_ALPHABET) for _ in range(SHORT_REFERENCE_LENGTH))
+
+
+def format_short_reference(code: str) -> str:
+    """ "K7M4QX" as people read it: "K7M-4QX"."""
+    return f"{code[:3]}-{code[3:]}" if len(code) == SHORT_REFERENCE_LENGTH else code
+
+
+def short_reference_clean(typed: str) -> str:
+    """What staff typed ("k7m 4qx", "K7M-4QX") as stored."""
+    return "".join(c for c in (typed or "").upper() if c.isalnum())
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -61,6 +84,10 @@ class Registration(TimestampedModel):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
+    # Read aloud at the door; the long `reference` stays the key to the private page.
+    short_reference = models.CharField(
+        max_length=SHORT_REFERENCE_LENGTH, default=new_short_reference, editable=False
+    )
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
@@ -94,6 +121,10 @@ class Registration(TimestampedModel):
                 condition=Q(team__isnull=False) & ~Q(status="cancelled"),
                 name="one_active_registration_per_team",
             ),
+            models.UniqueConstraint(
+                fields=["tournament", "short_reference"],
+                name="registration_unique_short_reference",
+            ),
             models.CheckConstraint(
                 name="registration_cancelled_has_time",
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
@@ -116,6 +147,10 @@ class Registration(TimestampedModel):
 
     def __str__(self):
         return f"{self.entrant_name} · {self.tournament}"
+
+    @property
+    def short_reference_display(self) -> str:
+        return format_short_reference(self.short_reference)
 
 
 class RegistrationMember(TimestampedModel):
@@ -143,6 +178,116 @@ class RegistrationMember(TimestampedModel):
 
     def __str__(self):
         return self.name
+
+
+def next_position():
+    # Microseconds since the epoch: later joiners come later; a reorder moves one past another.
+    return time.time_ns() // 1000
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def on_list(self):
+        """Entries still in line: waiting, or holding an offer."""
+        return self.filter(status__in=WaitlistEntry.ON_LIST)
+
+
+class WaitlistEntry(TimestampedModel):
+    """Someone waiting for a place in a full slot (or, without a slot, the first free time
+    they can take, or a place in a slot-less tournament at its cap). A freed place comes as
+    an offer: a held registration (`registration`) they claim from the e-mail link
+    (`registrations/services/waitlist.py`)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offer made"
+        CLAIMED = "claimed", "Claimed the place"
+        EXPIRED = "expired", "Offer expired"
+        LEFT = "left", "Left the list"
+        REMOVED = "removed", "Removed by the organizers"
+
+    ON_LIST = (Status.WAITING, Status.OFFERED)
+
+    tournament = models.ForeignKey(
+        Tournament, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    # Empty: any time (the first free slot the entrant can take), or a slot-less tournament.
+    slot = models.ForeignKey(
+        Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist"
+    )
+    # A team entry's members as [participant id or null, name]: the offer books them.
+    members = models.JSONField(default=list, blank=True)
+    seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Places the entry waits for: 1, or the team's member count."
+    )
+    entrant_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    position = models.BigIntegerField(default=next_position, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # The latest offer: a registration held for this entry (reserved until claimed).
+    registration = models.OneToOneField(
+        Registration,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entry",
+    )
+    offers_made = models.PositiveSmallIntegerField(default=0, editable=False)
+    offered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                name="waitlist_participant_or_team",
+                condition=Q(participant__isnull=True) | Q(team__isnull=True),
+            ),
+            models.CheckConstraint(name="waitlist_seats_positive", condition=Q(seats__gte=1)),
+            models.CheckConstraint(
+                name="waitlist_offer_has_registration",
+                condition=~Q(status="offered") | Q(registration__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "tournament"],
+                condition=Q(participant__isnull=False) & Q(status__in=["waiting", "offered"]),
+                name="one_waitlist_entry_per_participant",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "tournament"],
+                condition=Q(team__isnull=False) & Q(status__in=["waiting", "offered"]),
+                name="one_waitlist_entry_per_team",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tournament", "position"],
+                condition=Q(status="waiting"),
+                name="waitlist_waiting_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entrant_name} · waiting for {self.slot or self.tournament}"
+
+    @property
+    def on_list(self):
+        return self.status in self.ON_LIST
 
 
 class RetriedWork(TimestampedModel):
@@ -174,6 +319,9 @@ class Notification(RetriedWork):
         CANCELLED = "cancelled", "Cancellation"
         MOVED = "moved", "Move or override"
         REMINDER = "reminder", "Reminder the day before"
+        OFFER = "offer", "Waitlist offer"
+        OFFER_EXPIRED = "offer_expired", "Waitlist offer expired"
+        LINKS = "links", "Private links sent again"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -266,6 +414,7 @@ class WebhookEndpoint(TimestampedModel):
         CHECKED_IN = "registration.checked_in", "Checked in"
         NO_SHOW = "registration.no_show", "No-show"
         UPDATED = "registration.updated", "Details changed"
+        OFFERED = "registration.offered", "Waitlist offer made"
 
     tournament = models.ForeignKey(
         Tournament, on_delete=models.CASCADE, related_name="webhook_endpoints"

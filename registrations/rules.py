@@ -121,3 +121,29 @@ def entrant_cancel_refusal(
     if slot_starts_at is not None and slot_starts_at <= now:
         return "This time has started, so the registration can no longer be cancelled online."
     return None
+
+
+def entrant_change_refusal(
+    registration: Registration,
+    *,
+    tournament: Tournament,
+    slot_starts_at: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Why the entrant may not change their time from the private page, or None if they may:
+    a held or confirmed entry, while the tournament's sign-up is open and before its time
+    starts (after that only the organizers move entries)."""
+    status = registration.status
+    if status not in (Registration.Status.RESERVED, Registration.Status.CONFIRMED):
+        return (
+            f"A registration that is {registration.get_status_display().lower()} cannot "
+            "change its time online."
+        )
+    if slot_starts_at is not None and slot_starts_at <= now:
+        return "This time has started, so it can no longer be changed online."
+    if not tournament.registration_is_open(now):
+        return (
+            "Sign-up for this tournament is closed, so times can no longer be changed online. "
+            "Please contact the organizers."
+        )
+    return None

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from participants import selectors as participant_selectors
 from participants.models import Participant
 from participants.selectors import SearchResults
-from registrations.models import Registration, RegistrationMember
+from registrations.models import Registration, RegistrationMember, WaitlistEntry
+from registrations.rules import first_clash
 from tournaments import selectors as tournament_selectors
 from tournaments.filters import TournamentFilter
 from tournaments.models import Location, Slot, Tournament
@@ -46,12 +47,24 @@ _DETAIL_FIELDS = (
     "tournament__status",
     "tournament__deleted_at",
     "tournament__time_zone",
+    "tournament__registration_opens_at",
+    "tournament__registration_closes_at",
+    "tournament__max_participants",
+    "tournament__public_full_names",
+    "tournament__organizer_name",
+    "tournament__organizer_email",
+    "tournament__organizer_phone",
+    "tournament__arrival_notes",
+    "tournament__what_to_bring",
+    "short_reference",
+    "version",
     "slot_id",
     "slot__starts_at",
     "slot__ends_at",
     "slot__location_id",
     "slot__location__name",
     "slot__location__building",
+    "slot__location__address",
 )
 
 
@@ -82,6 +95,58 @@ def registration_get_by_reference(*, reference: str) -> Registration:
         else []
     )
     return registration
+
+
+def waitlist_entry_get_by_reference(*, reference: str) -> WaitlistEntry:
+    """The waitlist entry behind a private link, with its place in line (`position`) and its
+    open offer's registration (`offer`), or Http404 (the same for every kind of miss)."""
+    if not _REFERENCE.match(reference or ""):
+        raise Http404("No such waitlist entry.")
+    try:
+        entry = WaitlistEntry.objects.select_related(
+            "tournament", "slot__location", "registration__slot__location"
+        ).get(
+            reference=reference,
+            tournament__deleted_at__isnull=True,
+            tournament__status__in=PUBLIC_STATUSES,
+        )
+    except WaitlistEntry.DoesNotExist:
+        raise Http404("No such waitlist entry.") from None
+    entry.place_in_line = waitlist_position(entry)
+    entry.offer = entry.registration if entry.status == WaitlistEntry.Status.OFFERED else None
+    return entry
+
+
+def registration_is_waitlist_offer(*, registration_id: UUID) -> bool:
+    """Whether a registration is the place a waitlist offer holds."""
+    return WaitlistEntry.objects.filter(registration_id=registration_id).exists()
+
+
+def waitlist_position(entry: WaitlistEntry) -> int | None:
+    """Where a waiting entry stands: 1 + the waiting entries ahead of it that compete for the
+    same places (its slot's list and the "any time" list; for "any time", the whole list)."""
+    if entry.status != WaitlistEntry.Status.WAITING:
+        return None
+    ahead = WaitlistEntry.objects.filter(
+        tournament_id=entry.tournament_id, status=WaitlistEntry.Status.WAITING
+    ).filter(
+        Q(position__lt=entry.position) | Q(position=entry.position, created_at__lt=entry.created_at)
+    )
+    if entry.slot_id is not None:
+        ahead = ahead.filter(Q(slot_id=entry.slot_id) | Q(slot__isnull=True))
+    return ahead.count() + 1
+
+
+def registration_people(*, registration: Registration) -> tuple[UUID, ...]:
+    """The listed people an entry holds (the person, or the team's listed members)."""
+    ids = set(
+        RegistrationMember.objects.filter(
+            registration_id=registration.pk, participant_id__isnull=False
+        ).values_list("participant_id", flat=True)
+    )
+    if registration.participant_id:
+        ids.add(registration.participant_id)
+    return tuple(sorted(ids))
 
 
 def registration_reference_for_key(*, idempotency_key: str) -> tuple | None:
@@ -134,6 +199,108 @@ def tournament_get_public_with_seats(*, slug: str) -> Tournament:
     """A public tournament with its `seats_taken`, read afresh (never from the cache), for the
     pages that show whether it is full (`tournaments.selectors.tournament_is_full`)."""
     return tournament_selectors.tournament_get_public(slug=slug, seats_taken=_seats_taken())
+
+
+# --- what a sign-up or a change of time can take -------------------------------------------
+
+
+@dataclass
+class SlotOffer:
+    """A time shown on the sign-up form or the change-of-time page, and why it cannot be
+    taken ("" if it can). `too_small` marks a refusal by size alone, which unticking team
+    members can lift (the page's script re-checks it with `slot.remaining`)."""
+
+    slot: Slot
+    reason: str = ""
+    too_small: bool = False
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+def _places(n: int) -> str:
+    return f"{n} place{'' if n == 1 else 's'}"
+
+
+def slot_offers(
+    *,
+    tournament: Tournament,
+    slots: list[Slot],
+    who: str,
+    person_ids: tuple[UUID, ...] = (),
+    team_id: UUID | None = None,
+    seats: int = 1,
+    moving: Registration | None = None,
+) -> tuple[list[SlotOffer], str]:
+    """Each of `slots` (open, not started) with the reason the engine would refuse it for this
+    entry: too small for its `seats`, a clash with another booking of its people (the
+    changeover between rooms included), or the tournament's cap (not for a `moving` entry,
+    whose places are counted already). Also returns the cap's reason, for the page's top.
+
+    The engine decides again under lock; this only keeps the page from offering what it
+    would refuse. At most two queries: the people's bookings around these times, the cap.
+    """
+    cap_reason = ""
+    if tournament.max_participants is not None and moving is None:
+        left = max(
+            tournament.max_participants - tournament_places_taken(tournament_id=tournament.pk), 0
+        )
+        if left < seats:
+            cap_reason = (
+                f"Every place in {tournament.name} is taken."
+                if not left
+                else f"{tournament.name} has {_places(left)} left; this entry needs {seats}."
+            )
+    others: list[Registration] = []
+    changeover = 0
+    if slots and (person_ids or team_id):
+        changeover = (
+            Tournament.objects.filter(pk=tournament.pk)
+            .values_list("changeover_minutes", flat=True)
+            .get()
+        )
+        window = timedelta(minutes=24 * 60)
+        held = Q(participant_id__in=person_ids) | Q(members__participant_id__in=person_ids)
+        if team_id:
+            held |= Q(team_id=team_id)
+        found = (
+            Registration.objects.active()
+            .filter(held, slot__isnull=False)
+            .filter(
+                slot__starts_at__lt=max(s.ends_at for s in slots) + window,
+                slot__ends_at__gt=min(s.starts_at for s in slots) - window,
+            )
+            .select_related("slot", "tournament")
+            .only(
+                "pk",
+                "slot__starts_at",
+                "slot__ends_at",
+                "slot__location_id",
+                "tournament__changeover_minutes",
+            )
+            .distinct()
+        )
+        if moving is not None:
+            found = found.exclude(pk=moving.pk)
+        others = list(found)
+    offers = []
+    for slot in slots:
+        if moving is not None and slot.pk == moving.slot_id:
+            continue
+        if cap_reason:
+            offers.append(SlotOffer(slot, "No places left in the tournament"))
+        elif slot.remaining < seats:
+            too_small = slot.remaining > 0
+            reason = (
+                f"{_places(slot.remaining)} left; your team needs {seats}" if too_small else "Full"
+            )
+            offers.append(SlotOffer(slot, reason, too_small=too_small))
+        elif first_clash(slot, others, changeover_minutes=changeover) is not None:
+            offers.append(SlotOffer(slot, f"{who} has another booking at about this time"))
+        else:
+            offers.append(SlotOffer(slot))
+    return offers, cap_reason
 
 
 # --- who is already entered ------------------------------------------------------------------
@@ -208,6 +375,30 @@ def day_schedule(
         slot.public_names = [public_entrant_name(r, full=full) for r in slot.active_registrations]  # type: ignore[attr-defined]
         rooms.setdefault(slot.location_id, RoomDay(location=slot.location)).slots.append(slot)
     return list(rooms.values())
+
+
+@dataclass
+class RoomNowNext:
+    """A room on the venue screen: the time running now and the next one, with names."""
+
+    location: Location
+    now: Slot | None = None
+    next: Slot | None = None
+
+
+def venue_screen(*, tournament: Tournament, now: datetime | None = None) -> list[RoomNowNext]:
+    """Per room, today's slot running at `now` and the next one to start (blocked times
+    skipped), each with its `public_names`; rooms with nothing left today drop out. Two
+    queries (`day_schedule`)."""
+    now = now or timezone.now()
+    rooms = []
+    for room in day_schedule(tournament=tournament, day=timezone.localdate(now)):
+        slots = [s for s in room.slots if s.status != Slot.Status.BLOCKED]
+        running = next((s for s in slots if s.starts_at <= now < s.ends_at), None)
+        coming = next((s for s in slots if s.starts_at > now), None)
+        if running or coming:
+            rooms.append(RoomNowNext(location=room.location, now=running, next=coming))
+    return rooms
 
 
 def public_entrant_name(registration: Registration, *, full: bool) -> str:

@@ -16,6 +16,68 @@
     });
   });
 
+  // A team's sign-up: the times follow the members ticked and typed, so a time too small
+  // for the team is never offered (the server marked them for the roster it first showed).
+  document.querySelectorAll("fieldset[data-seats]").forEach(function (times) {
+    var form = times.form || times.closest("form");
+    var typed = form.querySelector("textarea[name=extra_members]");
+    var boxes = form.querySelectorAll("input[type=checkbox][name=members]");
+    if (!typed && !boxes.length) { return; }
+    function seats() {
+      var n = 0;
+      boxes.forEach(function (box) { if (box.checked) { n++; } });
+      if (typed) { typed.value.split("\n").forEach(function (line) { if (line.trim()) { n++; } }); }
+      return Math.max(n, 1);
+    }
+    function update() {
+      var need = seats();
+      times.querySelectorAll("li.offer").forEach(function (item) {
+        if (item.hasAttribute("data-refused")) { return; } // full, a clash or the cap: not ours to lift
+        var radio = item.querySelector("input[type=radio]");
+        var places = Number(item.dataset.places);
+        var why = item.querySelector(".why");
+        if (places < need) {
+          if (!why) {
+            why = document.createElement("span");
+            why.className = "why";
+            why.id = "why-" + radio.value;
+            (item.querySelector(".offer-text") || item).appendChild(why);
+          }
+          why.textContent = "Cannot be taken: " + places + (places === 1 ? " place" : " places") + " left; your team needs " + need;
+          radio.disabled = true;
+          radio.checked = false;
+          radio.setAttribute("aria-describedby", why.id);
+          item.classList.add("offer-unavailable");
+        } else {
+          if (why) { why.remove(); }
+          radio.disabled = false;
+          radio.removeAttribute("aria-describedby");
+          item.classList.remove("offer-unavailable");
+        }
+      });
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    if (typed) { typed.addEventListener("input", update); }
+    form.querySelectorAll("[data-update-times]").forEach(function (button) { button.hidden = true; });
+    form.querySelectorAll("[data-select-all]").forEach(function (link) {
+      link.setAttribute("role", "button");
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        boxes.forEach(function (box) { box.checked = true; });
+        update();
+      });
+    });
+    update();
+  });
+
+  // "Next open time": pick it in the list as well as scrolling to it.
+  document.querySelectorAll("a[data-pick]").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var radio = document.getElementById(link.dataset.pick);
+      if (radio && !radio.disabled) { radio.checked = true; radio.focus(); }
+    });
+  });
+
   // Proof of work (registrations/proof_of_work.py): find a nonce such that
   // SHA-256("<challenge>:<nonce>") starts with the challenge's number of zero bits.
   function zeroBits(bytes) {

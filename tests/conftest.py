@@ -56,6 +56,9 @@ def organizers_group():
         importlib.import_module("registrations.migrations.0007_organizers_manage_webhooks").grant(
             apps, None
         )
+        importlib.import_module("registrations.migrations.0009_organizers_manage_waitlists").grant(
+            apps, None
+        )
         importlib.import_module("results.migrations.0002_judges_group").grant(apps, None)
         group = Group.objects.get(name="Organizers")
     return group

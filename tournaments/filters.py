@@ -37,6 +37,7 @@ class TournamentFilter(django_filters.FilterSet):
             return queryset
         now = timezone.now()
         return queryset.filter(
+            Q(status=Tournament.Status.PUBLISHED),
             Q(registration_opens_at__isnull=True) | Q(registration_opens_at__lte=now),
             Q(registration_closes_at__isnull=True) | Q(registration_closes_at__gt=now),
         )

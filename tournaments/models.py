@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -90,6 +90,12 @@ class Tournament(TimestampedModel):
         help_text="If set, public sign-ups are held this long until confirmed from the e-mail "
         "link; unconfirmed holds are then released.",
     )
+    waitlist_offer_minutes = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MinValueValidator(1)],
+        help_text="How long a waitlist offer stays open before it passes to the next in line "
+        "(never past the slot's start or the sign-up close).",
+    )
     public_full_names = models.BooleanField(
         default=False, help_text="Show full names on public pages instead of first name + initial."
     )
@@ -98,6 +104,20 @@ class Tournament(TimestampedModel):
     )
     requires_proof_of_work = models.BooleanField(
         default=False, help_text="Ask browsers to solve a small puzzle before signing up (bots)."
+    )
+    # How entrants reach the people running it: shown on its page and in every e-mail.
+    organizer_name = models.CharField("organizer contact", max_length=200, blank=True)
+    organizer_email = models.EmailField("organizer e-mail", blank=True)
+    organizer_phone = models.CharField("organizer phone", max_length=40, blank=True)
+    arrival_notes = models.TextField(
+        "when to arrive",
+        blank=True,
+        help_text="Shown on the confirmation, e.g. “Please arrive 20 minutes before your time "
+        "and report to the desk in the foyer.”",
+    )
+    what_to_bring = models.TextField(
+        blank=True,
+        help_text="Shown on the confirmation, e.g. “Your own sheet music and a water bottle.”",
     )
     # Kept by the webhook endpoints' service (registrations.sync): the engine reads it with
     # the tournament row it already loads, so entries of tournaments without webhooks write
@@ -165,6 +185,11 @@ class Location(TimestampedModel):
     building = models.CharField(max_length=200, blank=True)
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="People the room holds (for information)."
+    )
+    address = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The street address entrants are sent to, e.g. “12 Mill Lane, Lincoln LN1 3AB”.",
     )
     notes = models.TextField(blank=True)
 

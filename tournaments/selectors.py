@@ -73,14 +73,17 @@ def _places_left(now: datetime, seats_taken: BaseExpression) -> Case:
 def tournament_list_public(
     *, data: Mapping[str, str] | None, seats_taken: BaseExpression, now: datetime | None = None
 ) -> TournamentFilter:
-    """Published tournaments filtered by `data` (category, day, open now), soonest first.
+    """Published tournaments, and those whose sign-up the organizers closed (people still
+    look for them: the page marks them and says how to reach the organizers), filtered by
+    `data` (category, day, open now), soonest first.
 
     Each carries `places_left` (see `_places_left`; `registrations.selectors` supplies
     `seats_taken`) and its rooms (`locations`, prefetched).
     """
     now = now or timezone.now()
     queryset = (
-        Tournament.objects.published()
+        Tournament.objects.not_deleted()
+        .filter(status__in=(Tournament.Status.PUBLISHED, Tournament.Status.CLOSED))
         .annotate(
             places_left=_places_left(now, seats_taken),
             has_slots=Exists(

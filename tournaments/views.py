@@ -63,17 +63,39 @@ def tournament_list_page(request):
     )
 
 
+def _only_open(days):
+    """The schedule without the times that cannot be taken (days and rooms left empty go)."""
+    kept = []
+    for day in days:
+        rooms = [room for room in day.rooms if room.open_count]
+        for room in rooms:
+            room.slots = [s for s in room.slots if s.selectable]
+        if rooms:
+            day.rooms = rooms
+            kept.append(day)
+    return kept
+
+
 @require_safe
 def tournament_page(request, slug):
     tournament = registration_selectors.tournament_get_public_with_seats(slug=slug)
+    days = selectors.tournament_schedule(tournament=tournament)
+    is_open = tournament.registration_is_open()
+    open_slots = [s for d in days for r in d.rooms for s in r.slots if s.selectable]
+    # On a phone the open times sit below rooms of full ones: the next one first, and a filter.
+    next_open = min(open_slots, key=lambda s: s.starts_at) if is_open and open_slots else None
+    only_open = request.GET.get("open") == "1"
     return render(
         request,
         "tournaments/tournament_detail.html",
         {
             "tournament": tournament,
-            "days": selectors.tournament_schedule(tournament=tournament),
-            "is_open": tournament.registration_is_open(),
+            "days": _only_open(days) if only_open else days,
+            "is_open": is_open,
             "is_full": selectors.tournament_is_full(tournament),
+            "next_open": next_open,
+            "only_open": only_open,
+            "open_count": len(open_slots),
             "now": timezone.now(),
         },
     )
@@ -106,5 +128,25 @@ def schedule_page(request, slug):
             "room": room,
             "schedule": schedule,
             "refresh_seconds": SCHEDULE_REFRESH_SECONDS,
+        },
+    )
+
+
+# The venue screen fetches itself this often (by script: no meta refresh).
+SCREEN_REFRESH_SECONDS = 30
+
+
+@require_safe
+def screen_page(request, slug):
+    """For a TV at the door: per room, who is on now and who is next, in large type."""
+    tournament = selectors.tournament_get_public(slug=slug)
+    return render(
+        request,
+        "tournaments/tournament_screen.html",
+        {
+            "tournament": tournament,
+            "rooms": registration_selectors.venue_screen(tournament=tournament),
+            "now": timezone.now(),
+            "refresh_seconds": SCREEN_REFRESH_SECONDS,
         },
     )

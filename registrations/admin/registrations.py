@@ -39,7 +39,11 @@ from registrations.admin.forms import (
 )
 from registrations.admin.notifications import EmailsSection
 from registrations.admin.sync import SyncSection, SyncStatusFilter
-from registrations.models import Registration
+from registrations.models import (
+    SHORT_REFERENCE_LENGTH,
+    Registration,
+    short_reference_clean,
+)
 
 Status = Registration.Status
 
@@ -56,6 +60,7 @@ class RegistrationAdmin(
     form = ContactForm
     list_display = [
         "entrant_name",
+        "door_reference",
         "tournament",
         "slot_time",
         "room",
@@ -86,7 +91,8 @@ class RegistrationAdmin(
         "contact_phone",
     ]
     search_help_text = (
-        "Participant, team or member name, contact name, e-mail or phone, or the exact reference."
+        "Participant, team or member name, contact name, e-mail or phone, the short reference "
+        "read out at the door (K7M-4QX) or the exact long one."
     )
     ordering = ["-created_at"]
     actions = ["check_in", "mark_no_show", "confirm", "cancel", "move", "override"]
@@ -113,6 +119,7 @@ class RegistrationAdmin(
             "Record",
             {
                 "fields": [
+                    "door_reference",
                     "reference",
                     "created_at",
                     "confirmed_at",
@@ -138,6 +145,7 @@ class RegistrationAdmin(
         "team_link",
         "seats",
         "status",
+        "door_reference",
         "reference",
         "created_at",
         "confirmed_at",
@@ -159,7 +167,14 @@ class RegistrationAdmin(
         folded = folded_name_q("participant__search_name", search_term)
         if search_term and folded:  # "zoe" finds Zoë: participants' names are stored folded
             found = found | queryset.filter(folded)
+        code = short_reference_clean(search_term)
+        if len(code) == SHORT_REFERENCE_LENGTH:  # "k7m 4qx" as heard at the door
+            found = found | queryset.filter(short_reference=code)
         return found, may_have_duplicates
+
+    @admin.display(description="short ref.", ordering="short_reference")
+    def door_reference(self, registration):
+        return registration.short_reference_display
 
     @admin.display(description="slot", ordering="slot__starts_at")
     def slot_time(self, registration):

@@ -38,6 +38,21 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Reminder: {tournament}, {time}",
         "A reminder that {entrant} is expected at {tournament} on {time} in {room}.",
     ),
+    Kind.OFFER: (
+        "A place is free for you (waitlist): {tournament}",
+        "A place has come free in {tournament} and it is held for {entrant}, who was next on "
+        "the waitlist.",
+    ),
+    Kind.OFFER_EXPIRED: (
+        "Your waitlist offer has expired: {tournament}",
+        "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
+        "passed to the next person on the waitlist.",
+    ),
+    Kind.LINKS: (
+        "Your private links: {tournament}",
+        "Someone (we hope you) asked for the private links of the registrations made with "
+        "this address. Each link shows the registration and lets you change or cancel it.",
+    ),
 }
 
 # Only these exact names are replaced, in one pass: anything else in braces (attribute access,
@@ -90,14 +105,27 @@ def _render(
     }
     # A header is one line: the organizer's text or a name must not add header lines.
     subject = " ".join(fill(subject, values).split())
+    slot = registration.slot
     context = {
         "registration": registration,
+        "tournament": registration.tournament,
+        "location": slot.location if slot is not None and kind != Kind.CANCELLED else None,
         "kind": kind,
         "intro": fill(intro, values),
         "was": data.get("old"),
         "now": now_at,
         "link": settings.LINEUP_BASE_URL
         + reverse("registrations:detail", args=[registration.reference]),
+        "tournament_link": settings.LINEUP_BASE_URL
+        + reverse("tournaments:detail", args=[registration.tournament.slug]),
+        "entries": [
+            {
+                **entry,
+                "link": settings.LINEUP_BASE_URL
+                + reverse("registrations:detail", args=[entry["reference"]]),
+            }
+            for entry in data.get("entries", ())
+        ],
     }
     text = render_to_string("emails/registration.txt", context)
     html = render_to_string("emails/registration.html", context)

@@ -45,20 +45,26 @@ def enqueue(notification_ids: list[UUID]) -> None:
 
 
 def notification_queue(
-    *, registration: Registration, kind: str, data: dict[str, Any] | None = None
+    *,
+    registration: Registration,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    recipient: str = "",
 ) -> Notification | None:
-    """Queue an e-mail to the registration's contact about `kind`, in the caller's transaction.
+    """Queue an e-mail to the registration's contact (or `recipient`) about `kind`, in the
+    caller's transaction.
 
     Without a contact address there is nothing to send and nothing is written (one INSERT, plus
     the task's with the database backend, only for entries that get mail).
     """
-    if not registration.contact_email:
+    recipient = recipient or registration.contact_email
+    if not recipient:
         return None
     now = timezone.now()
     notification = Notification.objects.create(
         registration=registration,
         kind=kind,
-        recipient=registration.contact_email,
+        recipient=recipient,
         data=data or {},
         next_attempt_at=now,
         enqueued_at=now,

@@ -9,9 +9,9 @@ a version check whose row count is verified; the database constraints stand behi
 
 `registering.py` makes new entries and `changing.py` changes those that exist; `schedule.py`
 holds the schedule changes that cancel or count entries, `people.py` the merging of duplicate
-people. What they share: the refusals (`registrations/errors.py`), who an entry is
-(`entries.py`), the rule checks (`rules.py`), the counters (`places.py`) and one
-registration row (`rows.py`).
+people, `waitlist.py` the waitlists and the offers that fill freed places. What they share:
+the refusals (`registrations/errors.py`), who an entry is (`entries.py`), the rule checks
+(`rules.py`), the counters (`places.py`) and one registration row (`rows.py`).
 """
 
 from registrations.services.changing import (
@@ -23,6 +23,7 @@ from registrations.services.changing import (
     registration_move,
     registration_update_contact,
 )
+from registrations.services.links import registration_links_send
 from registrations.services.people import MergeRefused, participant_merge
 from registrations.services.registering import registration_create, registration_create_group
 from registrations.services.schedule import (
@@ -34,6 +35,14 @@ from registrations.services.schedule import (
     tournament_set_max_participants,
     tournament_update,
 )
+from registrations.services.waitlist import (
+    waitlist_fill,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_move,
+    waitlist_offer_claim,
+    waitlist_promote,
+)
 
 __all__ = [
     "MergeRefused",
@@ -44,6 +53,7 @@ __all__ = [
     "registration_create",
     "registration_create_group",
     "registration_expire_holds",
+    "registration_links_send",
     "registration_mark_no_show",
     "registration_move",
     "registration_update_contact",
@@ -54,4 +64,10 @@ __all__ = [
     "tournament_delete",
     "tournament_set_max_participants",
     "tournament_update",
+    "waitlist_fill",
+    "waitlist_join",
+    "waitlist_leave",
+    "waitlist_move",
+    "waitlist_offer_claim",
+    "waitlist_promote",
 ]

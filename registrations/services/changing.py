@@ -18,7 +18,7 @@ from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
 from registrations.entries import entry_of, lock_people
 from registrations.errors import InvalidEntry, RegistrationError, SlotUnavailable, StatusConflict
-from registrations.models import Registration
+from registrations.models import Registration, WaitlistEntry
 from registrations.notifications.messages import slot_facts
 from registrations.places import claim_places, release_places
 from registrations.rows import (
@@ -32,13 +32,20 @@ from registrations.rules import (
     check_no_clash,
     check_slot,
     entrant_cancel_refusal,
+    entrant_change_refusal,
     slot_uuid,
+)
+from registrations.services.waitlist import (
+    offer_free_places,
+    waitlist_offer_claim,
+    waitlist_place_released,
 )
 from tournaments.models import Slot
 
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
+WaitlistStatus = WaitlistEntry.Status
 
 
 def registration_cancel(
@@ -84,6 +91,11 @@ def registration_cancel(
             reason=reason.strip(),
         )
         notify(locked, "cancelled")
+        # A declined offer closes its waitlist entry; the freed place goes to the next in line
+        # while this transaction still holds the slot.
+        waitlist_place_released(
+            locked, slot_id=slot_id, offer_outcome=WaitlistStatus.LEFT, now=now, actor=actor
+        )
     return locked
 
 
@@ -94,12 +106,15 @@ def registration_move(
     actor: str,
     override_reason: str = "",
     expected_version: int | None = None,
+    by_entrant: bool = False,
 ) -> Registration:
     """Move an entry to another slot of the same tournament.
 
     Both slots are locked in one query in primary-key order, so two opposite moves cannot
     deadlock. The target must be open, not started and have room (unless `override_reason`
     is given), and the move must not create a schedule clash for anyone in the entry.
+    `by_entrant` (the private page) also needs the entry held or confirmed, the sign-up
+    window open and the current time not started (`entrant_change_refusal`: `StatusConflict`).
     """
     current = Registration.objects.get(pk=registration.pk)
     entry = entry_of(current)
@@ -123,6 +138,16 @@ def registration_move(
             raise StatusConflict(
                 f"A registration that is {locked.get_status_display().lower()} cannot be moved."
             )
+        if by_entrant:
+            current_slot = slots.get(locked.slot_id) if locked.slot_id else None
+            refusal = entrant_change_refusal(
+                locked,
+                tournament=locked.tournament,
+                slot_starts_at=current_slot.starts_at if current_slot else None,
+                now=now,
+            )
+            if refusal:
+                raise StatusConflict(refusal)
         target = slots.get(to_slot)
         if target is None:
             raise SlotUnavailable("That slot no longer exists.")
@@ -164,6 +189,10 @@ def registration_move(
                 "new": slot_facts(target),
             },
         )
+        if from_slot:  # the place it left goes to the waitlist, under the same locks
+            offer_free_places(
+                tournament_id=locked.tournament_id, held_slot_ids=[from_slot], now=now, actor=actor
+            )
     return locked
 
 
@@ -210,8 +239,13 @@ def registration_confirm(
     """Turn a held (reserved) registration into a confirmed one.
 
     A hold past its expiry is refused (its place is due back) unless `allow_expired`: an
-    organizer may still confirm it while `expire_holds` has not released it.
+    organizer may still confirm it while `expire_holds` has not released it. A hold that is a
+    waitlist offer is claimed (`waitlist_offer_claim`: its people checked again for clashes).
     """
+    if WaitlistEntry.objects.filter(registration_id=registration.pk).exists():
+        return waitlist_offer_claim(
+            registration=registration, actor=actor, allow_expired=allow_expired
+        )
     confirmed = _transition(
         registration,
         actor=actor,
@@ -302,6 +336,9 @@ def _release_expired_hold(
             release_places(slot_id, locked.seats, locked.override_seats, now=now)
         save_cancelled(locked, now=now, reason="Hold expired before it was confirmed.")
         audit_event_record(actor=actor, action="registration.hold_expired", target=locked)
+        waitlist_place_released(
+            locked, slot_id=slot_id, offer_outcome=WaitlistStatus.EXPIRED, now=now, actor=actor
+        )
     return 1
 
 

@@ -10,7 +10,12 @@ from common.audit import audit_event_record
 from common.errors import LineupError
 from common.locking import locked_atomic
 from participants.models import Participant
-from registrations.models import Registration, RegistrationMember, WebhookEndpoint
+from registrations.models import (
+    Registration,
+    RegistrationMember,
+    WaitlistEntry,
+    WebhookEndpoint,
+)
 from registrations.rows import sync
 from registrations.rules import first_clash
 
@@ -135,6 +140,7 @@ def participant_merge(*, keep: Participant, duplicate: Participant, actor: str) 
         metadata = {**duplicate.metadata, **keep.metadata}
         merged_name = duplicate.full_name
         duplicate_id = duplicate.pk
+        _move_waitlist_entries(duplicate, keep)
         duplicate.delete()  # first: its external_id may move to the kept record
         for name, value in values.items():
             setattr(keep, name, value)
@@ -151,3 +157,16 @@ def participant_merge(*, keep: Participant, duplicate: Participant, actor: str) 
             filled=sorted(filled),
         )
     return len(registrations)
+
+
+def _move_waitlist_entries(duplicate: Participant, keep: Participant) -> None:
+    """The duplicate's waitlist entries become the kept person's; where both wait in the same
+    tournament, the duplicate's place in line is given up (one entry per person)."""
+    now = timezone.now()
+    both = WaitlistEntry.objects.on_list().filter(participant=keep).values("tournament_id")
+    WaitlistEntry.objects.on_list().filter(participant=duplicate, tournament_id__in=both).update(
+        status=WaitlistEntry.Status.REMOVED, closed_at=now, updated_at=now
+    )
+    WaitlistEntry.objects.filter(participant=duplicate).update(
+        participant=keep, entrant_name=keep.full_name, version=F("version") + 1, updated_at=now
+    )

@@ -27,13 +27,22 @@ from registrations.errors import (
     SlotUnavailable,
     lost_race,
 )
-from registrations.models import Registration, RegistrationMember, WebhookEndpoint
+from registrations.models import (
+    Registration,
+    RegistrationMember,
+    WebhookEndpoint,
+    new_short_reference,
+)
 from registrations.places import claim_places, claim_tournament_places
 from registrations.rows import notify, sync
 from registrations.rules import check_no_clash, check_open, check_slot
 from tournaments.models import Slot, Tournament
 
 Status = Registration.Status
+
+# A new entry's short reference is drawn at random and checked by the database's unique rule
+# (no extra query per sign-up); a clash, rarer than one in a million, draws again.
+SHORT_REFERENCE_TRIES = 3
 
 
 def registration_create(
@@ -72,34 +81,37 @@ def registration_create(
     )
     entry = resolve_entry(tournament=tournament)
     override_reason = override_reason.strip()
-    try:
-        with locked_atomic():
-            registration = _place_new_entry(
-                tournament=tournament,
-                slot_id=slot_id,
-                entry=entry,
-                resolve_entry=resolve_entry,
-                idempotency_key=idempotency_key or None,
-                override_reason=override_reason,
-                contact={
-                    "contact_name": contact_name.strip(),
-                    "contact_email": contact_email.strip(),
-                    "contact_phone": contact_phone.strip(),
-                },
-                actor=actor,
-                hold=hold,
-            )
-    except IntegrityError as exc:
-        # Lost a race the checks could not see: a twin submit, or a second entry.
-        race = lost_race(exc)
-        if idempotency_key and race is LostRace.REPLAY:
-            return Registration.objects.get(idempotency_key=idempotency_key)
-        if race is LostRace.ALREADY_ENTERED:
-            raise AlreadyRegistered(
-                f"{entry.name} is already signed up for {tournament.name}."
-            ) from exc
-        raise
-    return registration
+    for attempt in range(SHORT_REFERENCE_TRIES):
+        try:
+            with locked_atomic():
+                return _place_new_entry(
+                    tournament=tournament,
+                    slot_id=slot_id,
+                    entry=entry,
+                    resolve_entry=resolve_entry,
+                    idempotency_key=idempotency_key or None,
+                    override_reason=override_reason,
+                    contact={
+                        "contact_name": contact_name.strip(),
+                        "contact_email": contact_email.strip(),
+                        "contact_phone": contact_phone.strip(),
+                    },
+                    actor=actor,
+                    hold=hold,
+                )
+        except IntegrityError as exc:
+            # Lost a race the checks could not see: a twin submit, or a second entry.
+            race = lost_race(exc)
+            if idempotency_key and race is LostRace.REPLAY:
+                return Registration.objects.get(idempotency_key=idempotency_key)
+            if race is LostRace.ALREADY_ENTERED:
+                raise AlreadyRegistered(
+                    f"{entry.name} is already signed up for {tournament.name}."
+                ) from exc
+            if race is LostRace.SHORT_REFERENCE and attempt + 1 < SHORT_REFERENCE_TRIES:
+                continue  # a one-in-millions draw: the whole entry again, with a new code
+            raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _place_new_entry(
@@ -186,6 +198,7 @@ def _place_new_entry(
         status=Status.RESERVED if hold_until else Status.CONFIRMED,
         entrant_name=entry.name,
         idempotency_key=idempotency_key,
+        short_reference=new_short_reference(),
         confirmed_at=None if hold_until else now,
         hold_expires_at=hold_until,
         override_reason=override_reason,

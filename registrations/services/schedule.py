@@ -25,6 +25,11 @@ from registrations.models import Registration
 from registrations.rows import notify, save_cancelled
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
+from registrations.services.waitlist import (
+    offer_free_places,
+    waitlist_close_for_slot,
+    waitlist_close_for_tournament,
+)
 from tournaments.errors import (
     CapacityBelowRegistrations,
     ScheduleError,
@@ -63,6 +68,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
             .order_by("pk")
         )
         given_back = sum(r.override_seats for r in registrations)
+        waitlist_close_for_slot(slot_id=slot.pk, now=now, actor=actor)
         for registration in registrations:
             save_cancelled(registration, now=now, reason=reason)
             audit_event_record(
@@ -118,6 +124,13 @@ def time_block_regenerate(
                 if capacity != before[pk]
             ]
             _capacity_now_planned(resized, now=timezone.now())
+            # Bigger slots (held by this transaction) take their waitlists first.
+            offer_free_places(
+                tournament_id=block.tournament_id,
+                held_slot_ids=resized,
+                now=timezone.now(),
+                actor=actor,
+            )
     return result
 
 
@@ -150,6 +163,10 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
             capacity_before=locked.capacity,
             capacity_after=capacity,
         )
+        if capacity > locked.capacity:  # the new places go to the waitlist first
+            offer_free_places(
+                tournament_id=locked.tournament_id, held_slot_ids=[locked.pk], now=now, actor=actor
+            )
     locked.refresh_from_db()
     return locked
 
@@ -191,6 +208,12 @@ def tournament_set_max_participants(
             before=locked.max_participants,
             after=max_participants,
         )
+        if locked.max_participants is not None and (
+            max_participants is None or max_participants > locked.max_participants
+        ):  # the cap went up: the waitlist takes the new places first
+            offer_free_places(
+                tournament_id=locked.pk, held_slot_ids=(), now=timezone.now(), actor=actor
+            )
     locked.refresh_from_db()
     return locked
 
@@ -283,6 +306,8 @@ def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -
         )
     cancelled = 0
     with locked_atomic():
+        # Nobody waits for a cancelled tournament, and its entries' freed places go nowhere.
+        waitlist_close_for_tournament(tournament_id=tournament.pk, now=timezone.now())
         slots = list(
             Slot.objects.select_for_update()
             .filter(tournament=tournament)

@@ -41,7 +41,7 @@ def test_the_form_shows_who_is_signing_up_with_public_details_only(client, slot)
     assert 'name="idempotency_key"' in html
 
 
-def test_the_form_lists_only_bookable_slots(client, slot, participant):
+def test_the_form_offers_only_bookable_slots(client, slot, participant):
     full = later_slot(slot, capacity=1)
     services.registration_create(
         tournament=slot.tournament, slot_id=full.pk, participant=ParticipantFactory(), actor="test"
@@ -49,8 +49,11 @@ def test_the_form_lists_only_bookable_slots(client, slot, participant):
     blocked = later_slot(slot, 20, status=Slot.Status.BLOCKED)
     past = later_slot(slot, -60 * 24 * 3)
     html = client.get(signup_url(slot.tournament, participant=participant.pk)).content.decode()
-    assert f'value="{slot.pk}"' in html
-    for unavailable in (full, blocked, past):
+    assert f'value="{slot.pk}" required>' in html
+    # A full time is shown, not offered: it cannot be picked and says why.
+    assert f'value="{full.pk}" required disabled' in html
+    assert "Cannot be taken: Full" in html
+    for unavailable in (blocked, past):
         assert f'value="{unavailable.pk}"' not in html
 
 

@@ -61,6 +61,7 @@ def tournament_form(tournament, **changes):
         if tournament.registration_closes_at
         else "",
         "hold_minutes": tournament.hold_minutes or "",
+        "waitlist_offer_minutes": tournament.waitlist_offer_minutes,
         "max_participants": tournament.max_participants or "",
         "changeover_minutes": tournament.changeover_minutes,
         "points_first": "10",

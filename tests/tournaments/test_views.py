@@ -155,7 +155,7 @@ def test_the_page_groups_times_by_day_and_room_with_places_left(client, tourname
     assert f"?slot={slots[0].pk}" in html
 
 
-def test_full_blocked_and_past_slots_are_greyed_out_and_not_links(client, tournament):
+def test_full_blocked_and_past_slots_are_greyed_out_and_not_sign_up_links(client, tournament):
     block = TimeBlockFactory(tournament=tournament)
     soon = timezone.now() + timedelta(days=1)
     full = SlotFactory(time_block=block, starts_at=soon, capacity=1)
@@ -168,7 +168,6 @@ def test_full_blocked_and_past_slots_are_greyed_out_and_not_links(client, tourna
     html = client.get(reverse("tournaments:detail", args=[tournament.slug])).content.decode()
 
     for slot, css, label in [
-        (full, "slot-full", "Full"),
         (blocked, "slot-blocked", "Not available"),
         (past, "slot-past", "Started"),
     ]:
@@ -176,6 +175,12 @@ def test_full_blocked_and_past_slots_are_greyed_out_and_not_links(client, tourna
         assert label in html
         assert f'class="slot {css}" aria-disabled="true"' in html
     assert f"?slot={free.pk}" in html
+    # A full slot links to its waitlist instead of the sign-up.
+    search = reverse("participants:search", args=[tournament.slug])
+    waitlist = reverse("registrations:waitlist_join", args=[tournament.slug])
+    assert f"{search}?slot={full.pk}" not in html
+    assert f"{waitlist}?slot={full.pk}" in html
+    assert "Full · join the waitlist" in html
 
 
 def test_a_closed_tournament_shows_its_times_without_sign_up_links(client):

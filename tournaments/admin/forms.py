@@ -120,6 +120,7 @@ class TournamentAdminForm(ScoringRulesFields, forms.ModelForm):
             "registration_opens_at",
             "registration_closes_at",
             "hold_minutes",
+            "waitlist_offer_minutes",
             "max_participants",
             "changeover_minutes",
             "min_entries",

@@ -149,7 +149,7 @@ class TournamentAdmin(
                 "fields": [
                     ("starts_on", "ends_on"),
                     ("registration_opens_at", "registration_closes_at"),
-                    "hold_minutes",
+                    ("hold_minutes", "waitlist_offer_minutes"),
                 ]
             },
         ),
@@ -173,6 +173,19 @@ class TournamentAdmin(
         (
             "Public sign-up page",
             {"fields": ["public_full_names", "allows_typed_names", "requires_proof_of_work"]},
+        ),
+        (
+            "Organizer contact and the confirmation",
+            {
+                "description": "Shown on the tournament's page, its confirmation and every "
+                "e-mail to entrants.",
+                "fields": [
+                    "organizer_name",
+                    ("organizer_email", "organizer_phone"),
+                    "arrival_notes",
+                    "what_to_bring",
+                ],
+            },
         ),
         ("Record", {"classes": ["collapse"], "fields": ["version", "created_at", "updated_at"]}),
     ]

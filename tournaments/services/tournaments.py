@@ -214,12 +214,18 @@ def tournament_create(
 
 
 def location_create(
-    *, actor: str, name: str, building: str = "", capacity: int | None = None, notes: str = ""
+    *,
+    actor: str,
+    name: str,
+    building: str = "",
+    capacity: int | None = None,
+    notes: str = "",
+    address: str = "",
 ) -> Location:
     """Add a room. Its name is unique within its building (a database rule)."""
     with transaction.atomic():
         location = Location.objects.create(
-            name=name, building=building, capacity=capacity, notes=notes
+            name=name, building=building, capacity=capacity, notes=notes, address=address
         )
         audit_event_record(
             actor=actor, action="location.create", target=location, name=str(location)
@@ -228,7 +234,7 @@ def location_create(
 
 
 def location_update(*, location: Location, actor: str, **fields: Any) -> Location:
-    """Save edits to a room (name, building, capacity, notes); returns it as saved.
+    """Save edits to a room (name, building, address, capacity, notes); returns it as saved.
 
     Its time blocks and slots point at it, so a new name shows everywhere at once.
     """

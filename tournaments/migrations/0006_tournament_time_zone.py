@@ -7,7 +7,7 @@ import common.times
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tournaments", "0003_tournament_has_webhooks"),
+        ("tournaments", "0005_organizer_contact_and_venue"),
     ]
 
     operations = [
