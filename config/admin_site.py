@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
+from django.urls import reverse
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
@@ -74,3 +75,36 @@ class LineupAdminSite(admin.AdminSite):
         if not super().has_permission(request):
             return False
         return not settings.LINEUP_ADMIN_2FA or request.user.is_verified()  # type: ignore[union-attr]
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list:
+        """The admin's apps, with the door's check-in pages listed under Registrations for
+        whoever may check entrants in: a volunteer sees that and nothing else."""
+        apps = super().get_app_list(request, app_label)
+        if app_label not in (None, "registrations") or not request.user.has_perm(
+            "registrations.check_in_registration"
+        ):
+            return apps
+        app = next((a for a in apps if a["app_label"] == "registrations"), None)
+        if app is None:
+            app = {
+                "name": "Registrations",
+                "app_label": "registrations",
+                "app_url": reverse(
+                    "admin:app_list", kwargs={"app_label": "registrations"}, current_app=self.name
+                ),
+                "has_module_perms": True,
+                "models": [],
+            }
+            apps = sorted([*apps, app], key=lambda a: a["name"].lower())
+        app["models"].insert(
+            0,
+            {
+                "name": "Check-in at the door",
+                "object_name": "CheckIn",
+                "perms": {"add": False, "change": False, "delete": False, "view": True},
+                "admin_url": reverse("admin:registrations_check_in_start", current_app=self.name),
+                "add_url": None,
+                "view_only": True,
+            },
+        )
+        return apps

@@ -105,6 +105,8 @@ class Registration(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # The door's own right: the check-in pages (check in, undo, no-show) and nothing else.
+        permissions = [("check_in_registration", "Can check entrants in at the door")]
         constraints = [
             models.CheckConstraint(
                 name="registration_participant_or_team",

@@ -21,8 +21,8 @@ from common.text import fold
 from common.times import local_date, local_when, tournament_zone_activate
 from config.client_ip import client_ip
 from participants import selectors as participant_selectors
+from registrations import door_codes, proof_of_work, selectors, services
 from registrations import errors as registration_errors
-from registrations import proof_of_work, selectors, services
 from registrations.forms import (
     ChangeTimeForm,
     ConfirmActionForm,
@@ -399,6 +399,11 @@ def reference_page(request, reference):
             "can_confirm": registration.status == Registration.Status.RESERVED,
             "is_offer": registration.status == Registration.Status.RESERVED
             and selectors.registration_is_waitlist_offer(registration_id=registration.pk),
+            "check_in_qr": door_codes.qr_svg(
+                request.build_absolute_uri(door_codes.check_in_path(registration.pk))
+            )
+            if registration.status in Registration.ACTIVE_STATUSES
+            else "",
         },
     )
 

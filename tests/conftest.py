@@ -60,8 +60,39 @@ def organizers_group():
             apps, None
         )
         importlib.import_module("results.migrations.0002_judges_group").grant(apps, None)
+        importlib.import_module("registrations.migrations.0013_volunteers_group").grant(apps, None)
         group = Group.objects.get(name="Organizers")
     return group
+
+
+def volunteers_group():
+    """The Volunteers group as its data migration makes it (rebuilt with the Organizers)."""
+    from django.contrib.auth.models import Group
+
+    organizers_group()
+    return Group.objects.get(name="Volunteers")
+
+
+def make_volunteer(username="vera"):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=username, password="a-long-volunteer-password", is_staff=True
+    )
+    user.groups.add(volunteers_group())
+    return user
+
+
+@pytest.fixture
+def volunteer(db):
+    """A staff member of the Volunteers group: the check-in pages and nothing else."""
+    return make_volunteer()
+
+
+@pytest.fixture
+def volunteer_client(client, volunteer):
+    client.force_login(volunteer)
+    return client
 
 
 def make_organizer(username="olga"):

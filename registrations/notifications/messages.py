@@ -3,6 +3,7 @@ their placeholders, and the HTML and plain-text bodies."""
 
 import re
 from datetime import timedelta
+from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.times import local_when, tournament_zone
+from registrations import door_codes
 from registrations.models import Notification, NotificationText, Registration
 from tournaments.models import Location, Slot, Tournament
 
@@ -126,10 +128,21 @@ def _render(
             }
             for entry in data.get("entries", ())
         ],
+        "check_in_code": shows_check_in_code(registration, kind),
+        "check_in_cid": door_codes.CONTENT_ID,
+        "check_in_label": door_codes.LABEL,
     }
     text = render_to_string("emails/registration.txt", context)
     html = render_to_string("emails/registration.html", context)
     return subject, text, html
+
+
+# The e-mails that tell an entrant when to come carry the check-in QR code.
+WITH_CHECK_IN_CODE = (Kind.CONFIRMED, Kind.MOVED, Kind.REMINDER)
+
+
+def shows_check_in_code(registration: Registration, kind: str) -> bool:
+    return kind in WITH_CHECK_IN_CODE and registration.status in Registration.ACTIVE_STATUSES
 
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:
@@ -140,6 +153,13 @@ def message_for(notification: Notification) -> EmailMultiAlternatives:
     )
     message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
     message.attach_alternative(html, "text/html")
+    if shows_check_in_code(registration, notification.kind):
+        # An inline part (cid:), not a remote image: mail clients show it without fetching.
+        image = MIMEImage(door_codes.qr_png(door_codes.check_in_url(registration.pk)), "png")
+        image.add_header("Content-ID", f"<{door_codes.CONTENT_ID}>")
+        image.add_header("Content-Disposition", "inline", filename="check-in.png")
+        message.mixed_subtype = "related"
+        message.attach(image)
     return message
 
 

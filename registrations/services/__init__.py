@@ -21,6 +21,7 @@ from registrations.services.changing import (
     registration_expire_holds,
     registration_mark_no_show,
     registration_move,
+    registration_undo_check_in,
     registration_update_contact,
 )
 from registrations.services.links import registration_links_send
@@ -56,6 +57,7 @@ __all__ = [
     "registration_links_send",
     "registration_mark_no_show",
     "registration_move",
+    "registration_undo_check_in",
     "registration_update_contact",
     "slot_cancel",
     "slot_set_capacity",

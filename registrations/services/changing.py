@@ -205,6 +205,7 @@ def _transition(
     expected_version: int | None = None,
     check: Callable[[Registration, datetime], None] | None = None,
     stamp: str | None = None,
+    refusal: str = "",
     **changes: Any,
 ) -> Registration:
     """One status step: `allowed` are the statuses it starts from, `check` a further rule on the
@@ -214,7 +215,8 @@ def _transition(
         locked = lock_registration(registration.pk, expected_version=expected_version)
         if locked.status not in allowed:
             raise StatusConflict(
-                f"A registration that is {locked.get_status_display().lower()} cannot be "
+                refusal.format(entrant=locked.entrant_name)
+                or f"A registration that is {locked.get_status_display().lower()} cannot be "
                 f"{action.replace('_', ' ')}."
             )
         if check is not None:
@@ -288,6 +290,24 @@ def registration_mark_no_show(
         expected_version=expected_version,
         status=Status.NO_SHOW,
         hold_expires_at=None,
+    )
+
+
+def registration_undo_check_in(
+    *, registration: Registration, actor: str, expected_version: int | None = None
+) -> Registration:
+    """Take back a check-in or a no-show tapped by mistake at the door: the entry is confirmed
+    again (it holds its place throughout, so no counter changes) and its arrival time is
+    cleared. A held place that was checked in comes back confirmed: the entrant came."""
+    return _transition(
+        registration,
+        actor=actor,
+        action="check_in_undone",
+        allowed=(Status.CHECKED_IN, Status.NO_SHOW),
+        expected_version=expected_version,
+        refusal="{entrant} is not checked in or marked as no-show: there is nothing to undo.",
+        status=Status.CONFIRMED,
+        checked_in_at=None,
     )
 
 

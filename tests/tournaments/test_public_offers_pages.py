@@ -86,10 +86,10 @@ def test_the_next_open_time_and_the_open_only_filter(client):
     html = client.get(url).content.decode()
     assert f'Next open time: <a href="/t/{tournament.slug}/find/?slot={second.pk}"' in html
     assert "Show only open times</a> (1)" in html
-    assert "Full</span>" in html
+    assert "Full · join the waitlist</span>" in html
     only_open = client.get(url, {"open": "1"}).content.decode()
     assert f"slot={second.pk}" in only_open
-    assert "Full</span>" not in only_open
+    assert "Full · join the waitlist</span>" not in only_open
     assert "Show every time" in only_open
 
 

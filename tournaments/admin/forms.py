@@ -4,7 +4,8 @@ from django import forms
 from django.forms.models import construct_instance
 from django.utils.functional import cached_property
 
-from common.times import default_time_zone, local_span, zone_names
+from common.admin.base import plural
+from common.times import default_time_zone, local_clock, local_span, zone_names
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.scoring import (
@@ -15,6 +16,7 @@ from tournaments.scoring import (
     TieScoring,
     scoring_rules_clean,
 )
+from tournaments.services.time_blocks import time_block_layout
 
 TIE_BREAK_STEPS = ("tie_break_1", "tie_break_2", "tie_break_3")
 
@@ -211,7 +213,45 @@ class TimeBlockForm(forms.ModelForm):
         too_short = minutes and starts and ends and (ends - starts).total_seconds() < minutes * 60
         if too_short and ends > starts and not data.get("is_manual"):
             self.add_error("slot_minutes", f"The block is shorter than one {minutes}-minute slot.")
+        if not self.errors:
+            self._refuse_what_generation_would_refuse(data)
         return data
+
+    def _refuse_what_generation_would_refuse(self, data):
+        """A change that would leave booked slots without a place in the new layout (a new
+        length, new times, fewer places) is refused here, on save, with the slots named: not
+        later, when slots are generated."""
+        if self.instance.pk is None or data.get("is_manual"):
+            return
+        changed = set(self.changed_data) & {"starts_at", "ends_at", "slot_minutes", "slot_capacity"}
+        if not changed:
+            return
+        planned = TimeBlock(
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            slot_minutes=data["slot_minutes"],
+            slot_capacity=data["slot_capacity"],
+            is_manual=False,
+        )
+        live = Slot.objects.filter(time_block_id=self.instance.pk).exclude(
+            status=Slot.Status.CANCELLED
+        )
+        holding = time_block_layout(time_block=planned, live_slots=live).in_the_way
+        if not holding:
+            return
+        booked = ", ".join(
+            f"{local_clock(s.starts_at)} ({plural(s.reserved_count, 'place')} taken)"
+            for s in sorted(holding, key=lambda s: s.starts_at)
+        )
+        field = next(
+            (name for name in ("slot_minutes", "slot_capacity") if changed == {name}), None
+        )
+        self.add_error(
+            field,
+            f"Generating slots would refuse this: the slot(s) at {booked} hold registrations "
+            "the new layout has no room for. Move or cancel those registrations first, or "
+            "keep the slot length, times and places as they are.",
+        )
 
 
 class SlotChangeForm(forms.ModelForm):

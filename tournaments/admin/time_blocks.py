@@ -3,9 +3,11 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
 from django.utils.html import format_html
 
 from common.admin.base import (
+    REFUSALS,
     AuditHistoryMixin,
     LineupMedia,
     ServiceErrorsMixin,
@@ -122,16 +124,49 @@ class TimeBlockAdmin(TournamentZoneMixin, AuditHistoryMixin, ServiceErrorsMixin,
         for block in queryset:
             services.time_block_delete(time_block=block, actor=admin_actor(request))
 
+    def _save_and_generate(self, request, obj):
+        """The "Save and generate slots" button: the block is saved; now its slots, through
+        the same service as the action (the form already refused what it would refuse)."""
+        if obj.is_manual:
+            self.message_user(
+                request,
+                "Its slots are made by hand (manual block): there is nothing to generate.",
+                messages.INFO,
+            )
+        else:
+            try:
+                result = registration_services.time_block_regenerate(
+                    time_block=obj, actor=admin_actor(request)
+                )
+            except REFUSALS as exc:
+                self.message_user(
+                    request, f"Saved, but no slots were generated: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Saved. Slots: {result.created} created, {result.removed} removed, "
+                    f"{result.resized} resized, {result.kept} kept."
+                    if result.changed
+                    else "Saved. Its slots were already up to date.",
+                    messages.SUCCESS,
+                )
+        return redirect("admin:tournaments_timeblock_change", obj.pk)
+
     def response_add(self, request, obj, post_url_continue=None):
+        if "_generate" in request.POST:
+            return self._save_and_generate(request, obj)
         if not obj.is_manual:
             self.message_user(
                 request,
-                "Next: select the block and run “Generate slots” to make its slots.",
+                "Next: “Save and generate slots” (or the “Generate slots” action) makes its slots.",
                 messages.INFO,
             )
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        if "_generate" in request.POST:
+            return self._save_and_generate(request, obj)
         block = TimeBlock.objects.get(pk=obj.pk)
         plan = views.slot_plan(block, list(block.slots.exclude(status=Slot.Status.CANCELLED)))
         if plan.create or plan.remove or plan.resize:

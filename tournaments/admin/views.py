@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import day_pick, local_clock, local_date, tournament_zone_activate
+from common.times import day_pick, local_clock, local_date, local_when, tournament_zone_activate
+from registrations import venue
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Slot, TimeBlock, Tournament
@@ -56,13 +57,53 @@ def schedule_grid(*, tournament, day):
         GridRow(time=time, cells=[by_time[time].get(room.pk, []) for room in rooms])
         for time in sorted(by_time)
     ]
+    open_slots = [s for s in slots if s.status == Slot.Status.OPEN]
+    blocked = [s for s in slots if s.status == Slot.Status.BLOCKED]
     totals = {
-        "slots": sum(1 for s in slots if s.status != Slot.Status.CANCELLED),
-        "capacity": sum(s.capacity for s in slots if s.status == Slot.Status.OPEN),
-        "taken": sum(s.reserved_count for s in slots if s.status != Slot.Status.CANCELLED),
-        "full": sum(1 for s in slots if s.status == Slot.Status.OPEN and s.is_full),
+        "slots": len(open_slots) + len(blocked),
+        "blocked": len(blocked),
+        "capacity": sum(s.capacity for s in open_slots),
+        "taken": sum(s.reserved_count for s in open_slots),
+        "taken_blocked": sum(s.reserved_count for s in blocked),
+        "full": sum(1 for s in open_slots if s.is_full),
+        "open": len(open_slots),
     }
     return rooms, rows, totals
+
+
+def _count(number, singular, plural_form=None):
+    return f"{number} {singular if number == 1 else (plural_form or singular + 's')}"
+
+
+def schedule_summary(totals) -> str:
+    """The day's figures as sentences: "9 slots this day. 14 of 18 places are taken, 4 are
+    free. 3 slots are full." (cancelled slots are left out; blocked ones said apart)."""
+    if not totals["slots"]:
+        return "No slots this day."
+    first = f"{_count(totals['slots'], 'slot')} this day"
+    if totals["blocked"]:
+        first += f", {totals['blocked']} of them blocked"
+    sentences = [first + "."]
+    if totals["capacity"]:
+        free = totals["capacity"] - totals["taken"]
+        sentences.append(
+            f"{totals['taken']} of {_count(totals['capacity'], 'place')} "
+            f"{'is' if totals['capacity'] == 1 else 'are'} taken, "
+            f"{free} {'is' if free == 1 else 'are'} free."
+        )
+    elif totals["open"] == 0:
+        sentences.append("No slot is open for sign-up.")
+    if totals["taken_blocked"]:
+        sentences.append(f"{_count(totals['taken_blocked'], 'place')} taken in blocked slots.")
+    full, open_count = totals["full"], totals["open"]
+    if open_count:
+        if full == 0:
+            sentences.append("None is full.")
+        elif full == open_count and open_count > 1:
+            sentences.append("Every slot is full.")
+        else:
+            sentences.append(f"{_count(full, 'slot')} {'is' if full == 1 else 'are'} full.")
+    return " ".join(sentences)
 
 
 def schedule_view(model_admin, request, object_id):
@@ -86,6 +127,7 @@ def schedule_view(model_admin, request, object_id):
         "rooms": rooms,
         "rows": rows,
         "totals": totals,
+        "summary": schedule_summary(totals),
         "unplaced": Registration.objects.active()
         .filter(tournament=tournament, slot__isnull=True)
         .count(),
@@ -217,3 +259,25 @@ def blocks_with_live_slots(queryset):
             to_attr="current_slots",
         )
     )
+
+
+# --- the whole venue on one day --------------------------------------------------------------
+
+
+def venue_view(model_admin, request):
+    """Every room by every start time across all tournaments on one day, with who is where,
+    the places left and the problems flagged; printable."""
+    days = venue.venue_days()
+    day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
+    grid = venue.venue_day(day=day)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Tournament._meta,
+        "title": "The venue, day by day",
+        "subtitle": date_format(day, "l j F Y"),
+        "day": day,
+        "days": days,
+        "grid": grid,
+        "printed_at": local_when(timezone.now()),
+    }
+    return TemplateResponse(request, "admin/tournaments/venue_day.html", context)

@@ -1,0 +1,44 @@
+"""The QR code of an entry's check-in: on the confirmation page and in the e-mails that say
+when to come. It holds one address, the door's page for that entry, which names the entry by
+its id only: nothing private, and nothing a person who is not staff can open (the admin's
+login stands in front of it). Made here by segno; no service on the network sees it."""
+
+import io
+from uuid import UUID
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+LABEL = "QR code to check in at the door"
+# The e-mail's image is a part of the message, referred to by this id (no remote image).
+CONTENT_ID = "check-in-qr"
+
+
+def check_in_path(registration_id: UUID) -> str:
+    return reverse("admin:registrations_check_in_entry", args=[registration_id])
+
+
+def check_in_url(registration_id: UUID) -> str:
+    """The full address, for the e-mail (the page builds it from its own request)."""
+    return settings.LINEUP_BASE_URL + check_in_path(registration_id)
+
+
+def _code(url: str) -> segno.QRCode:
+    # Medium error correction: still reads from a scratched phone screen or a creased print.
+    return segno.make(url, error="m", micro=False)
+
+
+def qr_svg(url: str) -> SafeString:
+    """The code as inline SVG (no style attribute or script: the page's CSP holds)."""
+    svg = _code(url).svg_inline(scale=4, dark="#000", light="#fff")
+    labelled = svg.replace("<svg ", format_html('<svg role="img" aria-label="{}" ', LABEL), 1)
+    return mark_safe(labelled)  # segno's own markup; the address is not in it as text
+
+
+def qr_png(url: str) -> bytes:
+    out = io.BytesIO()
+    _code(url).save(out, kind="png", scale=5, dark="#000", light="#fff")
+    return out.getvalue()
