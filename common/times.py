@@ -1,26 +1,135 @@
 """Times as people read them, in one format everywhere (24 h, minutes always), in the
-current time zone. Stored times are UTC; only these functions turn them into text."""
+current time zone. Stored times are UTC; only these functions turn them into text.
 
-from datetime import date, datetime
+The current zone is the tournament's: public pages, e-mails, exports, the admin and the
+commands switch to it (`tournament_zone`, the `TournamentTimeZoneMiddleware`) before anything
+is read or written, so the helpers below keep one signature whatever the zone. Where a time
+could be misread (a deadline, a page's or file's first time) it names its zone: "09:20 (CET)".
+"""
 
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+
+
+class HasTimeZone(Protocol):
+    time_zone: str
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The zone of an IANA name ("Europe/Paris"); ZoneInfoNotFoundError (a KeyError) if
+    there is none."""
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> list[str]:
+    """Every IANA zone name, sorted (for the admin's choice); the deprecated aliases such as
+    "US/Eastern" are accepted but not offered."""
+    return sorted(
+        n for n in available_timezones() if "/" in n and not n.startswith(("US/", "Etc/"))
+    )
+
+
+def time_zone_validate(name: str) -> None:
+    """A clear ValidationError unless `name` is an IANA time zone."""
+    try:
+        if not name or name != name.strip() or "\x00" in name:
+            raise ZoneInfoNotFoundError(name)
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "“%(name)s” is not a time zone: use an IANA name such as Europe/Paris or "
+            "America/New_York.",
+            code="invalid_time_zone",
+            params={"name": name},
+        ) from None
+
+
+def time_zone_checked(name: str, *, error: type[Exception]) -> None:
+    """Services refuse what the forms refuse: `error` with the same message."""
+    try:
+        time_zone_validate(name)
+    except ValidationError as exc:
+        raise error(exc.messages[0]) from None
+
+
+def default_time_zone() -> str:
+    """The zone a new tournament starts with (LINEUP_TIME_ZONE)."""
+    return settings.LINEUP_TIME_ZONE
+
+
+def tournament_zone(tournament: HasTimeZone | None) -> AbstractContextManager[None]:
+    """Read and write times in the tournament's zone inside the block (None: leave the zone
+    as it is)."""
+    if tournament is None:
+        return nullcontext()
+    return timezone.override(zone(tournament.time_zone))
+
+
+def tournament_zone_activate(tournament: HasTimeZone) -> None:
+    """The tournament's zone for the rest of the request (its page renders after the view
+    returns); `config.time_zones` resets it when the request ends."""
+    timezone.activate(zone(tournament.time_zone))
+
+
+def local_moment(day: date, clock: time, *, zone_name: str | None = None) -> datetime:
+    """The aware moment of a local day and clock time in the named zone (else the current
+    one); ValueError for a clock time that does not exist that day (see `local_aware`)."""
+    return local_aware(datetime.combine(day, clock), tz=zone(zone_name) if zone_name else None)
+
+
+def local_aware(naive: datetime, *, tz: tzinfo | None = None) -> datetime:
+    """`naive` read as a wall-clock time in `tz` (else the current zone). ValueError for a
+    time the clocks skip (02:30 on the spring change in Europe); of the hour lived twice in
+    autumn it takes the first."""
+    tz = tz or timezone.get_current_timezone()
+    aware = naive.replace(tzinfo=tz, fold=0)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValueError(f"{naive:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks skip it")
+    return aware
+
+
+def zone_abbreviation(moment: datetime | None = None) -> str:
+    """ "CET", "CEST" (summer time counts): what the current zone is called at `moment`
+    (now without one). Zones without a letter code give their offset ("+03")."""
+    local = timezone.localtime(moment)
+    return local.tzname() or f"{local:%z}"
+
+
+def zone_label(moment: datetime | None = None) -> str:
+    """ "Europe/Paris (CET)": the zone's name and what it is called at `moment`."""
+    return f"{timezone.get_current_timezone_name()} ({zone_abbreviation(moment)})"
 
 
 def local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def local_clock(moment: datetime) -> str:
-    """ "09:20" """
-    return f"{timezone.localtime(moment):%H:%M}"
+def local_clock(moment: datetime, *, zone: bool = False) -> str:
+    """ "09:20", or "09:20 (CET)" with the zone."""
+    text = f"{timezone.localtime(moment):%H:%M}"
+    return f"{text} ({zone_abbreviation(moment)})" if zone else text
 
 
-def local_when(starts: datetime, ends: datetime | None = None, *, year: bool = False) -> str:
-    """ "Sat 12 Apr 09:00", or "Sat 12 Apr 2026 09:00-09:10" with an end and the year."""
+def local_when(
+    starts: datetime, ends: datetime | None = None, *, year: bool = False, zone: bool = False
+) -> str:
+    """ "Sat 12 Apr 09:00", or "Sat 12 Apr 2026 09:00-09:10 (CEST)" with an end, the year and
+    the zone."""
     text = f"{date_format(timezone.localtime(starts), 'D j M Y' if year else 'D j M')} "
     text += local_clock(starts)
-    return f"{text}-{local_clock(ends)}" if ends else text
+    if ends:
+        text = f"{text}-{local_clock(ends)}"
+    return f"{text} ({zone_abbreviation(starts)})" if zone else text
 
 
 def local_span(starts: datetime, ends: datetime) -> str:

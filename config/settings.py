@@ -6,6 +6,7 @@ HTTPS on); a missing or malformed value fails at start-up rather than at the fir
 
 import ipaddress
 import re
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -96,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Times in the zone of the tournament a page is about (t/<slug>/…); reset after each request.
+    "config.time_zones.TournamentTimeZoneMiddleware",
     # Busy (lock wait ran out) -> 503 page, rate limited -> 429 page.
     "config.middleware.FriendlyErrorsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -173,7 +176,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The zone a new tournament starts with (each tournament has its own, named beside its times),
+# and the one for times outside any tournament (the audit log, the e-mail list). TIME_ZONE is
+# the older name of the same setting.
+LINEUP_TIME_ZONE = env.str("LINEUP_TIME_ZONE", default=env.str("TIME_ZONE", default="UTC"))
+try:
+    zoneinfo.ZoneInfo(LINEUP_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"LINEUP_TIME_ZONE “{LINEUP_TIME_ZONE}” is not an IANA time zone (e.g. Europe/Paris)."
+    ) from None
+TIME_ZONE = LINEUP_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 

@@ -5,7 +5,7 @@ import re
 
 from django.utils import timezone
 
-from common.times import local_stamp
+from common.times import local_stamp, tournament_zone
 from registrations.models import Registration
 
 SCHEDULE_HEADER = [
@@ -19,6 +19,8 @@ SCHEDULE_HEADER = [
     "Grade",
     "Status",
     "Checked in at",
+    # Every time of the file is local to the tournament: this names the zone (IANA).
+    "Time zone",
 ]
 
 
@@ -36,27 +38,33 @@ def schedule_rows(*, tournament):
         .order_by("slot__starts_at", "slot__location__name", "entrant_name")
     )
     for registration in registrations.iterator(chunk_size=2000):
-        slot = registration.slot
-        starts = timezone.localtime(slot.starts_at) if slot else None
-        ends = timezone.localtime(slot.ends_at) if slot else None
-        person = registration.participant
-        yield [
-            _cell(value)
-            for value in (
-                starts.date().isoformat() if starts else "",
-                f"{starts:%H:%M}" if starts else "",
-                f"{ends:%H:%M}" if ends else "",
-                str(slot.location) if slot else "",
-                registration.entrant_name,
-                "; ".join(m.name for m in registration.members.all()),
-                person.school
-                if person
-                else (registration.team.school if registration.team else ""),
-                person.grade if person else "",
-                registration.get_status_display(),
-                local_stamp(registration.checked_in_at),
-            )
-        ]
+        # The zone only around the row, never across a yield into the reader's code.
+        with tournament_zone(tournament):
+            row = _schedule_row(registration)
+        yield row
+
+
+def _schedule_row(registration):
+    slot = registration.slot
+    starts = timezone.localtime(slot.starts_at) if slot else None
+    ends = timezone.localtime(slot.ends_at) if slot else None
+    person = registration.participant
+    return [
+        _cell(value)
+        for value in (
+            starts.date().isoformat() if starts else "",
+            f"{starts:%H:%M}" if starts else "",
+            f"{ends:%H:%M}" if ends else "",
+            str(slot.location) if slot else "",
+            registration.entrant_name,
+            "; ".join(m.name for m in registration.members.all()),
+            person.school if person else (registration.team.school if registration.team else ""),
+            person.grade if person else "",
+            registration.get_status_display(),
+            local_stamp(registration.checked_in_at),
+            timezone.get_current_timezone_name(),
+        )
+    ]
 
 
 def schedule_csv_write(*, tournament, out) -> int:
@@ -98,6 +106,8 @@ REGISTRATION_HEADER = [
     "Cancelled at",
     "Cancel reason",
     "Override reason",
+    # Every time of a row is local to its tournament: this names the zone (IANA).
+    "Time zone",
 ]
 
 # A value that a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM", "+cmd|...").
@@ -124,39 +134,46 @@ def registration_rows(*, tournaments=None, statuses=None):
         registrations = registrations.filter(status__in=statuses)
     registrations = registrations.order_by("tournament__slug", "slot__starts_at", "created_at")
     for registration in registrations.iterator(chunk_size=2000):
-        slot, person = registration.slot, registration.participant
-        starts = timezone.localtime(slot.starts_at) if slot else None
-        ends = timezone.localtime(slot.ends_at) if slot else None
-        row = [
-            registration.reference,
-            registration.tournament.name,
-            registration.tournament.slug,
-            registration.get_status_display(),
-            registration.entrant_name,
-            person.external_id if person else "",
-            person.first_name if person else "",
-            person.last_name if person else "",
-            person.school if person else (registration.team.school if registration.team else ""),
-            person.grade if person else "",
-            registration.team.name if registration.team else "",
-            "; ".join(m.name for m in registration.members.all()),
-            registration.seats,
-            starts.date().isoformat() if starts else "",
-            f"{starts:%H:%M}" if starts else "",
-            f"{ends:%H:%M}" if ends else "",
-            str(slot.location) if slot else "",
-            registration.contact_name,
-            registration.contact_email,
-            registration.contact_phone,
-            local_stamp(registration.created_at),
-            local_stamp(registration.confirmed_at),
-            local_stamp(registration.hold_expires_at),
-            local_stamp(registration.checked_in_at),
-            local_stamp(registration.cancelled_at),
-            registration.cancel_reason,
-            registration.override_reason,
-        ]
+        with tournament_zone(registration.tournament):  # each row in its tournament's zone
+            row = _registration_row(registration)
         yield [_cell(value) for value in row]
+
+
+def _registration_row(registration):
+    slot, person = registration.slot, registration.participant
+    starts = timezone.localtime(slot.starts_at) if slot else None
+    ends = timezone.localtime(slot.ends_at) if slot else None
+    row = [
+        registration.reference,
+        registration.tournament.name,
+        registration.tournament.slug,
+        registration.get_status_display(),
+        registration.entrant_name,
+        person.external_id if person else "",
+        person.first_name if person else "",
+        person.last_name if person else "",
+        person.school if person else (registration.team.school if registration.team else ""),
+        person.grade if person else "",
+        registration.team.name if registration.team else "",
+        "; ".join(m.name for m in registration.members.all()),
+        registration.seats,
+        starts.date().isoformat() if starts else "",
+        f"{starts:%H:%M}" if starts else "",
+        f"{ends:%H:%M}" if ends else "",
+        str(slot.location) if slot else "",
+        registration.contact_name,
+        registration.contact_email,
+        registration.contact_phone,
+        local_stamp(registration.created_at),
+        local_stamp(registration.confirmed_at),
+        local_stamp(registration.hold_expires_at),
+        local_stamp(registration.checked_in_at),
+        local_stamp(registration.cancelled_at),
+        registration.cancel_reason,
+        registration.override_reason,
+        registration.tournament.time_zone,
+    ]
+    return row
 
 
 def registrations_csv_write(*, out, tournaments=None, statuses=None) -> int:

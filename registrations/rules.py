@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from common.times import local_when
+from common.times import local_when, tournament_zone
 from registrations.entries import Entry
 from registrations.errors import ScheduleClash, SlotUnavailable, StatusConflict, TournamentNotOpen
 from registrations.models import Registration
@@ -17,9 +17,13 @@ def check_open(tournament: Tournament, now: datetime) -> None:
         raise TournamentNotOpen(f"{tournament.name} is not open for sign-up.")
     opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
     if opens and now < opens:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {local_when(opens)}.")
+        with tournament_zone(tournament):
+            when = local_when(opens, zone=True)
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} opens {when}.")
     if closes and now >= closes:
-        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {local_when(closes)}.")
+        with tournament_zone(tournament):
+            when = local_when(closes, zone=True)
+        raise TournamentNotOpen(f"Sign-up for {tournament.name} closed {when}.")
 
 
 def check_slot(slot: Slot, now: datetime, *, override: bool) -> None:

@@ -18,7 +18,7 @@ from django_ratelimit.exceptions import Ratelimited
 
 from common import metrics
 from common.text import fold
-from common.times import local_date, local_when
+from common.times import local_date, local_when, tournament_zone_activate
 from config.client_ip import client_ip
 from participants import selectors as participant_selectors
 from registrations import door_codes, proof_of_work, selectors, services
@@ -384,6 +384,7 @@ def _change_refusal(registration):
 @ratelimit(key="ip", rate=_reference_rate, group="reference")
 def reference_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     return render(
         request,
         "registrations/registration_detail.html",
@@ -420,6 +421,7 @@ def change_page(request, reference):
     """The entrant picks another time: the times this entry can take are offered, the others
     shown with the reason; the engine's move decides under lock and e-mails old and new."""
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     detail = redirect("registrations:detail", reference=registration.reference)
     refusal = _change_refusal(registration)
     if refusal:  # shown at once; the engine checks again under lock
@@ -522,6 +524,7 @@ def lost_link_page(request):
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
 def cancel_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     detail = redirect("registrations:detail", reference=registration.reference)
     refusal = _cancel_refusal(registration)
     if refusal:  # shown at once; the engine checks again under lock
@@ -553,6 +556,7 @@ def cancel_page(request, reference):
 @ratelimit(key="ip", rate=_reference_rate, method="POST", group="reference-change")
 def confirm_page(request, reference):
     registration = selectors.registration_get_by_reference(reference=reference)
+    tournament_zone_activate(registration.tournament)  # its times as the venue reads them
     try:
         services.registration_confirm(registration=registration, actor=ACTOR)
     except registration_errors.RegistrationError as exc:

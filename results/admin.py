@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common.admin.base import REFUSALS, LineupMedia, admin_actor, plural
+from common.times import tournament_zone_activate
 from results import selectors, services
 from results.admin_packet import JudgePacketAdminMixin
 from results.errors import ResultsInvalid
@@ -64,6 +65,7 @@ class ResultsTournamentAdmin(JudgePacketAdminMixin, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, tournament):
             raise PermissionDenied
+        tournament_zone_activate(tournament)
         if request.method == "POST" and "publish" in request.POST:
             return self._publish(request, tournament)
         entries = list(selectors.results_sheet_entries(tournament=tournament))
@@ -164,6 +166,7 @@ class PrizeAdmin(admin.ModelAdmin):
         prize = self.get_object(request, object_id)
         if prize is None or not self.has_change_permission(request, prize):
             raise PermissionDenied
+        tournament_zone_activate(prize.tournament)
         entries = selectors.results_sheet_entries(tournament=prize.tournament)
         form = AwardForm(request.POST or None, entries=entries)
         if request.method == "POST" and form.is_valid():

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from common.admin.base import REFUSALS, admin_actor, plural
 from common.tabular import ImportFileError, Table
+from common.times import tournament_zone_activate
 from results import selectors, services
 from results.checking import Placing
 from results.importing import ResultsImportInvalid, results_import
@@ -87,6 +88,7 @@ class JudgePacketAdminMixin:
         tournament = self.get_object(request, object_id)  # judges: only theirs
         if tournament is None or not self.has_change_permission(request, tournament):
             raise PermissionDenied
+        tournament_zone_activate(tournament)
         return tournament
 
     def packet_view(self, request, object_id, kind):

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import local_clock, local_date
+from common.times import local_clock, local_date, tournament_zone
 from registrations.models import Registration
 from results import selectors, services
 from tournaments.models import Tournament
@@ -48,7 +48,12 @@ class PacketSection:
 def packet_sections(*, tournament: Tournament, codes: dict[UUID, str]) -> list[PacketSection]:
     """The sheet per day and room (days in order, rooms by building and name), each section
     in running order and numbered from 1; every placeable or placed entry, named by its code
-    in `codes` (blank if it has none yet)."""
+    in `codes` (blank if it has none yet). Days and times as the venue reads them."""
+    with tournament_zone(tournament):
+        return _sections(tournament, codes)
+
+
+def _sections(tournament: Tournament, codes: dict[UUID, str]) -> list[PacketSection]:
     entries = list(selectors.results_sheet_entries(tournament=tournament))
 
     def where(entry: Registration) -> tuple:

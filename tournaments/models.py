@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from common.models import TimestampedModel
-from common.times import local_stamp, local_when
+from common.times import default_time_zone, local_stamp, local_when, time_zone_validate
 
 # A day: clash checks look no further than this around a slot.
 MAX_CHANGEOVER_MINUTES = 24 * 60
@@ -54,6 +54,14 @@ class Tournament(TimestampedModel):
         max_length=20, choices=EntryKind.choices, default=EntryKind.INDIVIDUAL
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # Every time of this tournament is read and typed in this zone (IANA name).
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[time_zone_validate],
+        help_text="Where the tournament takes place, e.g. Europe/Paris: every time of it is "
+        "shown and typed in this zone.",
+    )
     registration_opens_at = models.DateTimeField(null=True, blank=True)
     registration_closes_at = models.DateTimeField(null=True, blank=True)
     starts_on = models.DateField(null=True, blank=True)
@@ -127,6 +135,7 @@ class Tournament(TimestampedModel):
     class Meta:
         ordering = ["starts_on", "name"]
         constraints = [
+            models.CheckConstraint(name="tournament_time_zone_given", condition=~Q(time_zone="")),
             models.CheckConstraint(
                 name="tournament_registration_window_order",
                 condition=Q(registration_opens_at__isnull=True)

@@ -104,7 +104,7 @@ def tournament_list_public(
 # way (a shell, SQL). Staleness can only affect what a page shows: the engine decides with the
 # tournament it reads under lock. Bump the version when the cached fields change.
 PUBLIC_CACHE_SECONDS = 10
-_PUBLIC_CACHE_KEY = "lineup:tournament-public:v1:{slug}"
+_PUBLIC_CACHE_KEY = "lineup:tournament-public:v2:{slug}"
 
 
 def _public_cache_key(slug: str) -> str:

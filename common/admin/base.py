@@ -7,16 +7,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
 from common.errors import LineupError
 from common.text import fold, plural
-from common.times import local_when
+from common.times import local_when, time_zone_validate, tournament_zone, zone
 
 # What the services may refuse with; each carries a message fit for an organizer.
 REFUSALS = (LineupError,)
@@ -118,7 +122,7 @@ def registrations_table(registrations, *, empty="No registrations."):
             reverse("admin:registrations_registration_change", args=[r.pk]),
             r.entrant_name,
             r.tournament.name,
-            r.slot and local_when(r.slot.starts_at),
+            r.slot and zoned_when(r, r.slot.starts_at),
             r.get_status_display(),
             r.seats,
             r.contact_email or "—",
@@ -293,3 +297,87 @@ class LabelledFieldsMixin:
                     form.fields["DELETE"].widget.attrs.setdefault("aria-label", "Delete this row")
 
         return LabelledFormSet
+
+
+# --- time zones ------------------------------------------------------------------------------
+
+
+class ZonedTimesMixin:
+    """Date-time fields say which zone they are typed in (the current one, which the change
+    page sets to the tournament's)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            zone_name = timezone.get_current_timezone_name()
+            note = f"Local time in {zone_name}."
+            field.help_text = f"{field.help_text} {note}".strip() if field.help_text else note
+        return field
+
+
+class TournamentZoneMixin(ZonedTimesMixin):
+    """An admin of a tournament-scoped model: its change and add pages show and read every time
+    in the tournament's zone (a new object's tournament comes from the form or the query
+    string, as `tournament=<id>`), its list does so when filtered to one tournament.
+
+    The zone is activated for the rest of the request (the page is rendered after the view
+    returns); `config.time_zones` resets it when the request ends."""
+
+    tournament_field = "tournament"
+
+    def tournament_zone_name(self, obj) -> str | None:
+        tournament = getattr(obj, self.tournament_field, None) if obj is not None else None
+        return getattr(tournament, "time_zone", None)
+
+    def new_object_zone_name(self, request) -> str | None:
+        """The zone of the tournament a new object's form names (or its query string)."""
+        chosen = request.POST.get(self.tournament_field) or request.GET.get(self.tournament_field)
+        return self._zone_of_tournament_id(chosen) if chosen else None
+
+    def _zone_of_tournament_id(self, value) -> str | None:
+        try:
+            field = self.model._meta.get_field(self.tournament_field)  # type: ignore[attr-defined]
+        except FieldDoesNotExist:  # the tournament admin itself: no one tournament to filter
+            return None
+        try:
+            return (
+                field.related_model.objects.filter(pk=value)
+                .values_list("time_zone", flat=True)
+                .first()
+            )
+        except (ValueError, ValidationError):
+            return None
+
+    def _activate(self, name: str | None) -> None:
+        if name:
+            timezone.activate(zone(name))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            obj = self.get_object(request, unquote(object_id))
+            self._activate(self.tournament_zone_name(obj))
+        else:
+            self._activate(self.new_object_zone_name(request))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        one = request.GET.get(f"{self.tournament_field}__id__exact") or request.GET.get(
+            f"{self.tournament_field}__pk__exact"
+        )
+        self._activate(self._zone_of_tournament_id(one) if one else None)
+        return super().changelist_view(request, extra_context)
+
+
+def zoned_when(obj, starts, ends=None, *, year=False) -> str:
+    """A time in a list of several tournaments' objects: in its own tournament's zone, named
+    ("Sat 12 Apr 09:00-09:10 (CEST)")."""
+    with tournament_zone(obj.tournament):
+        return local_when(starts, ends, year=year, zone=True)
+
+
+def valid_zone_name(value) -> str | None:
+    try:
+        time_zone_validate(value or "")
+    except ValidationError:
+        return None
+    return value

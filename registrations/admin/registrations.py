@@ -12,6 +12,7 @@ from common.admin.base import (
     AuditHistoryMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
     action_page,
     admin_actor,
     admin_link,
@@ -20,9 +21,9 @@ from common.admin.base import (
     plural,
     run_for_each,
     status_badge,
+    zoned_when,
 )
 from common.admin.filters import RoomFilter
-from common.times import local_when
 from registrations import services
 from registrations.admin.check_in import check_in_urls
 from registrations.admin.filters import RegistrationDayFilter
@@ -50,7 +51,12 @@ Status = Registration.Status
 
 @admin.register(Registration)
 class RegistrationAdmin(
-    AuditHistoryMixin, ServiceErrorsMixin, EmailsSection, SyncSection, admin.ModelAdmin
+    TournamentZoneMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    EmailsSection,
+    SyncSection,
+    admin.ModelAdmin,
 ):
     form = ContactForm
     # Four columns that fit a 1,280-pixel screen beside the filters (tests/browser): the
@@ -194,7 +200,7 @@ class RegistrationAdmin(
             where = format_html(
                 '<a href="{}" class="lineup-nowrap">{}</a> · {}',
                 reverse("admin:tournaments_slot_change", args=[slot.pk]),
-                local_when(slot.starts_at),
+                zoned_when(registration, slot.starts_at),
                 slot.location.name,
             )
         return format_html(
@@ -274,6 +280,7 @@ class RegistrationAdmin(
         chooser = TournamentChoiceForm(request.GET if "tournament" in request.GET else None)
         if chooser.is_bound and chooser.is_valid():
             tournament = chooser.cleaned_data["tournament"]
+            self._activate(tournament.time_zone)  # the slots offered, as the venue reads them
         form = None
         if tournament is not None:
             form = RegistrationAddForm(

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from common.times import local_when
+from common.times import local_when, tournament_zone
 from registrations import door_codes
 from registrations.calendars import registration_calendar_name, registration_ics
 from registrations.models import Notification, NotificationText, Registration
@@ -69,10 +69,13 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 
 def slot_facts(slot: Slot | None) -> dict[str, str]:
-    """A slot as the message shows it; kept in a move's data, since the slot may change."""
+    """A slot as the message shows it, in its tournament's zone and naming it ("Sat 12 Apr
+    2026 09:00-09:10 (CEST)"); kept in a move's data, since the slot may change."""
     if slot is None:
         return {"time": "", "room": ""}
-    return {"time": local_when(slot.starts_at, slot.ends_at, year=True), "room": str(slot.location)}
+    with tournament_zone(slot.tournament if slot.tournament_id else None):
+        when = local_when(slot.starts_at, slot.ends_at, year=True, zone=True)
+    return {"time": when, "room": str(slot.location)}
 
 
 def texts_for(tournament: Tournament, kind: str) -> tuple[str, str]:
@@ -87,7 +90,15 @@ def texts_for(tournament: Tournament, kind: str) -> tuple[str, str]:
 def render(
     registration: Registration, kind: str, data: dict[str, Any], *, subject: str, intro: str
 ) -> tuple[str, str, str]:
-    """(subject, text body, HTML body) with the placeholders filled in."""
+    """(subject, text body, HTML body) with the placeholders filled in, every time in the
+    tournament's zone."""
+    with tournament_zone(registration.tournament):
+        return _render(registration, kind, data, subject=subject, intro=intro)
+
+
+def _render(
+    registration: Registration, kind: str, data: dict[str, Any], *, subject: str, intro: str
+) -> tuple[str, str, str]:
     now_at = data.get("new") or slot_facts(registration.slot)
     values = {
         "entrant": registration.entrant_name,
@@ -168,7 +179,10 @@ def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> t
     """The e-mail an organizer's texts make, for a made-up entrant (nothing is saved)."""
     starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     slot = Slot(
-        starts_at=starts, ends_at=starts + timedelta(minutes=10), location=Location(name="Hall A")
+        tournament=tournament,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=10),
+        location=Location(name="Hall A"),
     )
     sample = Registration(
         tournament=tournament,
@@ -182,7 +196,10 @@ def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> t
     data = {}
     if kind == Kind.MOVED:
         earlier = Slot(
-            starts_at=starts - timedelta(hours=2), ends_at=starts, location=slot.location
+            tournament=tournament,
+            starts_at=starts - timedelta(hours=2),
+            ends_at=starts,
+            location=slot.location,
         )
         data = {"old": slot_facts(earlier), "new": slot_facts(slot)}
     defaults = DEFAULT_TEXTS[kind]

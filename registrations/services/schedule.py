@@ -19,6 +19,7 @@ from django.utils import timezone
 from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
+from common.times import time_zone_checked
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
 from registrations.rows import notify, save_cancelled
@@ -251,6 +252,8 @@ def tournament_update(*, tournament: Tournament, actor: str, **fields: Any) -> T
     """
     fields.pop("status", None)
     numbers_checked(Tournament, error=ScheduleError, **fields)
+    if "time_zone" in fields:
+        time_zone_checked(fields["time_zone"], error=ScheduleError)
     if "rules" in fields:
         fields["rules"] = scoring_rules_clean(fields["rules"])
     cap_given = "max_participants" in fields

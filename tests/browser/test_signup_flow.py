@@ -148,3 +148,31 @@ def test_a_full_slot_offers_the_nearest_ones_in_the_browser(page, live_server, s
     registration = Registration.objects.get(participant=zoe)
     assert registration.slot != slots[1]
     assert registration.contact_email == "parent@example.com"
+
+
+def test_times_are_the_venues_and_say_so(page, live_server):
+    """A Paris tournament on a UTC server: 08:00 UTC in January is 09:00 CET at the venue,
+    on the page, the form and the confirmation alike."""
+    from datetime import UTC, datetime
+
+    starts = datetime(2030, 1, 12, 8, 0, tzinfo=UTC)
+    slot = SlotFactory(
+        starts_at=starts,
+        capacity=2,
+        time_block__tournament__name="Paris Piano",
+        time_block__tournament__time_zone="Europe/Paris",
+        time_block__location__name="Salle Cortot",
+    )
+
+    page.goto(f"{live_server.url}/t/{slot.tournament.slug}/")
+    assert "Times are in Europe/Paris (CET)." in page.content()
+    page.get_by_role("link", name="Sign up by typing the name").click()
+    assert "Times are in Europe/Paris (CET)." in page.content()
+    page.get_by_label("Salle Cortot").check()
+    assert "09:00" in page.locator("label", has_text="Salle Cortot").inner_text()
+    page.get_by_label("Full name").fill("Ana Lopes")
+    page.get_by_label("E-mail").fill("ana@example.com")
+    page.get_by_role("button", name="Sign up").click()
+
+    page.get_by_role("heading", name="You are signed up").wait_for()
+    assert "09:00–09:10 (CET)" in page.content()  # noqa: RUF001 (the page's dash)

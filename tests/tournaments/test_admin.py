@@ -44,6 +44,7 @@ def tournament_form(tournament, **changes):
         "slug": tournament.slug,
         "category": tournament.category,
         "entry_kind": tournament.entry_kind,
+        "time_zone": tournament.time_zone,
         "description": tournament.description,
         "starts_on": tournament.starts_on.isoformat() if tournament.starts_on else "",
         "ends_on": tournament.ends_on.isoformat() if tournament.ends_on else "",

@@ -365,7 +365,7 @@ class TestCsv:
 
         assert caught.value.result.errors == [
             "Line 2: Hall A (Sports Centre) is already used by Table Tennis from "
-            "2030-06-14 10:30 to 2030-06-14 12:00"
+            "2030-06-14 10:30 to 2030-06-14 12:00 (UTC)"
         ]
 
     def test_a_missing_required_column_is_refused(self, tmp_path):

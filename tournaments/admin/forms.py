@@ -5,7 +5,7 @@ from django.forms.models import construct_instance
 from django.utils.functional import cached_property
 
 from common.admin.base import plural
-from common.times import local_clock, local_span
+from common.times import default_time_zone, local_clock, local_span, zone_names
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, TimeBlock, Tournament
 from tournaments.scoring import (
@@ -115,6 +115,7 @@ class TournamentAdminForm(ScoringRulesFields, forms.ModelForm):
             "slug",
             "category",
             "entry_kind",
+            "time_zone",
             "description",
             "starts_on",
             "ends_on",
@@ -133,6 +134,21 @@ class TournamentAdminForm(ScoringRulesFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial = {**ScoringRulesFields.initial_from(self.instance.rules), **self.initial}
+        if "time_zone" in self.fields:
+            # A list to pick from, keeping an older name (an alias) the tournament has.
+            names = zone_names()
+            current = self.instance.time_zone
+            if current and current not in names:
+                names = [current, *names]
+            self.fields["time_zone"].widget = forms.Select(choices=[(n, n) for n in names])
+            self.fields["time_zone"].required = False  # not sent: the zone stays as it is
+            self.fields["time_zone"].help_text = (
+                "Where the tournament takes place: every time below and on its pages is in "
+                "this zone. Changing it keeps each time's moment, so the local times shift."
+            )
+
+    def clean_time_zone(self):
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone or default_time_zone()
 
     @cached_property
     def changed_data(self):

@@ -1,6 +1,7 @@
 """Slots: the per-slot list, capacity edits through the service, bulk block/unblock/cancel."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 
 from common.admin.base import (
@@ -9,6 +10,7 @@ from common.admin.base import (
     LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
     action_page,
     admin_actor,
     confirmed,
@@ -17,9 +19,9 @@ from common.admin.base import (
     registrations_table,
     run_for_each,
     status_badge,
+    zoned_when,
 )
 from common.admin.filters import RoomFilter
-from common.times import local_when
 from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
@@ -29,12 +31,13 @@ from tournaments.admin.forms import (
     SlotAddForm,
     SlotChangeForm,
 )
-from tournaments.models import Slot
+from tournaments.models import Slot, TimeBlock
 
 
 @admin.register(Slot)
 class SlotAdmin(
     LabelledFieldsMixin,
+    TournamentZoneMixin,
     ChangesRegistrationsMixin,
     AuditHistoryMixin,
     ServiceErrorsMixin,
@@ -63,6 +66,17 @@ class SlotAdmin(
     actions = ["block", "unblock", "cancel"]
     autocomplete_fields = ["time_block"]
     Media = LineupMedia
+
+    def new_object_zone_name(self, request):
+        # A new slot's tournament is its time block's.
+        block = request.POST.get("time_block") or request.GET.get("time_block")
+        if not block:
+            return None
+        try:
+            found = TimeBlock.objects.filter(pk=block).values_list("tournament__time_zone")
+            return found.first()[0] if found.exists() else None
+        except (ValueError, ValidationError):
+            return None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = SlotChangeForm if obj is not None else SlotAddForm
@@ -106,7 +120,7 @@ class SlotAdmin(
 
     @admin.display(description="time", ordering="starts_at")
     def when(self, slot):
-        return local_when(slot.starts_at, slot.ends_at, year=True)
+        return zoned_when(slot, slot.starts_at, slot.ends_at, year=True)
 
     @admin.display(description="")
     def history(self, slot):
@@ -202,7 +216,7 @@ class SlotAdmin(
         rows = [
             {
                 "cells": [
-                    local_when(s.starts_at, s.ends_at, year=True),
+                    zoned_when(s, s.starts_at, s.ends_at, year=True),
                     s.location,
                     s.tournament,
                     plural(len(s.active), "registration"),

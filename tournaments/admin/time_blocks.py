@@ -12,13 +12,14 @@ from common.admin.base import (
     LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
     action_page,
     admin_actor,
     admin_link,
     confirmed,
     run_for_each,
+    zoned_when,
 )
-from common.times import local_when
 from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
@@ -32,7 +33,13 @@ from tournaments.models import Slot, TimeBlock
 
 
 @admin.register(TimeBlock)
-class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class TimeBlockAdmin(
+    LabelledFieldsMixin,
+    TournamentZoneMixin,
+    AuditHistoryMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
+):
     form = TimeBlockForm
     list_display = [
         "when",
@@ -67,7 +74,7 @@ class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin,
 
     @admin.display(description="time", ordering="starts_at")
     def when(self, block):
-        return local_when(block.starts_at, block.ends_at, year=True)
+        return zoned_when(block, block.starts_at, block.ends_at, year=True)
 
     @admin.display(description="slots", ordering="live_slots")
     def slot_count(self, block):
@@ -103,7 +110,7 @@ class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin,
         # A block's slots go with it (nobody deletes slots by hand); booked ones protect it.
         perms_needed.discard(Slot._meta.verbose_name)
         booked = Registration.objects.filter(slot__time_block__in=objs).select_related(
-            "slot__location"
+            "slot__location", "slot__tournament"
         )
         if booked:
             perms_needed.discard(Registration._meta.verbose_name)
@@ -111,7 +118,7 @@ class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin,
                 format_html(
                     "Registration: {} ({}) · cancel the slot instead",
                     admin_link(r, r.entrant_name),
-                    local_when(r.slot.starts_at, year=True),
+                    zoned_when(r.slot, r.slot.starts_at, year=True),
                 )
                 for r in booked
             ]
@@ -212,7 +219,7 @@ class TimeBlockAdmin(LabelledFieldsMixin, AuditHistoryMixin, ServiceErrorsMixin,
         rows = [
             {
                 "cells": [
-                    local_when(plan.block.starts_at, plan.block.ends_at, year=True),
+                    zoned_when(plan.block, plan.block.starts_at, plan.block.ends_at, year=True),
                     plan.block.location,
                     plan.block.tournament,
                     plan.summary,

@@ -19,6 +19,8 @@ from common.admin.base import (
     LabelledFieldsMixin,
     LineupMedia,
     ServiceErrorsMixin,
+    TournamentZoneMixin,
+    ZonedTimesMixin,
     action_page,
     admin_actor,
     admin_link,
@@ -27,7 +29,9 @@ from common.admin.base import (
     plural,
     run_for_each,
     status_badge,
+    valid_zone_name,
 )
+from common.times import tournament_zone_activate
 from registrations import services as registration_services
 from registrations.models import Registration
 from tournaments import services
@@ -50,7 +54,7 @@ class TournamentLocationInline(LabelledFieldsMixin, admin.TabularInline):
     verbose_name_plural = "rooms"
 
 
-class TimeBlockInline(LabelledFieldsMixin, admin.TabularInline):
+class TimeBlockInline(LabelledFieldsMixin, ZonedTimesMixin, admin.TabularInline):
     model = TimeBlock
     form = TimeBlockForm
     extra = 0
@@ -104,6 +108,7 @@ def below_minimum_warning(tournament) -> str:
 @admin.register(Tournament)
 class TournamentAdmin(
     LabelledFieldsMixin,
+    TournamentZoneMixin,
     ChangesRegistrationsMixin,
     AuditHistoryMixin,
     ServiceErrorsMixin,
@@ -122,7 +127,20 @@ class TournamentAdmin(
     inlines = [TournamentLocationInline, TimeBlockInline]
     actions = ["publish", "close", "cancel", "duplicate"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "category", "entry_kind", "status", "description"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "category",
+                    "entry_kind",
+                    "status",
+                    "time_zone",
+                    "description",
+                ]
+            },
+        ),
         (
             "Dates and sign-up window",
             {
@@ -235,6 +253,15 @@ class TournamentAdmin(
             set(),
             refused,
         )
+
+    # the tournament's own zone: its page shows and reads times in it (a new one: the zone
+    # its form names)
+
+    def tournament_zone_name(self, obj):
+        return obj.time_zone if obj is not None else None
+
+    def new_object_zone_name(self, request):
+        return valid_zone_name(request.POST.get("time_zone"))
 
     # columns
 
@@ -405,6 +432,7 @@ class TournamentAdmin(
                 obj = self.get_object(request, object_id)
                 if obj is None or not self.has_view_permission(request, obj):
                     return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                tournament_zone_activate(obj)
                 return function(self, request, object_id)
 
             return self.admin_site.admin_view(wrapped)

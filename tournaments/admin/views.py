@@ -3,6 +3,7 @@ the slot-generation preview. Read-only queries live here; every write goes throu
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import day_pick, local_clock, local_date, local_when
+from common.times import day_pick, local_clock, local_date, local_when, tournament_zone_activate
 from registrations import venue
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
@@ -107,6 +108,7 @@ def schedule_summary(totals) -> str:
 
 def schedule_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     days = tournament_days(tournament=tournament)
     day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
     rooms, rows, totals = schedule_grid(tournament=tournament, day=day)
@@ -118,6 +120,9 @@ def schedule_view(model_admin, request, object_id):
         "title": f"Schedule · {tournament.name}",
         "subtitle": date_format(day, "l j F Y"),
         "day": day,
+        # The zone as it is called that day (CET or CEST), not today.
+        "midday": datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+        + timedelta(hours=12),
         "days": days,
         "rooms": rooms,
         "rows": rows,
@@ -133,6 +138,7 @@ def schedule_view(model_admin, request, object_id):
 def run_sheet_view(model_admin, request, object_id):
     """A printable page per day and room: times, entrants, members, school, a tick box."""
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     slots = (
         Slot.objects.filter(tournament=tournament)
         .exclude(status=Slot.Status.CANCELLED)
@@ -164,6 +170,7 @@ def run_sheet_view(model_admin, request, object_id):
 
 def schedule_csv_view(model_admin, request, object_id):
     tournament = get_object_or_404(Tournament, pk=object_id)
+    tournament_zone_activate(tournament)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{slugify(tournament.slug) or 'tournament'}-schedule.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -13,8 +13,9 @@ row that names it. Headings are matched like the participant import's (case, spa
 do not matter):
 
     tournament (the slug; required)   tournament name (required for a new one)
-    category, entry kind, status, max participants, changeover minutes, hold minutes,
-    registration opens, registration closes (YYYY-MM-DD HH:MM)
+    category, entry kind, status, time zone (IANA, e.g. Europe/Paris), max participants,
+    changeover minutes, hold minutes, registration opens, registration closes
+    (YYYY-MM-DD HH:MM)
     room (required), building, room capacity
     date (YYYY-MM-DD or DD.MM.YYYY), start, end (HH:MM; required)
     slot minutes, slot capacity (default 1), manual (yes/no), notes
@@ -23,6 +24,7 @@ JSON: an object with any of three lists; field names as in the models:
 
     {"tournaments": [{"slug": "piano-junior", "name": "Piano (junior)", "category": "music",
                       "entry_kind": "individual", "status": "published",
+                      "time_zone": "Europe/Paris",
                       "starts_on": "2025-06-14", "ends_on": "2025-06-15",
                       "registration_opens_at": "2025-05-01 09:00",
                       "registration_closes_at": "2025-06-10 18:00",
@@ -36,7 +38,10 @@ JSON: an object with any of three lists; field names as in the models:
                       "ends_at": "2025-06-14 12:00", "slot_minutes": 10,
                       "slot_capacity": 1, "is_manual": false, "notes": ""}]}
 
-Times without a UTC offset are in the site's time zone (TIME_ZONE).
+Times without a UTC offset are local to their tournament: in the time zone the file gives it,
+else the one it has in Lineup, else LINEUP_TIME_ZONE for a new one. A time the clocks skip
+(02:30 on the night summer time starts) is an error; of the hour lived twice in autumn the
+first is taken.
 """
 
 from pathlib import Path

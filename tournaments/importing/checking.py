@@ -11,7 +11,15 @@ from datetime import datetime
 from django.utils import timezone
 
 from common.tabular import normalize_heading
-from common.times import local_stamp
+from common.times import (
+    default_time_zone,
+    local_aware,
+    local_moment,
+    local_stamp,
+    tournament_zone,
+    zone,
+    zone_abbreviation,
+)
 from tournaments.importing.reading import Item
 from tournaments.importing.result import ScheduleImportResult
 from tournaments.models import Location, TimeBlock, Tournament
@@ -64,11 +72,35 @@ class SchedulePlan:
                 self._add_tournament(item)
             elif item.kind == "location":
                 self._add_location(item)
+        for slug, item in self.tournaments.items():
+            self._localize(item, ("registration_opens_at", "registration_closes_at"), slug)
         for item in items:
             if item.kind == "time_block":
                 self._add_block(item)
         for item, message in _overlaps(self.blocks, self.rooms):
             result.error(item, message)
+
+    def zone_name(self, slug: str) -> str:
+        """The zone of a tournament's times: the file's, else Lineup's, else the default."""
+        item = self.tournaments.get(slug)
+        if item is not None and item.values.get("time_zone"):
+            return item.values["time_zone"]
+        found = Tournament.objects.filter(slug=slug).values_list("time_zone", flat=True).first()
+        return found or default_time_zone()
+
+    def _localize(self, item: Item, names: tuple[str, ...], slug: str) -> bool:
+        """Read the item's naive times in the tournament's zone; False (with the error) for
+        a time that does not exist there."""
+        tz = zone(self.zone_name(slug))
+        for name in names:
+            value = item.values.get(name)
+            if isinstance(value, datetime) and timezone.is_naive(value):
+                try:
+                    item.values[name] = local_aware(value, tz=tz)
+                except ValueError as exc:
+                    self.result.error(item, f"{name.replace('_', ' ')}: {exc}")
+                    return False
+        return True
 
     def blocks_of(self, slug: str) -> list[Item]:
         return [item for item in self.blocks if item.values["tournament"] == slug]
@@ -108,11 +140,17 @@ class SchedulePlan:
         self._merge(self.locations, key, item, f"room {item.values['name']}")
 
     def _add_block(self, item: Item) -> None:
-        problem = _block_times_problem(item.values)
+        values = item.values
+        if values.get("tournament") and not self._localize(
+            item, ("starts_at", "ends_at"), values["tournament"]
+        ):
+            return
+        problem = _block_times_problem(
+            values, self.zone_name(values["tournament"]) if values.get("tournament") else None
+        )
         if problem:
             self.result.error(item, problem)
             return
-        values = item.values
         slug = values["tournament"]
         item.room_key = room_key(values.get("building", ""), values["location"])
         if ("tournament", slug) in self.refused or ("location", item.room_key) in self.refused:
@@ -130,15 +168,20 @@ class SchedulePlan:
         self.blocks.append(item)
 
 
-def _block_times_problem(values: dict) -> str:
-    """Turn a CSV row's date, start and end into `starts_at` and `ends_at`; what is missing or
-    wrong about the block, or ""."""
+def _block_times_problem(values: dict, zone_name: str | None) -> str:
+    """Turn a CSV row's date, start and end (local to the tournament's zone) into `starts_at`
+    and `ends_at`; what is missing or wrong about the block, or ""."""
     if {"date", "start", "end"} & set(values):
         if not {"date", "start", "end"} <= set(values):
             return "give the date, the start and the end"
+        if zone_name is None:
+            return "tournament is missing"
         day = values.pop("date")
-        values["starts_at"] = timezone.make_aware(datetime.combine(day, values.pop("start")))
-        values["ends_at"] = timezone.make_aware(datetime.combine(day, values.pop("end")))
+        try:
+            values["starts_at"] = local_moment(day, values.pop("start"), zone_name=zone_name)
+            values["ends_at"] = local_moment(day, values.pop("end"), zone_name=zone_name)
+        except ValueError as exc:
+            return str(exc)
     for name in ("tournament", "location", "starts_at", "ends_at"):
         if not values.get(name):
             return f"{name.replace('_', ' ')} is missing"
@@ -183,11 +226,12 @@ def _overlaps(blocks: list[Item], rooms: Rooms) -> list[tuple[Item, str]]:
                 .first()
             )
             if clash is not None:
-                problems.append(
-                    (
-                        item,
-                        f"{location} is already used by {clash.tournament.name} from "
-                        f"{local_stamp(clash.starts_at)} to {local_stamp(clash.ends_at)}",
+                with tournament_zone(clash.tournament):  # as that tournament reads it
+                    when = (
+                        f"{local_stamp(clash.starts_at)} to {local_stamp(clash.ends_at)} "
+                        f"({zone_abbreviation(clash.starts_at)})"
                     )
+                problems.append(
+                    (item, f"{location} is already used by {clash.tournament.name} from {when}")
                 )
     return problems

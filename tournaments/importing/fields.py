@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 
 from common.tabular import normalize_heading
+from common.times import time_zone_validate
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Tournament
 
 Parser = Callable[[Any], Any]
@@ -117,10 +118,21 @@ def _a_time(value: Any) -> time:
 
 
 def _moment(value: Any) -> datetime:
+    """A date and time; one without a UTC offset stays naive: the checking reads it in its
+    tournament's zone, known only once the whole file is read."""
     found = value if isinstance(value, datetime) else _or_none(parse_datetime, str(value).strip())
     if found is None:
         raise BadValue(f"“{value}” is not a date and time (use YYYY-MM-DD HH:MM)")
-    return found if timezone.is_aware(found) else timezone.make_aware(found)
+    return found
+
+
+def _time_zone(value: Any) -> str:
+    text = str(value).strip() if value is not None else ""
+    try:
+        time_zone_validate(text)
+    except ValidationError as exc:
+        raise BadValue(exc.messages[0].rstrip(".")) from None
+    return text
 
 
 def _optional(parse: Parser) -> Parser:
@@ -137,6 +149,7 @@ TOURNAMENT_FIELDS: dict[str, Parser] = {
     "category": _choice(Tournament.Category),
     "entry_kind": _choice(Tournament.EntryKind),
     "status": _choice(Tournament.Status),
+    "time_zone": _time_zone,
     "starts_on": _optional(_a_date),
     "ends_on": _optional(_a_date),
     "registration_opens_at": _optional(_moment),
@@ -176,6 +189,7 @@ CSV_COLUMNS: dict[str, tuple[str, str]] = {
     "category": ("tournament", "category"),
     "entry kind": ("tournament", "entry_kind"),
     "status": ("tournament", "status"),
+    **{h: ("tournament", "time_zone") for h in ("time zone", "timezone", "tz")},
     "max participants": ("tournament", "max_participants"),
     "changeover minutes": ("tournament", "changeover_minutes"),
     "hold minutes": ("tournament", "hold_minutes"),

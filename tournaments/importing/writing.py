@@ -14,9 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from common.errors import LineupError
-from common.times import local_date, local_stamp
+from common.times import local_date, local_stamp, tournament_zone, zone
 from tournaments.importing.checking import RoomKey, SchedulePlan
 from tournaments.importing.fields import LOCATION_FIELDS, TOURNAMENT_FIELDS
 from tournaments.importing.reading import Item
@@ -164,7 +165,8 @@ class ScheduleWriter:
         if not fields.get("name"):
             self.result.error(item, f"“{slug}” is a new tournament, so it needs a name")
             return None
-        days = [local_date(b.values["starts_at"]) for b in self.plan.blocks_of(slug)]
+        with timezone.override(zone(self.plan.zone_name(slug))):  # the venue's days
+            days = [local_date(b.values["starts_at"]) for b in self.plan.blocks_of(slug)]
         if days:  # a new tournament runs on the days of its time blocks unless told otherwise
             fields.setdefault("starts_on", min(days))
             fields.setdefault("ends_on", max(days))
@@ -178,7 +180,8 @@ class ScheduleWriter:
         values = item.values
         fields = {k: values[k] for k in _BLOCK_WRITABLE if k in values}
         where = {"tournament": tournament, "location": location, "starts_at": values["starts_at"]}
-        label = f"{tournament.slug} · {location} · {local_stamp(values['starts_at'])}"
+        with tournament_zone(tournament):
+            label = f"{tournament.slug} · {location} · {local_stamp(values['starts_at'])}"
         block = TimeBlock.objects.filter(**where).first()
         if block is None:
             if not _valid(TimeBlock(**where, **fields), item, self.result):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from common.errors import LineupError
 from common.tabular import Table
 from common.text import plural
+from common.times import zone
 from participants.importing import participant_import
 from participants.models import Participant, Team
 from registrations.importing import SCHEDULE_WRITES
@@ -129,8 +130,9 @@ def _load(*, participants, seed):
     rng = random.Random(seed)
     fake = Faker(list(LOCALES))
     fake.seed_instance(seed)
-    first_day = timezone.localdate() + timedelta(days=14)
-    schedule = _schedule(first_day)
+    with timezone.override(zone(DEMO_TIME_ZONE)):  # the festival's days and times
+        first_day = timezone.localdate() + timedelta(days=14)
+        schedule = _schedule(first_day)
     schedule_import(
         source=io.BytesIO(json.dumps(schedule).encode()),
         name="demo-schedule.json",
@@ -143,6 +145,11 @@ def _load(*, participants, seed):
         actor=ACTOR,
     )
     _register(rng)
+
+
+# A real festival's zone, not the server's UTC: every time of the demo reads as local time in
+# Amsterdam (CET in winter, CEST in summer), which the file's times are typed in.
+DEMO_TIME_ZONE = "Europe/Amsterdam"
 
 
 def _at(day, hour, minute=0):
@@ -163,6 +170,7 @@ def _schedule(day1):
             "category": category,
             "entry_kind": kind,
             "status": status,
+            "time_zone": DEMO_TIME_ZONE,
             "description": f"{name}: part of the Lineup demo festival.",
             **(open_window if status == "published" else {}),
             **extra,

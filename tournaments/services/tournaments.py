@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
+from common.times import time_zone_checked
 from tournaments.errors import ScheduleError, StaleSchedule, TournamentStatusConflict
 from tournaments.models import Location, Slot, TimeBlock, Tournament, TournamentLocation
 from tournaments.scoring import scoring_rules_clean
@@ -197,6 +198,8 @@ def tournament_create(
     if "rules" in fields:
         fields["rules"] = scoring_rules_clean(fields["rules"])
     numbers_checked(Tournament, error=ScheduleError, **fields)
+    if "time_zone" in fields:
+        time_zone_checked(fields["time_zone"], error=ScheduleError)
     with transaction.atomic():
         tournament = Tournament.objects.create(status=status, **fields)
         tournament_public_forget(slugs=[tournament.slug])  # a deleted namesake's, if any

@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from common.commands import ImportCommand, Progress, get_or_suggest
 from common.tabular import ImportFileError, Table
 from common.text import plural
+from common.times import tournament_zone
 from participants.importing import COLUMNS, ImportRowsInvalid, participant_import
 from registrations.importing import participant_import_into_tournament
 from tournaments.models import Tournament
@@ -93,9 +94,10 @@ class Command(ImportCommand):
             if target is None:
                 result = participant_import(table=table, **arguments)
             else:
-                result = participant_import_into_tournament(
-                    table=table, tournament=target, **arguments
-                )
+                with tournament_zone(target):  # times in its refusals, as the venue reads them
+                    result = participant_import_into_tournament(
+                        table=table, tournament=target, **arguments
+                    )
         except ImportRowsInvalid as exc:
             progress.close()
             self._report(exc.result, target, skip_bad_rows, reject_path)
