@@ -27,10 +27,7 @@ PUBLIC = (
 )
 # Not translated yet (see the README, "Translations"): remove a template from here once done.
 NOT_YET = {
-    "registrations/registration_cancel.html",
     "registrations/registration_change.html",
-    "registrations/registration_closed.html",
-    "registrations/registration_lost_link.html",
     "registrations/registration_name_check.html",
     "registrations/registration_slot_taken.html",
     "registrations/waitlist_detail.html",
