@@ -71,5 +71,6 @@ def test_the_cancellation_e_mail_has_no_code(slot, mailoutbox, django_capture_on
 
     cancelled = mailoutbox[-1]
     assert "cancelled" in cancelled.subject
-    assert cancelled.attachments == []
+    # Only the cancelled event for the calendar, no image.
+    assert [getattr(a, "mimetype", "image") for a in cancelled.attachments] == ["text/calendar"]
     assert "cid:" not in cancelled.alternatives[0][0]
