@@ -132,8 +132,9 @@ def _search_postgresql(
     # (typos, words out of order, a part of the name) and every typed word as a prefix. A
     # `BitmapOr` of the arms would recheck every arm's condition on every row any arm found,
     # and plain similarity at 0.3 lets the trigram index return every namesake of a common
-    # first name (~2,400 "Lina"s over 100,000 people): its matches are (nearly always) word
-    # similar too, so the cheaper arm alone finds them (bench/search.py).
+    # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
+    # the same for all 300 bench queries; what it alone found were weak look-alikes
+    # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
     candidates = Participant.objects.order_by().filter(search_name__trigram_word_similar=folded)
     if tokens:
         # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
