@@ -135,7 +135,11 @@ def _search_postgresql(
     # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
     # the same for all 300 bench queries; what it alone found were weak look-alikes
     # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
-    candidates = Participant.objects.order_by().filter(search_name__trigram_word_similar=folded)
+    candidates = (
+        Participant.objects.order_by()
+        .filter(search_name__trigram_word_similar=folded)
+        .values_list("pk", flat=True)
+    )
     if tokens:
         # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
         words = " & ".join(f"{t}:*" for t in tokens)
@@ -145,13 +149,13 @@ def _search_postgresql(
             Participant.objects.order_by()
             .annotate(document=SearchDocument("search_name"))
             .filter(document=prefix)
+            .values_list("pk", flat=True)
         )
-        candidates = candidates.values("pk").union(typed_so_far.values("pk"), all=True)
+        candidates = candidates.union(typed_so_far, all=True)
         prefix_bonus: Case | Value = Case(
             When(document=prefix, then=Value(0.5)), default=Value(0.0), output_field=FloatField()
         )
     else:
-        candidates = candidates.values("pk")
         prefix_bonus = Value(0.0, output_field=FloatField())
     ranked = (
         participants.filter(pk__in=candidates)
