@@ -45,7 +45,7 @@ class CalendarEvent:
 
 def calendar_ics(
     *,
-    tournament: object,
+    tournament: HasTimeZone,
     events: Iterable[CalendarEvent],
     name: str,
     refresh_minutes: int | None = None,
