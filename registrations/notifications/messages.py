@@ -3,11 +3,13 @@ their placeholders, and the HTML and plain-text bodies."""
 
 import re
 from datetime import timedelta
+from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -153,21 +155,46 @@ def shows_check_in_code(registration: Registration, kind: str) -> bool:
 CALENDAR_KINDS = {Kind.CONFIRMED, Kind.HELD, Kind.MOVED, Kind.REMINDER, Kind.CANCELLED}
 
 
+class RegistrationEmail(EmailMultiAlternatives):
+    """An e-mail whose HTML shows inline images (cid:) and which may also carry files.
+
+    Django puts inline parts and files side by side in one multipart, so an .ics next to the
+    QR code would land inside multipart/related, where mail apps hide or drop it. Here the
+    images sit with the bodies they belong to, and the files stay outside:
+    mixed [ related [ alternative [text, html], image ], .ics ].
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inline_images: list[MIMEBase] = []
+
+    def _create_alternatives(self, msg: Any) -> Any:
+        msg = super()._create_alternatives(msg)
+        if not self.inline_images:
+            return msg
+        related = SafeMIMEMultipart(
+            _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
+        )
+        related.attach(msg)
+        for image in self.inline_images:
+            related.attach(image)
+        return related
+
+
 def message_for(notification: Notification) -> EmailMultiAlternatives:
     registration = notification.registration
     subject, intro = texts_for(registration.tournament, notification.kind)
     subject, text, html = render(
         registration, notification.kind, notification.data, subject=subject, intro=intro
     )
-    message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
+    message = RegistrationEmail(subject, text, None, [notification.recipient])
     message.attach_alternative(html, "text/html")
     if shows_check_in_code(registration, notification.kind):
         # An inline part (cid:), not a remote image: mail clients show it without fetching.
         image = MIMEImage(door_codes.qr_png(door_codes.check_in_url(registration.pk)), "png")
         image.add_header("Content-ID", f"<{door_codes.CONTENT_ID}>")
         image.add_header("Content-Disposition", "inline", filename="check-in.png")
-        message.mixed_subtype = "related"
-        message.attach(image)
+        message.inline_images.append(image)
     # The time as an event the mail app offers to add (or, for a cancellation, to remove).
     calendar = registration_ics(registration) if notification.kind in CALENDAR_KINDS else None
     if calendar is not None:
