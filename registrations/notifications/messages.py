@@ -169,7 +169,7 @@ class RegistrationEmail(EmailMultiAlternatives):
         self.inline_images: list[MIMEBase] = []
 
     def _create_alternatives(self, msg: Any) -> Any:
-        msg = super()._create_alternatives(msg)
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]  # not in the stubs
         if not self.inline_images:
             return msg
         related = SafeMIMEMultipart(
