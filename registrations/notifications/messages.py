@@ -17,7 +17,8 @@ from django.utils import timezone
 from common.times import local_when, tournament_zone
 from registrations import door_codes
 from registrations.calendars import registration_calendar_name, registration_ics
-from registrations.models import Notification, NotificationText, Registration
+from registrations.models import Notification, NotificationText, Registration, WaitlistEntry
+from registrations.selectors import waitlist_position
 from tournaments.models import Location, Slot, Tournament
 
 Kind = Notification.Kind
@@ -52,6 +53,11 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Your waitlist offer has expired: {tournament}",
         "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
         "passed to the next person on the waitlist.",
+    ),
+    Kind.WAITLIST_JOINED: (
+        "You are on the waitlist: {tournament}",
+        "{entrant} is on the waitlist of {tournament} for {time}. If a place comes free, it is "
+        "offered to the first in line by e-mail, and held for a while for them to claim.",
     ),
     Kind.LINKS: (
         "Your private links: {tournament}",
@@ -182,7 +188,10 @@ class RegistrationEmail(EmailMultiAlternatives):
 
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:
+    if notification.waitlist_entry_id is not None:
+        return _waitlist_message(notification)
     registration = notification.registration
+    assert registration is not None  # the database's notification_about_one_thing
     subject, intro = texts_for(registration.tournament, notification.kind)
     subject, text, html = render(
         registration, notification.kind, notification.data, subject=subject, intro=intro
@@ -202,8 +211,76 @@ def message_for(notification: Notification) -> EmailMultiAlternatives:
     return message
 
 
+def render_waitlist(
+    entry: WaitlistEntry, kind: str, *, subject: str, intro: str, position: int | None
+) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of a message about a waitlist entry: its private page
+    and its place in line (`position`, None once it is no longer waiting)."""
+    with tournament_zone(entry.tournament):
+        wanted = slot_facts(entry.slot) if entry.slot_id else {"time": "", "room": ""}
+        values = {
+            "entrant": entry.entrant_name,
+            "tournament": entry.tournament.name,
+            "time": wanted["time"] or "the first free time",
+            "room": wanted["room"],
+        }
+        subject = " ".join(fill(subject, values).split())
+        context = {
+            "entry": entry,
+            "tournament": entry.tournament,
+            "intro": fill(intro, values),
+            "wanted": wanted,
+            "position": position,
+            "link": settings.LINEUP_BASE_URL
+            + reverse("registrations:waitlist", args=[entry.reference]),
+            "tournament_link": settings.LINEUP_BASE_URL
+            + reverse("tournaments:detail", args=[entry.tournament.slug]),
+        }
+        text = render_to_string("emails/waitlist.txt", context)
+        html = render_to_string("emails/waitlist.html", context)
+    return subject, text, html
+
+
+def _waitlist_message(notification: Notification) -> EmailMultiAlternatives:
+    entry = notification.waitlist_entry
+    assert entry is not None
+    subject, intro = texts_for(entry.tournament, notification.kind)
+    subject, text, html = render_waitlist(
+        entry,
+        notification.kind,
+        subject=subject,
+        intro=intro,
+        position=waitlist_position(entry),  # as it stands when the message goes
+    )
+    message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> tuple[str, str, str]:
     """The e-mail an organizer's texts make, for a made-up entrant (nothing is saved)."""
+    defaults = DEFAULT_TEXTS[kind]
+    if kind in Notification.WAITLIST_KINDS:
+        starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        entry = WaitlistEntry(
+            tournament=tournament,
+            slot=Slot(
+                tournament=tournament,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=10),
+                location=Location(name="Hall A"),
+            ),
+            entrant_name="Alex Example",
+            contact_name="Sam Example",
+            reference="sample",
+        )
+        return render_waitlist(
+            entry,
+            kind,
+            subject=subject or defaults[0],
+            intro=intro or defaults[1],
+            position=3,
+        )
     starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     slot = Slot(
         tournament=tournament,
@@ -229,5 +306,4 @@ def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> t
             location=slot.location,
         )
         data = {"old": slot_facts(earlier), "new": slot_facts(slot)}
-    defaults = DEFAULT_TEXTS[kind]
     return render(sample, kind, data, subject=subject or defaults[0], intro=intro or defaults[1])

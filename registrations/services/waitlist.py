@@ -50,11 +50,13 @@ from registrations.errors import (
     TournamentNotOpen,
 )
 from registrations.models import (
+    Notification,
     Registration,
     RegistrationMember,
     WaitlistEntry,
     WebhookEndpoint,
 )
+from registrations.notifications.outbox import waitlist_notification_queue
 from registrations.places import claim_places, claim_tournament_places
 from registrations.rows import lock_registration, notify, save_registration, sync
 from registrations.rules import check_no_clash, check_open, check_slot, slot_uuid
@@ -184,6 +186,8 @@ def waitlist_join(
                 seats=entry.seats,
                 entrant=entry.entrant_name,
             )
+            # The private link and the place in line, by e-mail: the page may be closed.
+            waitlist_notification_queue(entry=entry, kind=Notification.Kind.WAITLIST_JOINED)
             if slot is None:
                 offer_free_places(
                     tournament_id=tournament.pk, held_slot_ids=(), now=now, actor=actor
