@@ -1,8 +1,8 @@
 """iCalendar (.ics) files: one entrant's time, and the feeds of a tournament's schedule.
 
 Every time written here goes through `tournament_time`, the one place that decides the zone
-an event is written in: the tournament's own zone where it has one (`time_zone`), else the
-site's `TIME_ZONE`. Events in UTC are written with a trailing Z; any other zone with its TZID
+an event is written in: the tournament's own zone (`time_zone`), else the default zone.
+Events in UTC are written with a trailing Z; any other zone with its TZID
 and the VTIMEZONE a calendar app needs to read it, so the app shows the local time of the
 venue whatever zone its owner is in.
 """
@@ -12,22 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from icalendar import Calendar, Event, vDuration
+
+from common.times import HasTimeZone, default_time_zone, zone
 
 PRODUCT_ID = "-//Lineup//Schedules//EN"
 
 
-def tournament_zone(tournament: object) -> ZoneInfo:
-    """The zone a tournament's times are read in: its own (`time_zone`, once tournaments
-    have one), else the site's."""
-    name = getattr(tournament, "time_zone", "") or settings.TIME_ZONE
-    return ZoneInfo(str(name))
+def tournament_zoneinfo(tournament: HasTimeZone) -> ZoneInfo:
+    """The zone a tournament's times are read in: its own, else the site's default."""
+    return zone(tournament.time_zone or default_time_zone())
 
 
-def tournament_time(moment: datetime, tournament: object) -> datetime:
+def tournament_time(moment: datetime, tournament: HasTimeZone) -> datetime:
     """A stored (UTC) time as the tournament's local time, with its zone attached."""
-    return moment.astimezone(tournament_zone(tournament))
+    return moment.astimezone(tournament_zoneinfo(tournament))
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class CalendarEvent:
 
 def calendar_ics(
     *,
-    tournament: object,
+    tournament: HasTimeZone,
     events: Iterable[CalendarEvent],
     name: str,
     refresh_minutes: int | None = None,
@@ -56,13 +55,13 @@ def calendar_ics(
     `refresh_minutes` marks a subscribable feed: apps that honour REFRESH-INTERVAL (or
     Outlook's X-PUBLISHED-TTL) fetch it again that often.
     """
-    zone = tournament_zone(tournament)
+    tz = tournament_zoneinfo(tournament)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", str(zone.key))
+    calendar.add("x-wr-timezone", str(tz.key))
     if refresh_minutes:
         every = timedelta(minutes=refresh_minutes)
         calendar.add("refresh-interval", every, parameters={"VALUE": "DURATION"})

@@ -31,7 +31,7 @@ from ninja.pagination import paginate
 from pydantic import BeforeValidator
 
 from common import metrics
-from common.calendars import tournament_time, tournament_zone
+from common.calendars import tournament_time, tournament_zoneinfo
 from common.locking import Busy
 from common.times import day_pick
 from opendata import schemas, selectors
@@ -137,7 +137,7 @@ def _summary(request: HttpRequest, tournament: Tournament, *, places_left: int) 
         "category": tournament.category,
         "entry_kind": tournament.entry_kind,
         "status": tournament.status,
-        "time_zone": tournament_zone(tournament).key,
+        "time_zone": tournament_zoneinfo(tournament).key,
         "starts_on": tournament.starts_on,
         "ends_on": tournament.ends_on,
         "registration_opens_at": _local(tournament.registration_opens_at, tournament),
@@ -229,7 +229,7 @@ def _public_tournament(slug: str) -> Tournament:
 @answered
 def tournament_detail(request: HttpRequest, slug: Slug) -> Any:
     tournament = _public_tournament(slug)
-    with timezone.override(tournament_zone(tournament)):
+    with timezone.override(tournament_zoneinfo(tournament)):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
         day_list = tournament_selectors.tournament_days(tournament=tournament)
     slots = [s for day in days for room in day.rooms for s in room.slots]
@@ -282,7 +282,7 @@ class SlotFilters(Schema):
 @paginate(Pages)
 def slot_list(request: HttpRequest, slug: Slug, filters: Query[SlotFilters]) -> Any:
     tournament = _public_tournament(slug)
-    with timezone.override(tournament_zone(tournament)):
+    with timezone.override(tournament_zoneinfo(tournament)):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
     sign_up = _absolute(request, "registrations:create", slug)
     open_for_sign_up = tournament.registration_is_open()
@@ -331,7 +331,7 @@ def schedule(
     request: HttpRequest, slug: Slug, day: Day | None = None, room: UUID | None = None
 ) -> Any:
     tournament = tournament_selectors.tournament_get_public(slug=slug)
-    with timezone.override(tournament_zone(tournament)):
+    with timezone.override(tournament_zoneinfo(tournament)):
         days = tournament_selectors.tournament_days(tournament=tournament)
         if day is not None and day not in days:
             raise Http404("The tournament has no times on that day.")

@@ -13,7 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
-from common.calendars import tournament_zone
+from common.calendars import tournament_zoneinfo
 from opendata.caching import conditional_cached
 from opendata.calendars import schedule_feed_ics
 from registrations import selectors as registration_selectors
@@ -105,7 +105,7 @@ def embed_page(request, slug):
     """The tournament's upcoming times with places left, for other sites to frame. Only this
     page may be framed (LINEUP_EMBED_FRAME_ANCESTORS); it needs no script and sets no cookie."""
     tournament = registration_selectors.tournament_get_public_with_seats(slug=slug)
-    with timezone.override(tournament_zone(tournament)):
+    with timezone.override(tournament_zoneinfo(tournament)):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
         upcoming = []
         for day in days:
@@ -122,6 +122,6 @@ def embed_page(request, slug):
                 "tournament": tournament,
                 "days": upcoming,
                 "is_open": tournament.registration_is_open(),
-                "zone": tournament_zone(tournament).key,
+                "zone": tournament_zoneinfo(tournament).key,
             },
         )

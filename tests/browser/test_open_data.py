@@ -56,8 +56,9 @@ def other_site(live_server):
 
 def test_the_snippet_shows_the_times_on_another_origin(page, other_site, festival, shoot, settings):
     # The venue's zone is not the browser's (UTC here): the times shown are the venue's.
-    settings.TIME_ZONE = "Europe/Paris"
-    _, slots, _ = festival
+    tournament, slots, _ = festival
+    tournament.time_zone = "Europe/Paris"
+    tournament.save(update_fields=["time_zone"])
     page.goto(other_site)
     box = page.locator("[data-lineup-tournament]")
     box.locator(".lineup-slot").first.wait_for()

@@ -105,9 +105,10 @@ def test_slots_show_places_left_and_state(client, festival):
     assert [i["room"]["name"] for i in in_room["items"]] == ["Green Room"] * 3
 
 
-def test_times_are_in_the_tournaments_zone(client, festival, settings):
-    settings.TIME_ZONE = "Europe/Paris"
-    _tournament, slots, _ = festival
+def test_times_are_in_the_tournaments_zone(client, festival):
+    tournament, slots, _ = festival
+    tournament.time_zone = "Europe/Paris"  # the server's zone stays UTC
+    tournament.save(update_fields=["time_zone"])
     body = get_json(client, f"{API}/tournaments/spring-piano/slots")
     first = body["items"][0]
     local = timezone.localtime(slots[0].starts_at, timezone.get_fixed_timezone(0)).astimezone(

@@ -28,14 +28,9 @@ def events(body: bytes):
 
 
 @pytest.fixture
-def paris(settings):
-    settings.TIME_ZONE = "Europe/Paris"
-
-
-@pytest.fixture
-def evening(db, paris):
+def evening(db):
     """A slot at 19:30 Paris time on 14 July (summer: 17:30 UTC) and one on 14 January."""
-    tournament = TournamentFactory(slug="summer-gala", name="Summer Gala")
+    tournament = TournamentFactory(slug="summer-gala", name="Summer Gala", time_zone="Europe/Paris")
     room = LocationFactory(name="Salle Pleyel", building="Conservatoire")
     year = datetime.now().year + 1
     summer = datetime(year, 7, 14, 19, 30, tzinfo=PARIS)
@@ -115,7 +110,8 @@ def test_the_email_attaches_and_links_the_ics(
         entry = register(summer, ParticipantFactory(), contact_email="parent@example.org")
     (message,) = mailoutbox
     assert f"{settings.LINEUP_BASE_URL}/r/{entry.reference}/calendar.ics" in message.body
-    (attachment,) = [a for a in message.attachments if a[2] == "text/calendar"]
+    calendars = [a for a in message.attachments if getattr(a, "mimetype", "") == "text/calendar"]
+    (attachment,) = calendars
     name, body, _ = attachment
     assert name.endswith(".ics")
     _, (event,) = events(body if isinstance(body, bytes) else body.encode())

@@ -210,7 +210,7 @@ def test_the_packet_goes_per_day_and_room_and_each_room_file_comes_back(contest,
         writer.writeheader()
         writer.writerows(studio_rows)
     out, _ = run("import_results", str(studio_file))
-    assert "Saved 1 result(s)" in out
+    assert "Saved 1 result for" in out
     assert [(s.name, s.place) for s in selectors.tournament_standings(tournament=contest)] == [
         ("Sue X", 1)
     ]
