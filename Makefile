@@ -50,6 +50,8 @@ run: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Lint and type checks first, so a slip fails in seconds; tests/env_defaults.py sets the rest.
+# Two pytest workers (one per core); the tests that start clusters share one worker's queue.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: lint typecheck postgres chromium gettext
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -333,6 +333,138 @@ def _merged(p: Payload, what: str) -> str:
     return f"merged the duplicate {p.get('merged_from_name', '')} into {what}{tail}"
 
 
+def _undo_check_in(p: Payload, what: str) -> str:
+    taken_back = "no-show" if p.get("status_before") == "no_show" else "check-in"
+    return f"took back the {taken_back} of {what}{_notes(_status_pair(p))}"
+
+
+def _no_show_released(p: Payload, what: str) -> str:
+    where = f" at {_place(p['at'])}" if p.get("at") else ""
+    notes = _notes(_seats(p), _status_pair(p), reason=p.get("reason"))
+    return f"released the place of {what}, a no-show{where}{notes}"
+
+
+def _links_sent(p: Payload, what: str) -> str:
+    n = p.get("entries")
+    links = _count(n, "private link") if isinstance(n, int) else "the private links"
+    return f"sent {links} to the contact of {what} (asked by {p.get('asked_by', 'e-mail')})"
+
+
+# --- the waitlist --------------------------------------------------------------------------
+
+
+def _waitlist_join(p: Payload, what: str) -> str:
+    return f"put {what} on the waitlist{_notes(_seats(p))}"
+
+
+def _waitlist_offer(p: Payload, what: str) -> str:
+    until = _moment(p.get("valid_until"))
+    notes = _notes(_seats(p), f"to claim by {local_when(until)}" if until else "")
+    return f"offered a freed place to {what}, next on the waitlist{notes}"
+
+
+_OFFER_ENDS = {
+    "expired": "the waitlist offer to {what} expired unclaimed; the place passed on",
+    "left": "{what} declined the waitlist offer; the place passed on",
+    "removed": "the waitlist offer to {what} was withdrawn",
+}
+
+
+def _waitlist_offer_ended(outcome: str) -> Callable[[Payload, str], str]:
+    def phrase(p: Payload, what: str) -> str:
+        return "recorded that " + _OFFER_ENDS[outcome].format(what=what)
+
+    return phrase
+
+
+def _waitlist_leave(p: Payload, what: str) -> str:
+    declined = " and declined the open offer" if p.get("offer_declined") else ""
+    return f"took {what} off the waitlist at their request{declined}"
+
+
+def _waitlist_remove(p: Payload, what: str) -> str:
+    declined = ", withdrawing the open offer" if p.get("offer_declined") else ""
+    return f"removed {what} from the waitlist{declined}{_notes(reason=p.get('reason'))}"
+
+
+def _waitlist_move(p: Payload, what: str) -> str:
+    where = {"top": "to the top of", "up": "one up on", "down": "one down on"}
+    return f"moved {what} {where.get(str(p.get('to')), 'on')} the waitlist"
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def _webhook_saved(p: Payload, what: str) -> str:
+    events = p.get("events")
+    wanted = ", ".join(str(e) for e in events) if events else "every event"
+    state = "on" if p.get("active", True) else "switched off"
+    return f"saved the webhook endpoint {p.get('url') or what} ({state}; sends {wanted})"
+
+
+# --- results, judges, prizes ---------------------------------------------------------------
+
+_RESULT_ORDER = ("place", "score", "penalties", "notes")
+
+
+def _result_value(name: str, value: Any) -> str:
+    # A score is kept as text ("8.50") to keep its decimals: shown as the number it is.
+    return str(value) if name == "score" and value is not None else _value(value)
+
+
+def _result_values(values: Any) -> str:
+    if not isinstance(values, dict):
+        return ""
+    shown = [
+        f"{name} {_result_value(name, values[name])}"
+        for name in _RESULT_ORDER
+        if values.get(name) not in ("", None)
+    ]
+    return ", ".join(shown) or "blank"
+
+
+def _result_change(p: Payload) -> str:
+    before, after = p.get("before"), p.get("after")
+    if not isinstance(before, dict):
+        return _result_values(after)
+    if not isinstance(after, dict):
+        return _result_values(before)
+    return "; ".join(
+        f"{name} {_result_value(name, before.get(name))} → {_result_value(name, after.get(name))}"
+        for name in _RESULT_ORDER
+        if before.get(name) != after.get(name)
+    )
+
+
+def _result(verb: str) -> Callable[[Payload, str], str]:
+    def phrase(p: Payload, what: str) -> str:
+        return f"{verb} the result of {what}: {_result_change(p)}"
+
+    return phrase
+
+
+def _judge(verb: str) -> Callable[[Payload, str], str]:
+    def phrase(p: Payload, what: str) -> str:
+        judge = p.get("judge") or "a judge"
+        tournament = what.split(" judges ", 1)[1] if " judges " in what else ""
+        return f"{verb.format(judge=judge)}{f' of {tournament}' if tournament else ''}"
+
+    return phrase
+
+
+def _prize_award(p: Payload, what: str) -> str:
+    kind = "instead of the placing's winners" if p.get("override") else "as a special award"
+    return (
+        f"awarded the prize {_value(p.get('prize'))} to {what} by hand, {kind}"
+        f"{_notes(reason=p.get('reason'))}"
+    )
+
+
+def _prize_withdrawn(p: Payload, what: str) -> str:
+    notes = _notes(reason=p.get("reason"))
+    return f"withdrew the prize {_value(p.get('prize'))} from {what}{notes}"
+
+
 _PHRASES: dict[str, Callable[[Payload, str], str]] = {
     "registration.create": _create,
     "registration.override": _override,
@@ -341,6 +473,35 @@ _PHRASES: dict[str, Callable[[Payload, str], str]] = {
     "registration.confirmed": _step("confirmed {what}"),
     "registration.checked_in": _step("checked in {what}"),
     "registration.marked_no_show": _step("marked {what} as a no-show"),
+    "registration.check_in_undone": _undo_check_in,
+    "registration.no_show_released": _no_show_released,
+    "registration.links_sent": _links_sent,
+    "waitlist.join": _waitlist_join,
+    "waitlist.offer": _waitlist_offer,
+    "waitlist.offer_expired": _waitlist_offer_ended("expired"),
+    "waitlist.offer_left": _waitlist_offer_ended("left"),
+    "waitlist.offer_removed": _waitlist_offer_ended("removed"),
+    "waitlist.claim": lambda p, w: f"claimed the place offered to {w} from the waitlist",
+    "waitlist.leave": _waitlist_leave,
+    "waitlist.remove": _waitlist_remove,
+    "waitlist.move": _waitlist_move,
+    "waitlist.promote": lambda p, w: (
+        f"entered {w} from the waitlist by hand{_notes(reason=p.get('reason'))}"
+    ),
+    "webhook_endpoint.save": _webhook_saved,
+    "webhook_endpoint.disable": lambda p, w: (
+        f"switched off the webhook endpoint {w}{_notes(reason=p.get('reason'))}"
+    ),
+    "result.record": _result("recorded"),
+    "result.correct": _result("corrected"),
+    "result.remove": _result("removed"),
+    "judge.assign": _judge("let {judge} enter the results"),
+    "judge.unassign": _judge("took from {judge} the right to enter the results"),
+    "prize.award": _prize_award,
+    "prize.award_withdraw": _prize_withdrawn,
+    "entry_codes.assign": lambda p, w: (
+        f"gave {_count(p.get('codes', 0), 'entry', 'entries')} of {w} their judges' sheet codes"
+    ),
     "registration.hold_expired": _hold_expired,
     "registration.update_contact": _contact,
     "registration.change_members": _members,

@@ -27,7 +27,6 @@ from django.db.models import (
     FloatField,
     Func,
     OuterRef,
-    Q,
     QuerySet,
     Value,
     When,
@@ -44,8 +43,7 @@ SEARCH_LIMIT = 10
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
 
-# Lower than pg_trgm's defaults (0.3 / 0.6) so one typo in a short name still matches.
-_SIMILARITY_THRESHOLD = 0.3
+# Lower than pg_trgm's default (0.6) so one typo in a short name still matches.
 _WORD_SIMILARITY_THRESHOLD = 0.45
 # rapidfuzz's WRatio (0-100) below which a name is not shown: "gerad bergr" scores 92 against
 # "gerard berger", an unrelated name under 50.
@@ -130,20 +128,37 @@ def _search_postgresql(
     """The indexed search; `raw` is unused (the exact id was looked up before) but kept so
     that both backends take the same arguments."""
     tokens = _tokens(folded)
-    matches = Q(search_name__trigram_similar=folded) | Q(search_name__trigram_word_similar=folded)
+    # The candidates are the union of what each index finds on its own: word similarity
+    # (typos, words out of order, a part of the name) and every typed word as a prefix. A
+    # `BitmapOr` of the arms would recheck every arm's condition on every row any arm found,
+    # and plain similarity at 0.3 lets the trigram index return every namesake of a common
+    # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
+    # the same for all 300 bench queries; what it alone found were weak look-alikes
+    # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
+    candidates = (
+        Participant.objects.order_by()
+        .filter(search_name__trigram_word_similar=folded)
+        .values_list("pk", flat=True)
+    )
     if tokens:
         # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
         words = " & ".join(f"{t}:*" for t in tokens)
         prefix = SearchQuery(words, config="simple", search_type="raw")
         participants = participants.annotate(document=SearchDocument("search_name"))
-        matches |= Q(document=prefix)
+        typed_so_far = (
+            Participant.objects.order_by()
+            .annotate(document=SearchDocument("search_name"))
+            .filter(document=prefix)
+            .values_list("pk", flat=True)
+        )
+        candidates = candidates.union(typed_so_far, all=True)
         prefix_bonus: Case | Value = Case(
             When(document=prefix, then=Value(0.5)), default=Value(0.0), output_field=FloatField()
         )
     else:
         prefix_bonus = Value(0.0, output_field=FloatField())
     ranked = (
-        participants.filter(matches)
+        participants.filter(pk__in=candidates)
         .annotate(
             score=Greatest(
                 TrigramSimilarity("search_name", folded),
@@ -154,14 +169,13 @@ def _search_postgresql(
         .order_by(F("score").desc(), "last_name", "first_name", "pk")
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        # Local to this transaction, so pooled connections keep pg_trgm's defaults. No parallel
+        # Local to this transaction, so pooled connections keep pg_trgm's default. No parallel
         # workers: starting them costs more than the few thousand rows the indexes leave, and
         # the opening minute's thousands of searches already keep every core busy.
         cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true),"
-            " set_config('pg_trgm.word_similarity_threshold', %s, true),"
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),"
             " set_config('max_parallel_workers_per_gather', '0', true)",
-            [str(_SIMILARITY_THRESHOLD), str(_WORD_SIMILARITY_THRESHOLD)],
+            [str(_WORD_SIMILARITY_THRESHOLD)],
         )
         return list(ranked[:count])
 

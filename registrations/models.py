@@ -312,7 +312,8 @@ class RetriedWork(TimestampedModel):
 
 
 class Notification(RetriedWork):
-    """One e-mail to send about a registration: written in the same transaction as the change
+    """One e-mail to send about a registration, or about a waitlist entry (which has no
+    registration until it is offered a place): written in the same transaction as the change
     it reports, sent by the worker afterwards. The retry state lives here, not in the task
     backend, so a lost or failed task never loses the message."""
 
@@ -325,6 +326,10 @@ class Notification(RetriedWork):
         OFFER = "offer", "Waitlist offer"
         OFFER_EXPIRED = "offer_expired", "Waitlist offer expired"
         LINKS = "links", "Private links sent again"
+        WAITLIST_JOINED = "waitlist_joined", "Joined the waitlist"
+
+    # The kinds about a waitlist entry rather than a registration.
+    WAITLIST_KINDS = (Kind.WAITLIST_JOINED,)
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -332,8 +337,20 @@ class Notification(RetriedWork):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
+    # Exactly one of the two is set (the constraint below).
     registration = models.ForeignKey(
-        Registration, on_delete=models.CASCADE, related_name="notifications"
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The address at the time of the change: a later contact edit does not redirect old mail.
@@ -353,6 +370,11 @@ class Notification(RetriedWork):
             models.CheckConstraint(
                 name="notification_sent_has_time",
                 condition=~Q(state="sent") | Q(sent_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="notification_about_one_thing",
+                condition=Q(registration__isnull=False, waitlist_entry__isnull=True)
+                | Q(registration__isnull=True, waitlist_entry__isnull=False),
             ),
         ]
         indexes = [

@@ -2,17 +2,28 @@
 every start time, who is where, the places left, and what cannot work: two bookings of one
 room at once, too little changeover between two tournaments in a room, one person booked in
 two places at once (or too close, in another room). Read-only; four queries however large
-the day."""
+the day.
 
-from collections import defaultdict
+The day and the rows' times are the venue's (`venue_zone`: the zone its tournaments share;
+the caller activates it); each slot's own times and those in its problems are its
+tournament's, named where that zone is not the venue's."""
+
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import combinations, pairwise
 from uuid import UUID
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
+from django.utils import timezone
 
-from common.times import local_clock, local_date
+from common.times import (
+    default_time_zone,
+    local_clock,
+    local_date,
+    tournament_zone,
+    zone_abbreviation,
+)
 from registrations.models import Registration, RegistrationMember
 from tournaments.models import Location, Slot, Tournament
 
@@ -21,11 +32,10 @@ from tournaments.models import Location, Slot, Tournament
 class VenueSlot:
     slot: Slot
     entries: list[Registration]
+    # "09:00-09:10" on its tournament's clock, "09:00-09:10 (GMT)" when the venue reads
+    # another zone; made with the grid, while the venue's zone is the current one.
+    span: str = ""
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def span(self) -> str:
-        return f"{local_clock(self.slot.starts_at)}-{local_clock(self.slot.ends_at)}"
 
     @property
     def state(self) -> str:
@@ -60,6 +70,35 @@ class VenueDay:
     tournaments: list[Tournament] = field(default_factory=list)
 
 
+def _own_clock(slot: Slot, starts: datetime, ends: datetime | None = None) -> str:
+    """ "09:00-09:10" on the slot's tournament's clock, "… (CET)" when the page reads another
+    zone."""
+    tournament = slot.tournament
+    named = tournament.time_zone != timezone.get_current_timezone_name()
+    with tournament_zone(tournament):
+        text = local_clock(starts) + (f"-{local_clock(ends)}" if ends else "")
+        return f"{text} ({zone_abbreviation(starts)})" if named else text
+
+
+def venue_zone() -> str:
+    """The zone the venue's days are counted in: the one most of its tournaments with times
+    to come or past use (a venue is in one place), else `LINEUP_TIME_ZONE`."""
+    counts = Counter(
+        dict(
+            Tournament.objects.filter(pk__in=_live_slots().values("tournament_id"))
+            .values_list("time_zone")
+            .annotate(n=Count("pk"))
+            .values_list("time_zone", "n")
+        )
+    )
+    if not counts:
+        return default_time_zone()
+    # Ties go to the default zone if it is among them, else the first name: stable pages.
+    most = max(counts.values())
+    tied = sorted(name for name, n in counts.items() if n == most)
+    return default_time_zone() if default_time_zone() in tied else tied[0]
+
+
 def _live_slots():
     return (
         Slot.objects.exclude(status=Slot.Status.CANCELLED)
@@ -69,11 +108,12 @@ def _live_slots():
 
 
 def venue_days() -> list[date]:
-    """The local dates on which any tournament has live slots."""
+    """The dates (in the current zone: the venue's) on which any tournament has live slots."""
     return sorted({local_date(d) for d in _live_slots().datetimes("starts_at", "day")})
 
 
 def venue_day(*, day: date) -> VenueDay:
+    """The grid of `day` in the current zone (the venue's)."""
     slots = list(
         _live_slots()
         .filter(starts_at__date=day)
@@ -97,7 +137,10 @@ def venue_day(*, day: date) -> VenueDay:
         )
         .order_by("starts_at", "location__name")
     )
-    cells = [VenueSlot(slot=s, entries=s.active) for s in slots]
+    cells = [
+        VenueSlot(slot=s, entries=s.active, span=_own_clock(s, s.starts_at, s.ends_at))
+        for s in slots
+    ]
     problems = [*_room_problems(cells), *_person_problems(cells)]
     rooms = sorted({c.slot.location for c in cells}, key=lambda r: (r.building, r.name))
     by_time: dict[str, dict[UUID, list[VenueSlot]]] = defaultdict(lambda: defaultdict(list))
@@ -163,8 +206,9 @@ def _room_problems(cells: list[VenueSlot]) -> list[VenueProblem]:
                             kind="changeover",
                             text=f"{first.location.name}: {int(gap.total_seconds() // 60)} min "
                             f"between {first.tournament.name} (ends "
-                            f"{local_clock(first.ends_at)}) and {second.tournament.name} "
-                            f"(starts {local_clock(second.starts_at)}); the changeover "
+                            f"{_own_clock(first, first.ends_at)}) and "
+                            f"{second.tournament.name} (starts "
+                            f"{_own_clock(second, second.starts_at)}); the changeover "
                             f"needs {needed}.",
                             slots=(a, b),
                         )

@@ -117,14 +117,22 @@ def results_record(
                 created.append(result)
                 events.append(
                     audit_event_build(
-                        actor=actor, action=action, target=result, after=_values(result)
+                        actor=actor,
+                        action=action,
+                        target=result,
+                        entrant=entries[rid].entrant_name,
+                        after=_values(result),
                     )
                 )
             elif result is not None and placing.is_blank:
                 removed.append(result.pk)
                 events.append(
                     audit_event_build(
-                        actor=actor, action="result.remove", target=result, before=_values(result)
+                        actor=actor,
+                        action="result.remove",
+                        target=result,
+                        entrant=entries[rid].entrant_name,
+                        before=_values(result),
                     )
                 )
             elif result is not None and _values(result) != _values(placing):
@@ -140,6 +148,7 @@ def results_record(
                         actor=actor,
                         action=action,
                         target=result,
+                        entrant=entries[rid].entrant_name,
                         before=before,
                         after=_values(result),
                     )
@@ -271,6 +280,7 @@ def prize_award_withdraw(*, award: PrizeAward, reason: str, actor: str) -> None:
             target=award,
             tournament=award.prize.tournament,
             prize=award.prize.name,
+            entrant=award.registration.entrant_name,  # the award row goes; the name stays
             reason=reason.strip(),
         )
         award.delete()

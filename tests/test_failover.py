@@ -10,7 +10,7 @@ import pytest
 
 from ops import failover
 
-pytestmark = pytest.mark.failover
+pytestmark = [pytest.mark.failover, pytest.mark.xdist_group("clusters")]
 
 
 def test_a_storm_survives_restart_killed_backends_and_failover_with_nothing_lost():

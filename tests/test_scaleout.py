@@ -20,7 +20,13 @@ from django.db import connection
 from ops.scaleout import cluster
 from tests.factories import ParticipantFactory, SlotFactory
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
+# The clusters' tests run one after another on one xdist worker (`--dist loadgroup`), so
+# two sets of servers never fight for the two cores at once.
+pytestmark = [
+    pytest.mark.scaleout,
+    pytest.mark.xdist_group("clusters"),
+    pytest.mark.django_db(transaction=True),
+]
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY_INPUT = re.compile(r'name="idempotency_key" value="([^"]+)"')

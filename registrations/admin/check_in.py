@@ -33,7 +33,13 @@ ACTIONS = {
     "check_in": (services.registration_check_in, "{name} is checked in ({time})."),
     "no_show": (services.registration_mark_no_show, "{name} is marked as no-show."),
     "undo": (services.registration_undo_check_in, "{name} is back to “expected”: undone."),
+    "release": (
+        services.registration_release_no_show,
+        "{name}'s place is released: offered to the waitlist, or free again.",
+    ),
 }
+# Giving a place away is an organizer's decision, not a door volunteer's.
+RELEASE_PERMISSION = "registrations.change_registration"
 
 
 def check_in_urls(admin_site):
@@ -73,6 +79,7 @@ def _context(admin_site, request, **extra):
         # The door is used on phones: the whole width for the list.
         "is_nav_sidebar_enabled": False,
         "opts": Registration._meta,
+        "can_release": request.user.has_perm(RELEASE_PERMISSION),
         **extra,
     }
 
@@ -185,6 +192,8 @@ def act(admin_site, request, registration_id):
         Registration.objects.only("pk", "version", "entrant_name"), pk=registration_id
     )
     action = ACTIONS.get(request.POST.get("action", ""))
+    if request.POST.get("action") == "release" and not request.user.has_perm(RELEASE_PERMISSION):
+        raise PermissionDenied
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -121,6 +121,14 @@ class CancelForm(forms.Form):
     )
 
 
+class ReleaseNoShowForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional: kept in the audit log and in the e-mail to the entrant.",
+    )
+
+
 class TournamentChoiceForm(forms.Form):
     tournament = forms.ModelChoiceField(
         queryset=Tournament.objects.not_deleted()

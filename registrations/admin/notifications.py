@@ -42,10 +42,18 @@ class NotificationAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "error_excerpt",
     ]
-    list_select_related = ["registration__tournament"]
+    list_select_related = ["registration__tournament", "waitlist_entry__tournament"]
     list_filter = ["state", "kind", ("registration__tournament", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["recipient", "=registration__reference", "registration__entrant_name"]
-    search_help_text = "Address, entrant name, or the registration's exact reference."
+    search_fields = [
+        "recipient",
+        "=registration__reference",
+        "registration__entrant_name",
+        "=waitlist_entry__reference",
+        "waitlist_entry__entrant_name",
+    ]
+    search_help_text = (
+        "Address, entrant name, or the exact reference of the registration or waitlist entry."
+    )
     fields = READ_ONLY
     readonly_fields = READ_ONLY
     actions = ["send_again"]
@@ -57,13 +65,18 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the record of what was sent stays
 
-    @admin.display(description="registration")
+    @admin.display(description="about")
     def registration_link(self, notification):
-        return admin_link(notification.registration, notification.registration.entrant_name)
+        # A registration, or a waitlist entry (which has no registration yet).
+        about = notification.registration or notification.waitlist_entry
+        words = about.entrant_name
+        if notification.registration is None:
+            words = f"{words} (waitlist)"
+        return admin_link(about, words)
 
     @admin.display(description="tournament", ordering="registration__tournament__name")
     def tournament(self, notification):
-        return notification.registration.tournament
+        return (notification.registration or notification.waitlist_entry).tournament
 
     @admin.display(description="state", ordering="state")
     def state_display(self, notification):

@@ -34,6 +34,7 @@ from registrations.admin.forms import (
     MoveForm,
     OverrideForm,
     RegistrationAddForm,
+    ReleaseNoShowForm,
     TournamentChoiceForm,
     slots_for_override,
     slots_with_room_for,
@@ -92,6 +93,7 @@ class RegistrationAdmin(
     actions = [
         "check_in",
         "mark_no_show",
+        "release_no_show",
         "confirm",
         "cancel",
         "move",
@@ -352,6 +354,47 @@ class RegistrationAdmin(
             queryset,
             lambda r: services.registration_mark_no_show(registration=r, actor=actor),
             done="marked as no-show",
+        )
+
+    @admin.action(description="Release no-show places…", permissions=["change"])
+    def release_no_show(self, request, queryset):
+        form = ReleaseNoShowForm(request.POST if confirmed(request) else None)
+        if confirmed(request) and form.is_valid():
+            actor, reason = admin_actor(request), form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                # Others in the selection are left alone (the service would refuse them).
+                lambda r: (
+                    r.status == Status.NO_SHOW
+                    and services.registration_release_no_show(
+                        registration=r, actor=actor, reason=reason
+                    )
+                ),
+                done="released; their places went to the waitlist or are free again",
+                unchanged="not marked as no-show; left as they are",
+            )
+            return None
+        registrations = list(
+            queryset.select_related("tournament", "slot__location").order_by("slot__starts_at")
+        )
+        rows = self._rows(registrations)
+        for row, r in zip(rows, registrations, strict=True):
+            if r.status != Status.NO_SHOW:
+                row["warning"] = f"{r.get_status_display()}: only no-shows are released; skipped."
+        return action_page(
+            self,
+            request,
+            queryset,
+            action="release_no_show",
+            title="Release no-show places",
+            intro="Each no-show's entry is cancelled and its places are offered at once to the "
+            "first eligible person on the waitlist (or are free again). The entrant is told.",
+            columns=["Entrant", "Tournament", "Slot", "Status"],
+            rows=rows,
+            form=form,
+            submit="Release these places",
+            danger=True,
         )
 
     @admin.action(description="Confirm selected held sign-ups", permissions=["change"])

@@ -3,11 +3,13 @@ their placeholders, and the HTML and plain-text bodies."""
 
 import re
 from datetime import timedelta
+from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +17,8 @@ from django.utils import timezone
 from common.times import local_when, tournament_zone
 from registrations import door_codes
 from registrations.calendars import registration_calendar_name, registration_ics
-from registrations.models import Notification, NotificationText, Registration
+from registrations.models import Notification, NotificationText, Registration, WaitlistEntry
+from registrations.selectors import waitlist_position
 from tournaments.models import Location, Slot, Tournament
 
 Kind = Notification.Kind
@@ -50,6 +53,11 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "Your waitlist offer has expired: {tournament}",
         "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
         "passed to the next person on the waitlist.",
+    ),
+    Kind.WAITLIST_JOINED: (
+        "You are on the waitlist: {tournament}",
+        "{entrant} is on the waitlist of {tournament} for {time}. If a place comes free, it is "
+        "offered to the first in line by e-mail, and held for a while for them to claim.",
     ),
     Kind.LINKS: (
         "Your private links: {tournament}",
@@ -153,21 +161,49 @@ def shows_check_in_code(registration: Registration, kind: str) -> bool:
 CALENDAR_KINDS = {Kind.CONFIRMED, Kind.HELD, Kind.MOVED, Kind.REMINDER, Kind.CANCELLED}
 
 
+class RegistrationEmail(EmailMultiAlternatives):
+    """An e-mail whose HTML shows inline images (cid:) and which may also carry files.
+
+    Django puts inline parts and files side by side in one multipart, so an .ics next to the
+    QR code would land inside multipart/related, where mail apps hide or drop it. Here the
+    images sit with the bodies they belong to, and the files stay outside:
+    mixed [ related [ alternative [text, html], image ], .ics ].
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inline_images: list[MIMEBase] = []
+
+    def _create_alternatives(self, msg: Any) -> Any:
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]  # not in the stubs
+        if not self.inline_images:
+            return msg
+        related = SafeMIMEMultipart(
+            _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
+        )
+        related.attach(msg)
+        for image in self.inline_images:
+            related.attach(image)
+        return related
+
+
 def message_for(notification: Notification) -> EmailMultiAlternatives:
+    if notification.waitlist_entry_id is not None:
+        return _waitlist_message(notification)
     registration = notification.registration
+    assert registration is not None  # the database's notification_about_one_thing
     subject, intro = texts_for(registration.tournament, notification.kind)
     subject, text, html = render(
         registration, notification.kind, notification.data, subject=subject, intro=intro
     )
-    message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
+    message = RegistrationEmail(subject, text, None, [notification.recipient])
     message.attach_alternative(html, "text/html")
     if shows_check_in_code(registration, notification.kind):
         # An inline part (cid:), not a remote image: mail clients show it without fetching.
         image = MIMEImage(door_codes.qr_png(door_codes.check_in_url(registration.pk)), "png")
         image.add_header("Content-ID", f"<{door_codes.CONTENT_ID}>")
         image.add_header("Content-Disposition", "inline", filename="check-in.png")
-        message.mixed_subtype = "related"
-        message.attach(image)
+        message.inline_images.append(image)
     # The time as an event the mail app offers to add (or, for a cancellation, to remove).
     calendar = registration_ics(registration) if notification.kind in CALENDAR_KINDS else None
     if calendar is not None:
@@ -175,8 +211,76 @@ def message_for(notification: Notification) -> EmailMultiAlternatives:
     return message
 
 
+def render_waitlist(
+    entry: WaitlistEntry, kind: str, *, subject: str, intro: str, position: int | None
+) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of a message about a waitlist entry: its private page
+    and its place in line (`position`, None once it is no longer waiting)."""
+    with tournament_zone(entry.tournament):
+        wanted = slot_facts(entry.slot) if entry.slot_id else {"time": "", "room": ""}
+        values = {
+            "entrant": entry.entrant_name,
+            "tournament": entry.tournament.name,
+            "time": wanted["time"] or "the first free time",
+            "room": wanted["room"],
+        }
+        subject = " ".join(fill(subject, values).split())
+        context = {
+            "entry": entry,
+            "tournament": entry.tournament,
+            "intro": fill(intro, values),
+            "wanted": wanted,
+            "position": position,
+            "link": settings.LINEUP_BASE_URL
+            + reverse("registrations:waitlist", args=[entry.reference]),
+            "tournament_link": settings.LINEUP_BASE_URL
+            + reverse("tournaments:detail", args=[entry.tournament.slug]),
+        }
+        text = render_to_string("emails/waitlist.txt", context)
+        html = render_to_string("emails/waitlist.html", context)
+    return subject, text, html
+
+
+def _waitlist_message(notification: Notification) -> EmailMultiAlternatives:
+    entry = notification.waitlist_entry
+    assert entry is not None
+    subject, intro = texts_for(entry.tournament, notification.kind)
+    subject, text, html = render_waitlist(
+        entry,
+        notification.kind,
+        subject=subject,
+        intro=intro,
+        position=waitlist_position(entry),  # as it stands when the message goes
+    )
+    message = EmailMultiAlternatives(subject, text, None, [notification.recipient])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> tuple[str, str, str]:
     """The e-mail an organizer's texts make, for a made-up entrant (nothing is saved)."""
+    defaults = DEFAULT_TEXTS[kind]
+    if kind in Notification.WAITLIST_KINDS:
+        starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        entry = WaitlistEntry(
+            tournament=tournament,
+            slot=Slot(
+                tournament=tournament,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=10),
+                location=Location(name="Hall A"),
+            ),
+            entrant_name="Alex Example",
+            contact_name="Sam Example",
+            reference="sample",
+        )
+        return render_waitlist(
+            entry,
+            kind,
+            subject=subject or defaults[0],
+            intro=intro or defaults[1],
+            position=3,
+        )
     starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     slot = Slot(
         tournament=tournament,
@@ -202,5 +306,4 @@ def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> t
             location=slot.location,
         )
         data = {"old": slot_facts(earlier), "new": slot_facts(slot)}
-    defaults = DEFAULT_TEXTS[kind]
     return render(sample, kind, data, subject=subject or defaults[0], intro=intro or defaults[1])

@@ -14,7 +14,7 @@ from django_tasks import task
 
 from common import metrics
 from registrations import retries
-from registrations.models import Notification, Registration
+from registrations.models import Notification, Registration, WaitlistEntry
 from registrations.notifications.messages import message_for
 
 logger = logging.getLogger(__name__)
@@ -73,9 +73,27 @@ def notification_queue(
     return notification
 
 
+def waitlist_notification_queue(*, entry: WaitlistEntry, kind: str) -> Notification:
+    """Queue an e-mail to a waitlist entry's contact (always given: joining needs an address)
+    about `kind`, in the caller's transaction; sent by the worker like any other."""
+    now = timezone.now()
+    notification = Notification.objects.create(
+        waitlist_entry=entry,
+        kind=kind,
+        recipient=entry.contact_email,
+        next_attempt_at=now,
+        enqueued_at=now,
+    )
+    enqueue([notification.pk])
+    return notification
+
+
 # What a message shows, read afresh when it is sent. Built once; `get` works on a copy.
 _FOR_SENDING = Notification.objects.select_related(
-    "registration__tournament", "registration__slot__location"
+    "registration__tournament",
+    "registration__slot__location",
+    "waitlist_entry__tournament",
+    "waitlist_entry__slot__location",
 )
 
 

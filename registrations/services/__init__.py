@@ -22,6 +22,7 @@ from registrations.services.changing import (
     registration_expire_holds,
     registration_mark_no_show,
     registration_move,
+    registration_release_no_show,
     registration_undo_check_in,
     registration_update_contact,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "registration_links_send",
     "registration_mark_no_show",
     "registration_move",
+    "registration_release_no_show",
     "registration_undo_check_in",
     "registration_update_contact",
     "slot_cancel",

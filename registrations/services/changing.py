@@ -1,5 +1,5 @@
 """Changes to a registration that exists: cancel, move, the status steps (confirm, check in,
-no-show), expired holds, contact details.
+no-show), a no-show's place released, expired holds, contact details.
 
 Each locks its slots before the registration (the engine's order), re-reads the registration
 under lock through `lock_registration` and writes it through `save_registration`, whose
@@ -356,6 +356,71 @@ def registration_undo_check_in(
         status=Status.CONFIRMED,
         checked_in_at=None,
     )
+
+
+def registration_release_no_show(
+    *,
+    registration: Registration,
+    actor: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Registration:
+    """Give a no-show's places back so the waitlist can use them: the entry ends as
+    cancelled ("No-show: place released", and `reason` if given), its places are free in the
+    same transaction and offered at once to the first eligible waitlist entry, while the slot
+    is still locked, so a sign-up arriving at the same moment finds the place already offered.
+
+    Raises `StatusConflict` unless the registration is a no-show (a late arrival checked in
+    meanwhile keeps the place); `ConcurrentChange` if it changed under the caller.
+    """
+    slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
+    reason = reason.strip()
+    now = timezone.now()
+    with locked_atomic():
+        slot = None
+        if slot_id:
+            slot = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("location")
+                .get(pk=slot_id)
+            )
+        locked = lock_registration(
+            registration.pk, expected_version=expected_version, slot_id=slot_id
+        )
+        if locked.status != Status.NO_SHOW:
+            raise StatusConflict(
+                f"{locked.entrant_name} is {locked.get_status_display().lower()}, not a "
+                "no-show: the place is not released."
+            )
+        status_before, override_seats = locked.status, locked.override_seats
+        if slot is not None:
+            release_places(slot.pk, locked.seats, override_seats, now=now)
+        save_cancelled(
+            locked,
+            now=now,
+            reason=f"No-show: place released. {reason}".strip(),
+        )
+        audit_event_record(
+            actor=actor,
+            action="registration.no_show_released",
+            target=locked,
+            entrant=locked.entrant_name,
+            slot=str(slot_id) if slot_id else None,
+            at=slot.audit_facts() if slot else None,
+            seats=locked.seats,
+            reason=reason,
+            status_before=status_before,
+            status_after=locked.status,
+        )
+        if slot is not None and override_seats:
+            audit_override_given_back(
+                actor=actor, slot=slot, registration=locked, seats=override_seats
+            )
+        notify(locked, "cancelled")  # a late arrival learns the place is gone, and why
+        waitlist_place_released(
+            locked, slot_id=slot_id, offer_outcome=WaitlistStatus.LEFT, now=now, actor=actor
+        )
+    return locked
 
 
 def registration_expire_holds(

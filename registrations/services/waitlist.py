@@ -50,11 +50,13 @@ from registrations.errors import (
     TournamentNotOpen,
 )
 from registrations.models import (
+    Notification,
     Registration,
     RegistrationMember,
     WaitlistEntry,
     WebhookEndpoint,
 )
+from registrations.notifications.outbox import waitlist_notification_queue
 from registrations.places import claim_places, claim_tournament_places
 from registrations.rows import lock_registration, notify, save_registration, sync
 from registrations.rules import check_no_clash, check_open, check_slot, slot_uuid
@@ -184,6 +186,8 @@ def waitlist_join(
                 seats=entry.seats,
                 entrant=entry.entrant_name,
             )
+            # The private link and the place in line, by e-mail: the page may be closed.
+            waitlist_notification_queue(entry=entry, kind=Notification.Kind.WAITLIST_JOINED)
             if slot is None:
                 offer_free_places(
                     tournament_id=tournament.pk, held_slot_ids=(), now=now, actor=actor
@@ -438,6 +442,7 @@ def _offer(
                 actor=actor,
                 action="waitlist.offer",
                 target=entry,
+                entrant=entry.entrant_name,
                 registration=str(registration.pk),
                 slot=str(slot.pk) if slot else None,
                 seats=entry.seats,
@@ -498,6 +503,7 @@ def _offer_ended(
         actor=actor,
         action=f"waitlist.offer_{outcome}",
         target=entry,
+        entrant=entry.entrant_name,
         registration=str(registration.pk),
     )
     if outcome == Status.EXPIRED:
@@ -564,7 +570,11 @@ def waitlist_offer_claim(
             waitlist_entry=str(entry.pk),
         )
         audit_event_record(
-            actor=actor, action="waitlist.claim", target=claimed, registration=str(locked.pk)
+            actor=actor,
+            action="waitlist.claim",
+            target=claimed,
+            entrant=claimed.entrant_name,
+            registration=str(locked.pk),
         )
         notify(locked, "confirmed")
     return locked
@@ -610,6 +620,7 @@ def waitlist_leave(
             actor=actor,
             action="waitlist.leave" if by_entrant else "waitlist.remove",
             target=locked,
+            entrant=locked.entrant_name,
             reason=reason.strip(),
             offer_declined=str(offer_id) if before == Status.OFFERED else None,
         )
@@ -653,7 +664,13 @@ def waitlist_move(*, entry: WaitlistEntry, actor: str, to: str) -> WaitlistEntry
             position=after, version=F("version") + 1, updated_at=now
         )
         audit_event_record(
-            actor=actor, action="waitlist.move", target=locked, to=to, before=before, after=after
+            actor=actor,
+            action="waitlist.move",
+            target=locked,
+            entrant=locked.entrant_name,
+            to=to,
+            before=before,
+            after=after,
         )
     locked.refresh_from_db()
     return locked
@@ -718,6 +735,7 @@ def waitlist_promote(
             actor=actor,
             action="waitlist.promote",
             target=locked,
+            entrant=locked.entrant_name,
             registration=str(registration.pk),
             reason=reason,
         )

@@ -1,6 +1,9 @@
 """The check-in QR code on the confirmation page and in the e-mails: it encodes the door's
 page of that entry and nothing else, and is left out where nobody is expected."""
 
+import email
+import email.policy
+
 import pytest
 import segno
 from django.conf import settings
@@ -48,13 +51,50 @@ def test_the_confirmation_e_mail_carries_the_code_as_an_inline_image(
     (mail,) = mailoutbox
     html, _ = mail.alternatives[0]
     assert f'src="cid:{door_codes.CONTENT_ID}"' in html
-    (image,) = [part for part in mail.attachments if not isinstance(part, tuple)]
+    (image,) = [part for part in mail.message().walk() if part.get_content_type() == "image/png"]
     assert image["Content-ID"] == f"<{door_codes.CONTENT_ID}>"
     url = settings.LINEUP_BASE_URL + entry_path(registration)
     assert image.get_payload(decode=True) == door_codes.qr_png(url)
     assert "show the QR code" in mail.body
-    raw = mail.message().as_string()
-    assert "multipart/related" in raw
+
+
+def shape(part):
+    """A MIME tree as nested (content type, [children]) or (content type, disposition)."""
+    if part.is_multipart():
+        return (part.get_content_type(), [shape(child) for child in part.get_payload()])
+    return (part.get_content_type(), part.get_content_disposition())
+
+
+def test_the_confirmation_e_mail_keeps_the_code_inline_and_the_calendar_as_a_file(
+    slot, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        register_someone(slot, contact_email="parent@example.com")
+
+    (mail,) = mailoutbox
+    # Parsed back from the bytes a mail server would get, as a mail app reads them.
+    parsed = email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
+
+    assert shape(parsed) == (
+        "multipart/mixed",
+        [
+            (
+                "multipart/related",
+                [
+                    ("multipart/alternative", [("text/plain", None), ("text/html", None)]),
+                    ("image/png", "inline"),
+                ],
+            ),
+            ("text/calendar", "attachment"),
+        ],
+    )
+    related = parsed.get_payload()[0]
+    assert related.get_param("type") in (None, "multipart/alternative")
+    ics = parsed.get_payload()[1]
+    assert ics.get_filename().endswith(".ics")
+    assert "BEGIN:VEVENT" in ics.get_content()
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    assert f"cid:{door_codes.CONTENT_ID}" in html
 
 
 def test_the_cancellation_e_mail_has_no_code(slot, mailoutbox, django_capture_on_commit_callbacks):
@@ -71,6 +111,7 @@ def test_the_cancellation_e_mail_has_no_code(slot, mailoutbox, django_capture_on
 
     cancelled = mailoutbox[-1]
     assert "cancelled" in cancelled.subject
-    # Only the cancelled event for the calendar, no image.
-    assert [getattr(a, "mimetype", "image") for a in cancelled.attachments] == ["text/calendar"]
+    # Only the calendar file (to remove the event); no image part.
+    assert [a[2] for a in cancelled.attachments] == ["text/calendar"]
+    assert not [p for p in cancelled.message().walk() if p.get_content_maintype() == "image"]
     assert "cid:" not in cancelled.alternatives[0][0]

@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from common.times import day_pick, local_clock, local_date, local_when, tournament_zone_activate
+from common.times import (
+    day_pick,
+    local_clock,
+    local_date,
+    local_when,
+    tournament_zone_activate,
+    zone,
+)
 from registrations import venue
 from registrations.exports import schedule_csv_write
 from registrations.models import Registration, RegistrationMember
@@ -266,7 +273,10 @@ def blocks_with_live_slots(queryset):
 
 def venue_view(model_admin, request):
     """Every room by every start time across all tournaments on one day, with who is where,
-    the places left and the problems flagged; printable."""
+    the places left and the problems flagged; printable. The day and its rows are in the
+    venue's zone (for the rest of the request); each slot shows its tournament's own times."""
+    venue_zone = venue.venue_zone()
+    timezone.activate(zone(venue_zone))
     days = venue.venue_days()
     day = day_pick(request.GET.get("day"), days, any_day=True) or timezone.localdate()
     grid = venue.venue_day(day=day)
@@ -278,6 +288,7 @@ def venue_view(model_admin, request):
         "day": day,
         "days": days,
         "grid": grid,
-        "printed_at": local_when(timezone.now()),
+        "printed_at": local_when(timezone.now(), zone=True),
+        "venue_zone": venue_zone,
     }
     return TemplateResponse(request, "admin/tournaments/venue_day.html", context)
