@@ -39,6 +39,8 @@ NOT_YET = {
     "results/results_detail.html",
     "emails/registration.html",
     "emails/registration.txt",
+    "emails/waitlist.html",
+    "emails/waitlist.txt",
 }
 # Text that reads the same in every language: the product's name.
 ALLOWED = {"Lineup"}
