@@ -19,7 +19,7 @@ TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
 	results/checking.py registrations/calendars.py opendata common)
 
-.PHONY: run test install lock postgres chromium lint typecheck openapi
+.PHONY: run test install lock postgres chromium gettext messages lint typecheck openapi
 
 install: $(VENV)/.installed
 
@@ -52,7 +52,7 @@ run: install
 # Lint and type checks first, so a slip fails in seconds; tests/env_defaults.py sets the rest.
 # Two pytest workers (one per core); the tests that start clusters share one worker's queue.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
-test: lint typecheck postgres chromium
+test: lint typecheck postgres chromium gettext
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # A local PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres); started if it is down.
@@ -69,6 +69,20 @@ postgres:
 chromium:
 	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+# The catalogue tests run makemessages, which needs GNU gettext (xgettext, msgmerge, msgfmt).
+gettext:
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q gettext; }
+
+# Refreshes locale/*/LC_MESSAGES/django.po from the code and templates (the admin's templates
+# left out: it follows Django's own catalogues), then compiles the .mo files. Translate the new
+# entries (no empty or fuzzy msgstr), run it again and commit both files.
+MESSAGES_IGNORE := .venv tests bench ops docs var test-artifacts templates/admin
+messages: install gettext
+	DEBUG=1 $(PY) manage.py makemessages --all --no-location $(addprefix --ignore=,$(MESSAGES_IGNORE))
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 lint: install
 	$(PY) -m ruff check .

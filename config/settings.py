@@ -87,6 +87,9 @@ MIDDLEWARE = [
     # Static files straight after the HTTPS redirect, before sessions and the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else Accept-Language (after sessions, before
+    # CommonMiddleware, as Django asks), so every page below it, the queue included, is translated.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # The opening minute's queue, before the search and the form do any work.
@@ -175,7 +178,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The public pages, their forms, refusals and e-mails are translated (locale/); the admin
+# follows Django's own catalogues. README "Translations" says how to add a language.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # The zone a new tournament starts with (each tournament has its own, named beside its times),
 # and the one for times outside any tournament (the audit log, the e-mail list). TIME_ZONE is
 # the older name of the same setting.

@@ -4,6 +4,7 @@ what a broken unique rule of a registration means."""
 from enum import Enum
 
 from django.db import IntegrityError
+from django.utils.translation import gettext, gettext_noop
 
 from common.errors import LineupError, unique_rule_broken
 from registrations.models import Registration
@@ -12,40 +13,44 @@ from registrations.models import Registration
 class RegistrationError(LineupError):
     """A registration rule refused the change; `message` is fit to show to the person."""
 
-    message = "This registration could not be completed."
+    message = gettext_noop("This registration could not be completed.")
     # The wording for a public page, where `who` is the entrant's public display name. Refusals
     # that name a person (the engine says a listed child's full name, staff need it) set one,
     # so a public page never shows a full surname or anything about another booking.
+    # Both stay English for staff (commands, admin, logs); a public page shows them in its
+    # language through public_message(), which looks them up in the catalogue.
     public_template: str | None = None
 
-    def public_message(self, *, who: str) -> str:
-        return self.public_template.format(who=who) if self.public_template else self.message
+    def public_message(self, *, who: str = "") -> str:
+        if self.public_template:
+            return gettext(self.public_template).format(who=who)
+        return gettext(self.message)
 
 
 class TournamentNotOpen(RegistrationError):
-    message = "This tournament is not open for sign-up."
+    message = gettext_noop("This tournament is not open for sign-up.")
 
 
 class TournamentFull(RegistrationError):
-    message = "This tournament has no places left."
+    message = gettext_noop("This tournament has no places left.")
 
 
 class SlotUnavailable(RegistrationError):
-    message = "This slot is not available."
+    message = gettext_noop("This slot is not available.")
 
 
 class SlotFull(RegistrationError):
-    message = "This slot is full."
+    message = gettext_noop("This slot is full.")
 
 
 class AlreadyRegistered(RegistrationError):
-    message = "Already signed up for this tournament."
-    public_template = "{who} is already signed up for this tournament."
+    message = gettext_noop("Already signed up for this tournament.")
+    public_template = gettext_noop("{who} is already signed up for this tournament.")
 
 
 class ScheduleClash(RegistrationError):
-    message = "Already booked in another slot at an overlapping time."
-    public_template = (
+    message = gettext_noop("Already booked in another slot at an overlapping time.")
+    public_template = gettext_noop(
         "{who} already has another booking at about this time, so this one cannot be made. "
         "Please choose another time."
     )
@@ -56,29 +61,31 @@ class ScheduleClash(RegistrationError):
 
 
 class InvalidEntry(RegistrationError):
-    message = "This entry is not complete."
+    message = gettext_noop("This entry is not complete.")
 
 
 class NotATeamMember(InvalidEntry):
-    message = "Someone in this entry is not a member of the team."
-    public_template = "Pick the team's members from the list."
+    message = gettext_noop("Someone in this entry is not a member of the team.")
+    public_template = gettext_noop("Pick the team's members from the list.")
 
 
 class StatusConflict(RegistrationError):
-    message = "This registration cannot be changed that way in its current state."
+    message = gettext_noop("This registration cannot be changed that way in its current state.")
 
 
 class AlreadyWaiting(RegistrationError):
-    message = "Already on the waitlist of this tournament."
-    public_template = "{who} is already on the waitlist of this tournament."
+    message = gettext_noop("Already on the waitlist of this tournament.")
+    public_template = gettext_noop("{who} is already on the waitlist of this tournament.")
 
 
 class PlacesFree(RegistrationError):
-    message = "This time still has places: sign up for it instead of waiting."
+    message = gettext_noop("This time still has places: sign up for it instead of waiting.")
 
 
 class ConcurrentChange(RegistrationError):
-    message = "Someone else changed this registration at the same moment. Reload and try again."
+    message = gettext_noop(
+        "Someone else changed this registration at the same moment. Reload and try again."
+    )
 
 
 class LostRace(Enum):
@@ -108,4 +115,4 @@ def lost_race(exc: IntegrityError) -> LostRace | None:
 class UnsafeWebhookURL(RegistrationError):
     """A webhook URL that is not http(s), does not resolve, or reaches a private network."""
 
-    message = "This webhook URL cannot be used."
+    message = gettext_noop("This webhook URL cannot be used.")

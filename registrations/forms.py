@@ -4,6 +4,7 @@ import re
 import secrets
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -21,7 +22,7 @@ def clean_phone(value):
     digits = re.sub(r"\D", "", value)
     if not _PHONE_CHARS.match(value) or not 7 <= len(digits) <= 15:
         raise forms.ValidationError(
-            "Enter a phone number of 7 to 15 digits, e.g. +44 20 7946 0958."
+            _("Enter a phone number of 7 to 15 digits, e.g. +44 20 7946 0958.")
         )
     return value
 
@@ -36,36 +37,36 @@ class SignupForm(forms.Form):
     """
 
     slot = forms.UUIDField(
-        label="Time",
+        label=_("Time"),
         error_messages={
-            "required": "Choose a time from the list.",
-            "invalid": "Choose a time from the list.",
+            "required": _("Choose a time from the list."),
+            "invalid": _("Choose a time from the list."),
         },
     )
-    entrant_name = forms.CharField(label="Full name", max_length=200)
+    entrant_name = forms.CharField(label=_("Full name"), max_length=200)
     members = forms.MultipleChoiceField(
-        label="Team members", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Team members"), required=False, widget=forms.CheckboxSelectMultiple
     )
     extra_members = forms.CharField(
-        label="Other members (one name per line)",
+        label=_("Other members (one name per line)"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     contact_name = forms.CharField(
-        label="Your name (if you are not the entrant)",
+        label=_("Your name (if you are not the entrant)"),
         required=False,
         max_length=200,
-        help_text="A parent, teacher or coach signing someone else up.",
+        help_text=_("A parent, teacher or coach signing someone else up."),
     )
     contact_email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     contact_phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         required=False,
         max_length=40,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
@@ -83,7 +84,7 @@ class SignupForm(forms.Form):
         if participant is not None or team is not None:
             del self.fields["entrant_name"]
         elif team_event:
-            self.fields["entrant_name"].label = "Team name"
+            self.fields["entrant_name"].label = _("Team name")
         if team is not None:
             full = tournament.public_full_names
             self.fields["members"].choices = [
@@ -96,7 +97,7 @@ class SignupForm(forms.Form):
         if not team_event or not tournament.allows_typed_names:
             del self.fields["extra_members"]
         elif team is None:
-            self.fields["extra_members"].label = "Team members (one name per line)"
+            self.fields["extra_members"].label = _("Team members (one name per line)")
         if not tournament.requires_proof_of_work:
             del self.fields["pow_challenge"]
             del self.fields["pow_nonce"]
@@ -104,7 +105,7 @@ class SignupForm(forms.Form):
     def clean_entrant_name(self):
         name = " ".join(self.cleaned_data["entrant_name"].split())
         if len(name) < 2:
-            raise forms.ValidationError("Enter the name as it should appear on the schedule.")
+            raise forms.ValidationError(_("Enter the name as it should appear on the schedule."))
         return name
 
     def clean_contact_name(self):
@@ -116,16 +117,18 @@ class SignupForm(forms.Form):
     def clean_idempotency_key(self):
         key = self.cleaned_data["idempotency_key"]
         if not _TOKEN.match(key):
-            raise forms.ValidationError("This form is incomplete. Please reload the page.")
+            raise forms.ValidationError(_("This form is incomplete. Please reload the page."))
         return key
 
     def clean_extra_members(self):
         names = [" ".join(n.split()) for n in self.cleaned_data["extra_members"].splitlines()]
         names = [n for n in names if n]
         if len(names) > MAX_TYPED_MEMBERS:
-            raise forms.ValidationError(f"At most {MAX_TYPED_MEMBERS} names, one per line.")
+            raise forms.ValidationError(
+                _("At most %(count)d names, one per line.") % {"count": MAX_TYPED_MEMBERS}
+            )
         if any(len(n) > 200 for n in names):
-            raise forms.ValidationError("Each name can be at most 200 characters long.")
+            raise forms.ValidationError(_("Each name can be at most 200 characters long."))
         return names
 
     def clean(self):
@@ -134,12 +137,13 @@ class SignupForm(forms.Form):
         if no_contact and not {"contact_email", "contact_phone"} & set(self.errors):
             self.add_error(
                 "contact_email",
-                "Give an e-mail address or a phone number so the organizers can reach you.",
+                _("Give an e-mail address or a phone number so the organizers can reach you."),
             )
         if self.tournament.is_team_event and not self.errors and not self.member_entries():
             field = "members" if self.team is not None else "extra_members"
             self.add_error(
-                field if field in self.fields else None, "A team entry needs at least one member."
+                field if field in self.fields else None,
+                _("A team entry needs at least one member."),
             )
         return data
 
@@ -158,7 +162,7 @@ class ConfirmActionForm(forms.Form):
     """The cancel confirmation: a button, plus an optional reason."""
 
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -176,7 +180,7 @@ class WaitlistForm(SignupForm):
         self.fields.pop("pow_nonce", None)
         email = self.fields["contact_email"]
         email.required = True
-        email.error_messages["required"] = (
+        email.error_messages["required"] = _(
             "Give an e-mail address: a place that frees up is offered by e-mail."
         )
 
@@ -185,10 +189,10 @@ class ChangeTimeForm(forms.Form):
     """The entrant's new time; whether it can be taken is the engine's call."""
 
     slot = forms.UUIDField(
-        label="New time",
+        label=_("New time"),
         error_messages={
-            "required": "Choose a new time from the list.",
-            "invalid": "Choose a new time from the list.",
+            "required": _("Choose a new time from the list."),
+            "invalid": _("Choose a new time from the list."),
         },
     )
 
@@ -197,9 +201,11 @@ class LostLinkForm(forms.Form):
     """'I lost my link': the e-mail address or phone number given when signing up."""
 
     contact = forms.CharField(
-        label="E-mail address or phone number",
+        label=_("E-mail address or phone number"),
         max_length=254,
-        help_text="The one given when signing up. We send the links to the e-mail address on file.",
+        help_text=_(
+            "The one given when signing up. We send the links to the e-mail address on file."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
 
@@ -210,15 +216,17 @@ class LostLinkForm(forms.Form):
                 forms.EmailField().clean(value)
             except forms.ValidationError:
                 raise forms.ValidationError(
-                    "Enter an e-mail address such as name@example.com, or a phone number."
+                    _("Enter an e-mail address such as name@example.com, or a phone number.")
                 ) from None
             return value
         try:
             return clean_phone(value)
         except forms.ValidationError:
             raise forms.ValidationError(
-                "Enter an e-mail address such as name@example.com, or a phone number of 7 to "
-                "15 digits."
+                _(
+                    "Enter an e-mail address such as name@example.com, or a phone number of 7 "
+                    "to 15 digits."
+                )
             ) from None
 
     @property

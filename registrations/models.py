@@ -5,6 +5,7 @@ import time
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from common.models import TimestampedModel
 from participants.models import Participant, Team
@@ -48,11 +49,11 @@ class Registration(TimestampedModel):
     """A participant's or a team's entry in one tournament, optionally placed in a slot."""
 
     class Status(models.TextChoices):
-        RESERVED = "reserved", "Reserved (awaiting confirmation)"
-        CONFIRMED = "confirmed", "Confirmed"
-        CANCELLED = "cancelled", "Cancelled"
-        CHECKED_IN = "checked_in", "Checked in"
-        NO_SHOW = "no_show", "No-show"
+        RESERVED = "reserved", _("Reserved (awaiting confirmation)")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        CHECKED_IN = "checked_in", _("Checked in")
+        NO_SHOW = "no_show", _("No-show")
 
     # Every status but cancelled holds its place.
     ACTIVE_STATUSES = (Status.RESERVED, Status.CONFIRMED, Status.CHECKED_IN, Status.NO_SHOW)

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from participants import selectors as participant_selectors
 from participants.models import Participant
@@ -221,10 +222,6 @@ class SlotOffer:
         return not self.reason
 
 
-def _places(n: int) -> str:
-    return f"{n} place{'' if n == 1 else 's'}"
-
-
 def slot_offers(
     *,
     tournament: Tournament,
@@ -250,9 +247,14 @@ def slot_offers(
         )
         if left < seats:
             cap_reason = (
-                f"Every place in {tournament.name} is taken."
+                gettext("Every place in %(tournament)s is taken.") % {"tournament": tournament.name}
                 if not left
-                else f"{tournament.name} has {_places(left)} left; this entry needs {seats}."
+                else ngettext(
+                    "%(tournament)s has %(left)d place left; this entry needs %(seats)d.",
+                    "%(tournament)s has %(left)d places left; this entry needs %(seats)d.",
+                    left,
+                )
+                % {"tournament": tournament.name, "left": left, "seats": seats}
             )
     others: list[Registration] = []
     changeover = 0
@@ -291,15 +293,23 @@ def slot_offers(
         if moving is not None and slot.pk == moving.slot_id:
             continue
         if cap_reason:
-            offers.append(SlotOffer(slot, "No places left in the tournament"))
+            offers.append(SlotOffer(slot, gettext("No places left in the tournament")))
         elif slot.remaining < seats:
             too_small = slot.remaining > 0
             reason = (
-                f"{_places(slot.remaining)} left; your team needs {seats}" if too_small else "Full"
+                ngettext(
+                    "%(left)d place left; your team needs %(seats)d",
+                    "%(left)d places left; your team needs %(seats)d",
+                    slot.remaining,
+                )
+                % {"left": slot.remaining, "seats": seats}
+                if too_small
+                else gettext("Full")
             )
             offers.append(SlotOffer(slot, reason, too_small=too_small))
         elif first_clash(slot, others, changeover_minutes=changeover) is not None:
-            offers.append(SlotOffer(slot, f"{who} has another booking at about this time"))
+            clash = gettext("%(who)s has another booking at about this time") % {"who": who}
+            offers.append(SlotOffer(slot, clash))
         else:
             offers.append(SlotOffer(slot))
     return offers, cap_reason

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -125,7 +126,7 @@ def sign_up_page(request, slug):
     tournament = tournament_selectors.tournament_get_public(slug=slug)
     participant, team = _chosen_entrant(request, tournament)
     if participant is None and team is None and not tournament.allows_typed_names:
-        messages.info(request, "First find yourself on the list.")
+        messages.info(request, gettext("First find yourself on the list."))
         return redirect("participants:search", slug=tournament.slug)
     if not tournament.registration_is_open():
         opens = tournament.registration_opens_at
@@ -323,13 +324,14 @@ def _ask_is_this(request, tournament, form, namesakes):
 def _refusal_heading(slot, seats, exc):
     """What happened, in the words of the person who asked: not always "it just filled"."""
     if isinstance(exc, registration_errors.SlotFull) and slot.remaining:
-        return (
-            f"This time has {slot.remaining} place{'s' if slot.remaining != 1 else ''}; "
-            f"your team needs {seats}"
-        )
+        return ngettext(
+            "This time has %(left)d place; your team needs %(seats)d",
+            "This time has %(left)d places; your team needs %(seats)d",
+            slot.remaining,
+        ) % {"left": slot.remaining, "seats": seats}
     if isinstance(exc, registration_errors.SlotFull):
-        return "This slot just filled — here are the nearest open ones"
-    return "This time can no longer be booked — here are the nearest open ones"
+        return gettext("This slot just filled — here are the nearest open ones")
+    return gettext("This time can no longer be booked — here are the nearest open ones")
 
 
 def _slot_taken(request, tournament, form, slot, exc):
@@ -350,7 +352,7 @@ def _slot_taken(request, tournament, form, slot, exc):
             "form": form,
             "slot": slot,
             "heading": _refusal_heading(slot, max(seats, 1), exc),
-            "message": exc.message,
+            "message": exc.public_message(),
             "nearest": nearest,
             "pow_challenge": form.cleaned_data.get("pow_challenge", ""),
             "action": request.get_full_path(),
@@ -447,9 +449,13 @@ def change_page(request, reference):
             )
             messages.success(
                 request,
-                f"Your time is now {local_when(slot.starts_at, slot.ends_at)} in "
-                f"{slot.location.name}."
-                + (" We sent the new time by e-mail." if registration.contact_email else ""),
+                gettext("Your time is now %(when)s in %(room)s.")
+                % {"when": local_when(slot.starts_at, slot.ends_at), "room": slot.location.name}
+                + (
+                    " " + gettext("We sent the new time by e-mail.")
+                    if registration.contact_email
+                    else ""
+                ),
             )
             return detail
     elif form.is_bound:
@@ -540,9 +546,11 @@ def cancel_page(request, reference):
                 by_entrant=True,
             )
         except registration_errors.RegistrationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, exc.public_message())
         else:
-            messages.success(request, "The registration is cancelled and the place is free.")
+            messages.success(
+                request, gettext("The registration is cancelled and the place is free.")
+            )
         return detail
     return render(
         request,
@@ -560,7 +568,7 @@ def confirm_page(request, reference):
     try:
         services.registration_confirm(registration=registration, actor=ACTOR)
     except registration_errors.RegistrationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.public_message())
     else:
-        messages.success(request, "Your place is confirmed.")  # an offer claimed, too
+        messages.success(request, gettext("Your place is confirmed."))  # an offer claimed, too
     return redirect("registrations:detail", reference=registration.reference)

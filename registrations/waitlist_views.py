@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -35,7 +36,7 @@ def waitlist_join_page(request, slug):
         if slot is None:
             raise Http404("No such time.")
     if participant is None and team is None and not tournament.allows_typed_names:
-        messages.info(request, "First find yourself on the list.")
+        messages.info(request, gettext("First find yourself on the list."))
         search = reverse("participants:search", args=[tournament.slug])
         return redirect(f"{search}?slot={slot.pk}" if slot else search)
     if not tournament.registration_is_open():
@@ -114,16 +115,16 @@ def waitlist_leave_page(request, reference):
     entry = selectors.waitlist_entry_get_by_reference(reference=reference)
     detail = redirect("registrations:waitlist", reference=entry.reference)
     if not entry.on_list:
-        messages.error(request, "This entry is no longer on the waitlist.")
+        messages.error(request, gettext("This entry is no longer on the waitlist."))
         return detail
     form = ConfirmActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.waitlist_leave(entry=entry, actor=ACTOR, reason=form.cleaned_data["reason"])
         except registration_errors.RegistrationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, exc.public_message())
         else:
-            messages.success(request, "You have left the waitlist.")
+            messages.success(request, gettext("You have left the waitlist."))
         return detail
     return render(
         request,

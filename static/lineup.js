@@ -43,7 +43,10 @@
             why.id = "why-" + radio.value;
             (item.querySelector(".offer-text") || item).appendChild(why);
           }
-          why.textContent = "Cannot be taken: " + places + (places === 1 ? " place" : " places") + " left; your team needs " + need;
+          // The wording comes translated from the page (data-too-small-one/-other).
+          var wording = (places === 1 ? times.dataset.tooSmallOne : times.dataset.tooSmallOther) ||
+            "Cannot be taken: {places} places left; your team needs {need}";
+          why.textContent = wording.replace("{places}", places).replace("{need}", need);
           radio.disabled = true;
           radio.checked = false;
           radio.setAttribute("aria-describedby", why.id);
@@ -110,11 +113,11 @@
     var bits = wantedBits(input.value);
     if (!window.crypto || !crypto.subtle || bits === null) { return; } // the no-JS wait applies
     form.dataset.powPending = "1";
-    if (status) { status.textContent = "Checking this browser (a second or two)…"; }
+    if (status) { status.textContent = status.dataset.powChecking || "Checking this browser (a second or two)…"; }
     solve(input.value, bits).then(function (nonce) {
       nonceInput.value = nonce;
       form.dataset.powPending = "";
-      if (status) { status.textContent = "Browser check done."; }
+      if (status) { status.textContent = status.dataset.powDone || "Browser check done."; }
       if (form.dataset.submitWhenSolved === "1") { form.requestSubmit(); }
     });
   });
@@ -150,7 +153,7 @@
       button.hidden = false;
       button.addEventListener("click", function () {
         navigator.clipboard.writeText(target.href || target.textContent).then(function () {
-          button.textContent = "Copied";
+          button.textContent = button.dataset.copied || "Copied";
         });
       });
     });

@@ -4,22 +4,23 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tournaments.models import Tournament
 
 
 class TournamentFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(
-        choices=Tournament.Category.choices, empty_label="Any category", label="Category"
+        choices=Tournament.Category.choices, empty_label=_("Any category"), label=_("Category")
     )
     day = django_filters.DateFilter(
         method="filter_day",
-        label="Day",
+        label=_("Day"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2026-05-14."},
+        error_messages={"invalid": _("Enter a date such as 2026-05-14.")},
     )
     open_now = django_filters.BooleanFilter(
-        method="filter_open_now", label="Open for sign-up now", widget=forms.CheckboxInput
+        method="filter_open_now", label=_("Open for sign-up now"), widget=forms.CheckboxInput
     )
 
     class Meta:

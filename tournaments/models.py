@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from common.models import TimestampedModel
 from common.times import default_time_zone, local_stamp, local_when, time_zone_validate
@@ -26,14 +27,14 @@ class TournamentQuerySet(models.QuerySet):
 
 class Tournament(TimestampedModel):
     class Category(models.TextChoices):
-        MUSIC = "music", "Music"
-        DANCE = "dance", "Dance"
-        DRAMA = "drama", "Drama"
-        VISUAL_ARTS = "visual_arts", "Visual arts"
-        SPORTS = "sports", "Sports"
-        ESPORTS = "esports", "E-sports"
-        ACADEMIC = "academic", "Academic"
-        OTHER = "other", "Other"
+        MUSIC = "music", _("Music")
+        DANCE = "dance", _("Dance")
+        DRAMA = "drama", _("Drama")
+        VISUAL_ARTS = "visual_arts", _("Visual arts")
+        SPORTS = "sports", _("Sports")
+        ESPORTS = "esports", _("E-sports")
+        ACADEMIC = "academic", _("Academic")
+        OTHER = "other", _("Other")
 
     class EntryKind(models.TextChoices):
         INDIVIDUAL = "individual", "Individual"

@@ -6,6 +6,7 @@ are in Europe/Paris (CET)." Templates of several tournaments wrap each one in Dj
 from datetime import datetime
 
 from django import template
+from django.utils.translation import gettext
 
 from common.times import zone_abbreviation, zone_label
 
@@ -21,4 +22,5 @@ def zone(moment: datetime | None) -> str:
 @register.simple_tag
 def zone_note(moment: datetime | None = None) -> str:
     """ "Times are in Europe/Paris (CEST)." for a page's or e-mail's header."""
-    return f"Times are in {zone_label(moment if isinstance(moment, datetime) else None)}."
+    label = zone_label(moment if isinstance(moment, datetime) else None)
+    return gettext("Times are in %(zone)s.") % {"zone": label}
