@@ -58,6 +58,20 @@ Status = Registration.Status
 WaitlistStatus = WaitlistEntry.Status
 
 
+def _lock_slot_then_entry(
+    registration: Registration, slot_id: UUID | None, expected_version: int | None
+) -> tuple[Slot | None, Registration]:
+    """Inside the transaction: the entry's slot (if any), then the entry itself, in the
+    engine's lock order; `ConcurrentChange` if the entry moved or changed meanwhile."""
+    slot = None
+    if slot_id:
+        slot = (
+            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot_id)
+        )
+    locked = lock_registration(registration.pk, expected_version=expected_version, slot_id=slot_id)
+    return slot, locked
+
+
 def registration_cancel(
     *,
     registration: Registration,
@@ -75,16 +89,7 @@ def registration_cancel(
     slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
     now = timezone.now()
     with locked_atomic():
-        slot = None
-        if slot_id:
-            slot = (
-                Slot.objects.select_for_update(of=("self",))
-                .select_related("location")
-                .get(pk=slot_id)
-            )
-        locked = lock_registration(
-            registration.pk, expected_version=expected_version, slot_id=slot_id
-        )
+        slot, locked = _lock_slot_then_entry(registration, slot_id, expected_version)
         if locked.status == Status.CANCELLED:
             raise StatusConflict("This registration is already cancelled.")
         if by_entrant:
@@ -377,16 +382,7 @@ def registration_release_no_show(
     reason = reason.strip()
     now = timezone.now()
     with locked_atomic():
-        slot = None
-        if slot_id:
-            slot = (
-                Slot.objects.select_for_update(of=("self",))
-                .select_related("location")
-                .get(pk=slot_id)
-            )
-        locked = lock_registration(
-            registration.pk, expected_version=expected_version, slot_id=slot_id
-        )
+        slot, locked = _lock_slot_then_entry(registration, slot_id, expected_version)
         if locked.status != Status.NO_SHOW:
             raise StatusConflict(
                 f"{locked.entrant_name} is {locked.get_status_display().lower()}, not a "
