@@ -259,11 +259,8 @@ def slot_offers(
     others: list[Registration] = []
     changeover = 0
     if slots and (person_ids or team_id):
-        changeover = (
-            Tournament.objects.filter(pk=tournament.pk)
-            .values_list("changeover_minutes", flat=True)
-            .get()
-        )
+        # The public row carries it (a read of its own where the caller's row defers it).
+        changeover = tournament.changeover_minutes
         window = timedelta(minutes=24 * 60)
         held = Q(participant_id__in=person_ids) | Q(members__participant_id__in=person_ids)
         if team_id:

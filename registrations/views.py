@@ -98,16 +98,27 @@ def _slot_offers(request, tournament, form, who):
     it cannot be taken by this entry; a time picked on the tournament page is offered alone
     when it can be taken (with a link to the others)."""
     person_ids, team_id, seats = _entry_people(form, tournament)
-    slots = tournament_selectors.slot_list_bookable(tournament=tournament, seats=0)
-    offers, cap_reason = selectors.slot_offers(
-        tournament=tournament,
-        slots=slots,
-        who=who,
-        person_ids=person_ids,
-        team_id=team_id,
-        seats=seats,
-    )
     asked = request.GET.get("slot")
+    entry = {"who": who, "person_ids": person_ids, "team_id": team_id, "seats": seats}
+    if asked and not form.is_bound:
+        # The time picked on the previous page is shown alone when it can be taken: read it
+        # alone, not the thousands of times a festival has (the opening minute's busiest page).
+        slot = tournament_selectors.slot_get_bookable(tournament=tournament, pk=asked, seats=0)
+        if slot is not None:
+            offers, cap_reason = selectors.slot_offers(
+                tournament=tournament, slots=[slot], **entry
+            )
+            if offers[0].available:
+                return {
+                    "offers": offers,
+                    "cap_reason": cap_reason,
+                    "seats": seats,
+                    "chosen": offers[0],
+                    "next_open": offers[0],
+                    "open_count": 1,
+                }
+    slots = tournament_selectors.slot_list_bookable(tournament=tournament, seats=0)
+    offers, cap_reason = selectors.slot_offers(tournament=tournament, slots=slots, **entry)
     chosen = next((o for o in offers if str(o.slot.pk) == asked), None) if asked else None
     open_offers = [o for o in offers if o.available]
     return {

@@ -104,7 +104,7 @@ def tournament_list_public(
 # way (a shell, SQL). Staleness can only affect what a page shows: the engine decides with the
 # tournament it reads under lock. Bump the version when the cached fields change.
 PUBLIC_CACHE_SECONDS = 10
-_PUBLIC_CACHE_KEY = "lineup:tournament-public:v2:{slug}"
+_PUBLIC_CACHE_KEY = "lineup:tournament-public:v3:{slug}"
 
 
 def _public_cache_key(slug: str) -> str:
@@ -128,7 +128,7 @@ def tournament_get_public(*, slug: str, seats_taken: BaseExpression | None = Non
     tournaments = (
         Tournament.objects.not_deleted()
         .filter(slug=slug, status__in=PUBLIC_STATUSES)
-        .defer("rules", "created_at", "updated_at", "version", "changeover_minutes")
+        .defer("rules", "created_at", "updated_at", "version")
     )
     if seats_taken is not None:
         tournaments = tournaments.annotate(seats_taken=Coalesce(seats_taken, Value(0)))
@@ -257,6 +257,23 @@ def slot_list_bookable(
 ) -> list[Slot]:
     """Open future slots of `tournament` with room for `seats`, soonest first, with rooms."""
     return list(slot_bookable_queryset(tournament_id=tournament.pk, seats=seats, now=now))
+
+
+def slot_get_bookable(
+    *, tournament: Tournament, pk: UUID | str | None, seats: int = 1, now: datetime | None = None
+) -> Slot | None:
+    """One of `slot_list_bookable`'s slots by id, or None (not bookable, unknown, malformed):
+    the one time a sign-up link names, without reading a festival's thousands of others."""
+    if not pk:
+        return None
+    try:
+        return (
+            slot_bookable_queryset(tournament_id=tournament.pk, seats=seats, now=now)
+            .filter(pk=pk)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
 
 
 # What public pages show of a slot (and what the engine and the nearest-slot search need).
