@@ -436,6 +436,9 @@ def server_env(args, tree):
         CONN_MAX_AGE="600",
         CACHE_URL=args.cache_url,
         EMAIL_URL="dummymail://",
+        # The address the visitors use, as production sets it: the e-mails' links and check-in
+        # code name the same address as the pages.
+        LINEUP_BASE_URL=f"http://127.0.0.1:{args.port}",
         LOG_LEVEL="WARNING",
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
