@@ -35,8 +35,12 @@ _MASK_KEY = "lineup:qr-mask:{digest}"
 _MASK_SECONDS = 24 * 60 * 60
 
 
+def mask_key(url: str) -> str:
+    return _MASK_KEY.format(digest=hashlib.blake2b(url.encode(), digest_size=16).hexdigest())
+
+
 def _code(url: str) -> segno.QRCode:
-    key = _MASK_KEY.format(digest=hashlib.blake2b(url.encode(), digest_size=16).hexdigest())
+    key = mask_key(url)
     mask = cache.get(key)
     # Medium error correction: still reads from a scratched phone screen or a creased print.
     code = segno.make(url, error="m", micro=False, mask=mask)

@@ -106,9 +106,7 @@ def _slot_offers(request, tournament, form, who):
         # alone, not the thousands of times a festival has (the opening minute's busiest page).
         slot = tournament_selectors.slot_get_bookable(tournament=tournament, pk=asked, seats=0)
         if slot is not None:
-            offers, cap_reason = selectors.slot_offers(
-                tournament=tournament, slots=[slot], **entry
-            )
+            offers, cap_reason = selectors.slot_offers(tournament=tournament, slots=[slot], **entry)
             if offers[0].available:
                 return {
                     "offers": offers,

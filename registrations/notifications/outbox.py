@@ -92,6 +92,7 @@ def waitlist_notification_queue(*, entry: WaitlistEntry, kind: str) -> Notificat
 _FOR_SENDING = Notification.objects.select_related(
     "registration__tournament",
     "registration__slot__location",
+    "registration__slot__tournament",  # the slot's zone (`slot_facts`), without a query of its own
     "waitlist_entry__tournament",
     "waitlist_entry__slot__location",
 )

@@ -115,3 +115,38 @@ def test_the_cancellation_e_mail_has_no_code(slot, mailoutbox, django_capture_on
     assert [a[2] for a in cancelled.attachments] == ["text/calendar"]
     assert not [p for p in cancelled.message().walk() if p.get_content_maintype() == "image"]
     assert "cid:" not in cancelled.alternatives[0][0]
+
+
+def test_the_mask_is_chosen_once_per_address_and_the_code_stays_the_same(slot, monkeypatch):
+    registration = register_someone(slot)
+    url = "http://testserver" + entry_path(registration)
+    masks_asked = []
+    make = segno.make
+
+    def spying_make(*args, **kwargs):
+        masks_asked.append(kwargs.get("mask"))
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(segno, "make", spying_make)
+    first, again = door_codes.qr_svg(url), door_codes.qr_svg(url)
+
+    best = make(url, error="m", micro=False)
+    assert masks_asked == [None, best.mask]  # chosen, then remembered
+    assert first == again
+    assert best.svg_inline(scale=4, dark="#000", light="#fff")[5:] in again
+
+
+def test_a_remembered_mask_only_chooses_the_pattern_never_what_the_code_says(slot):
+    from django.core.cache import cache
+
+    registration = register_someone(slot)
+    url = "http://testserver" + entry_path(registration)
+    best = segno.make(url, error="m", micro=False)
+    other = (best.mask + 1) % 8
+    cache.set(door_codes.mask_key(url), other)  # e.g. left by an older code of the address
+
+    svg = door_codes.qr_svg(url)
+
+    expected = segno.make(url, error="m", micro=False, mask=other)
+    assert expected.svg_inline(scale=4, dark="#000", light="#fff")[5:] in svg
+    assert (expected.version, expected.error) == (best.version, best.error)

@@ -67,6 +67,21 @@ def test_a_slot_picked_on_the_tournament_page_is_shown_alone_and_checked(client,
     assert "Choose another time" in html
 
 
+def test_a_picked_slot_is_read_alone_however_many_times_the_tournament_has(
+    client, slot, participant
+):
+    for n in range(1, 30):
+        later_slot(slot, 10 * n)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(
+            signup_url(slot.tournament, participant=participant.pk, slot=slot.pk)
+        ).content.decode()
+    assert f'value="{slot.pk}" required checked' in html
+    reads_of_slots = [q["sql"] for q in queries if 'FROM "tournaments_slot"' in q["sql"]]
+    assert reads_of_slots
+    assert all(slot.pk.hex in sql for sql in reads_of_slots)
+
+
 def test_a_picked_slot_that_filled_before_the_form_loaded_lists_the_others(
     client, slot, participant
 ):
