@@ -58,7 +58,10 @@ def measure(args, people):
         EMAIL_URL="dummymail://",
         LINEUP_BASE_URL="http://testserver",  # the test client's address, as in production
         LOG_LEVEL="WARNING",
-        TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
+        # The e-mail rendered and sent in the submit, as bench/opening.py does; with
+        # --email-elsewhere it is only queued (the worker's share is then left out).
+        TASKS_BACKEND="django_tasks.backends."
+        + ("dummy.DummyBackend" if args.email_elsewhere else "immediate.ImmediateBackend"),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         LINEUP_RATE_SIGNUP="1000000/m",
         LINEUP_RATE_SEARCH="1000000/m",
@@ -130,7 +133,10 @@ def measure(args, people):
     listed = {}
     for person in counted:
         competitor(person, {s: [] for s in STEPS}, queries, {})
-    profiles = {args.profile: cProfile.Profile()} if args.profile else {}
+    profiles = {args.profile: cProfile.Profile(time.thread_time)} if args.profile else {}
+    if args.layers:
+        profiles = {"all": cProfile.Profile(time.thread_time)}  # CPU, not waits
+        profiles.update({step: profiles["all"] for step in STEPS})
     timings = {s: [] for s in STEPS}
     for person in timed:
         competitor(person, timings, None, profiles)
@@ -146,6 +152,11 @@ def measure(args, people):
         )
     sql = sum(statistics.median(queries[s]) for s in STEPS)
     print(f"  {'competitor':<13} {total:7.2f} ms (sum of medians), {sql:.0f} statements")
+    if args.layers:
+        print(f"\n== where one competitor's CPU goes, by layer (cProfile own time, all {STEPS})")
+        for layer, share in layer_shares(profiles["all"]):
+            print(f"  {layer:<44} {share:5.1%}")
+        profiles = {}
     for step, statements in listed.items():
         print(f"\n== the statements of one {step}")
         for sql in statements:
@@ -158,6 +169,46 @@ def measure(args, people):
         print(out.getvalue())
 
 
+# (layer, what its files' paths contain), first match wins: a partition of the own time.
+LAYERS = [
+    ("templates (Django's engine, form widgets)", ("django/template/", "django/forms/")),
+    ("ORM (queries built, compiled, rows made)", ("django/db/",)),
+    ("psycopg (sending, waiting, decoding)", ("psycopg",)),
+    ("QR codes (segno)", ("segno",)),
+    ("Redis client (cache, rate limits)", ("redis",)),
+    ("e-mail (MIME, the dummy backend)", ("email/", "django/core/mail")),
+    ("test client (not in production)", ("django/test/",)),
+    (
+        "Django's handler, middleware, HTTP",
+        (
+            "django/",
+            "corsheaders",
+            "whitenoise",
+            "axes",
+            "csp",
+            "django_otp",
+            "django_prometheus",
+            "django_ratelimit",
+            "prometheus_client",
+        ),
+    ),
+    ("other libraries (django-tasks, environ, …)", ("site-packages",)),
+    ("Lineup's own code", ("/work/", "/tmp/")),
+]
+
+
+def layer_shares(profile):
+    stats = pstats.Stats(profile).stats
+    totals = {}
+    for (filename, _, _), (_, _, own, _, _) in stats.items():
+        layer = next((name for name, parts in LAYERS if any(p in filename for p in parts)), None)
+        totals[layer or "Python itself (builtins, stdlib)"] = (
+            totals.get(layer or "Python itself (builtins, stdlib)", 0.0) + own
+        )
+    whole = sum(totals.values()) or 1.0
+    return sorted(((k, v / whole) for k, v in totals.items()), key=lambda kv: -kv[1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=60, help="competitors (the first 20 warm)")
@@ -165,6 +216,10 @@ def main():
     parser.add_argument("--profile", choices=STEPS, help="cProfile this request")
     parser.add_argument("--sort", default="cumulative", help="pstats order (cumulative, tottime)")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--layers", action="store_true", help="CPU by layer (cProfile)")
+    parser.add_argument(
+        "--email-elsewhere", action="store_true", help="queue the e-mail, do not send it"
+    )
     parser.add_argument("--sql", choices=STEPS, help="list the statements of this request")
     parser.add_argument("--width", type=int, default=220, help="characters of each statement")
     parser.add_argument("--tree", type=Path, default=BASE_DIR, help="the code to measure")

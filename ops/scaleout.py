@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,9 @@ def wait_until_listening(port: int, process: subprocess.Popen, what: str, timeou
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
-def app_env(database_url: str, cache_url: str, port: int, **extra: str) -> dict[str, str]:
+def app_env(
+    database_url: str, cache_url: str, port: int, public_url: str = "", **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "LINEUP_"))}
     env.update(
         DATABASE_URL=database_url,
@@ -120,6 +123,8 @@ def app_env(database_url: str, cache_url: str, port: int, **extra: str) -> dict[
         GUNICORN_MAX_REQUESTS="0",
         PYTHONPATH=str(BASE_DIR),
     )
+    if public_url:  # the balancer's address: the e-mails' links and check-in codes name it
+        env["LINEUP_BASE_URL"] = public_url
     env.update(extra)
     return env
 
@@ -146,8 +151,23 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def cluster(database_url: str, cache_url: str, servers: int = 2, **app_settings: str):
-    """HAProxy on a free port in front of `servers` gunicorns; yields a `Cluster`."""
+def cluster(
+    database_url: str,
+    cache_url: str,
+    servers: int = 2,
+    cpus: Sequence[str] = (),
+    **app_settings: str,
+):
+    """HAProxy on a free port in front of `servers` gunicorns; yields a `Cluster`.
+
+    `cpus` pins the servers, in order, to these CPU lists (`taskset -c`, e.g. "0", "1"): on
+    one machine, a server pinned to a core of its own stands for an app host of that size.
+    """
+    if len(cpus) not in (0, servers):
+        raise ValueError(f"{servers} servers need {servers} CPU lists to pin to, not {len(cpus)}")
+    taskset = shutil.which("taskset") if cpus else None
+    if cpus and taskset is None:
+        raise RuntimeError("pinning the servers needs taskset (Debian's util-linux)")
     haproxy = haproxy_binary()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     app_ports = [free_port() for _ in range(servers)]
@@ -155,12 +175,15 @@ def cluster(database_url: str, cache_url: str, servers: int = 2, **app_settings:
     running = Cluster(url=f"http://127.0.0.1:{port}", port=port, app_ports=app_ports)
     with tempfile.TemporaryDirectory(prefix="lineup-scaleout-") as tmp:
         try:
-            for app_port in app_ports:
+            for n, app_port in enumerate(app_ports):
+                # taskset execs gunicorn: the process is still gunicorn's master, its workers
+                # inherit the CPUs.
+                pin = [taskset, "-c", cpus[n]] if taskset else []
                 process = subprocess.Popen(
-                    [gunicorn, "-c", "config/gunicorn.py", "--access-logfile=/dev/null",
+                    [*pin, gunicorn, "-c", "config/gunicorn.py", "--access-logfile=/dev/null",
                      "config.wsgi"],
                     cwd=BASE_DIR,
-                    env=app_env(database_url, cache_url, app_port, **app_settings),
+                    env=app_env(database_url, cache_url, app_port, running.url, **app_settings),
                     start_new_session=True,
                 )  # fmt: skip
                 running.processes.append(process)
@@ -219,8 +242,9 @@ def main() -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--cache-url", required=True)
     parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--pin", nargs="+", default=[], help="a CPU list per server (taskset -c)")
     args = parser.parse_args()
-    with cluster(args.database_url, args.cache_url, args.servers) as running:
+    with cluster(args.database_url, args.cache_url, args.servers, cpus=args.pin) as running:
         print(f"balancer {running.url} -> app servers on ports {running.app_ports}; Ctrl-C stops")
         with contextlib.suppress(KeyboardInterrupt):
             while all(p.poll() is None for p in running.processes):
