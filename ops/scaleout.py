@@ -42,6 +42,9 @@ defaults
     # Without it a check must finish within `inter` (1 s): a busy but healthy server is
     # then taken out, and with one server everyone gets HAProxy's 503.
     timeout check 5s
+    # Requests beyond a server's maxconn wait here, in order, this long (the default is
+    # `timeout connect`, 5 s, after which HAProxy itself answers 503).
+    timeout queue 60s
     option forwardfor
     # A request is sent again only when no server could be reached at all.
     retries 2
@@ -189,12 +192,18 @@ def cluster(
                 running.processes.append(process)
             for app_port, process in zip(app_ports, running.processes, strict=True):
                 wait_until_listening(app_port, process, f"gunicorn on {app_port}")
+            # No more requests in a server at once than it has threads: the rest queue in the
+            # balancer, so a burst never buries a server's health check under its backlog
+            # (with 200 clients on one core, the check timed out and took the server out).
+            env = app_env(database_url, cache_url, 0, **app_settings)
+            concurrency = int(env["GUNICORN_WORKERS"]) * int(env["GUNICORN_THREADS"])
             config = Path(tmp) / "haproxy.cfg"
             config.write_text(
                 HAPROXY_CONFIG.format(
                     port=port,
                     servers="\n".join(
                         f"    server app{n} 127.0.0.1:{p} check inter 1s fall 3 rise 1"
+                        f" maxconn {concurrency}"
                         for n, p in enumerate(app_ports, 1)
                     ),
                 )
