@@ -45,7 +45,7 @@ from registrations.rules import (
     entrant_change_refusal,
     slot_uuid,
 )
-from registrations.services.waitlist import (
+from registrations.services.waitlist_offers import (
     offer_free_places,
     waitlist_offer_claim,
     waitlist_place_released,

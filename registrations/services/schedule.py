@@ -25,11 +25,8 @@ from registrations.models import Registration
 from registrations.rows import notify, save_cancelled
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
-from registrations.services.waitlist import (
-    offer_free_places,
-    waitlist_close_for_slot,
-    waitlist_close_for_tournament,
-)
+from registrations.services.waitlist import waitlist_close_for_slot, waitlist_close_for_tournament
+from registrations.services.waitlist_offers import offer_free_places
 from tournaments.errors import (
     CapacityBelowRegistrations,
     ScheduleError,
