@@ -13,7 +13,7 @@ people; the waitlists are `waitlist.py` (joining and leaving), `waitlist_offers.
 offers that fill freed places: made, claimed, expired, passed on) and `waitlist_order.py`
 (the organizers' reordering and promotion). What they share: the refusals
 (`registrations/errors.py`), who an entry is (`entries.py`), the rule checks (`rules.py`), the
-counters (`places.py`) and one registration row (`rows.py`).
+counters (`places.py`) and one registration row with the slots locked before it (`rows.py`).
 """
 
 from registrations.services.changing import (
