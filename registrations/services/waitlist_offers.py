@@ -38,7 +38,7 @@ from django.utils import timezone
 from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
 from participants.models import Participant
-from registrations.entries import Entry, lock_people
+from registrations.entries import Entry, entry_of_stored, lock_people
 from registrations.errors import (
     ConcurrentChange,
     RegistrationError,
@@ -62,18 +62,9 @@ Status = WaitlistEntry.Status
 
 def waitlist_entry_people(entry: WaitlistEntry) -> Entry:
     """The people behind a waitlist entry, as the engine's checks take them."""
+    # Stored as JSON: [participant id as text or null, name].
     members = tuple((UUID(pid) if pid else None, name) for pid, name in (entry.members or []))
-    person_ids = {pid for pid, _ in members if pid}
-    if entry.participant_id:
-        person_ids.add(entry.participant_id)
-    return Entry(
-        name=entry.entrant_name,
-        seats=entry.seats,
-        participant_id=entry.participant_id,
-        team_id=entry.team_id,
-        person_ids=tuple(sorted(person_ids)),
-        members=members,
-    )
+    return entry_of_stored(entry, members=members)
 
 
 def offer_free_places(
