@@ -1,57 +1,19 @@
-"""Every page of the back office answers without a server error: a crawl of the admin over the
-demo festival, following each link (at most a few of each kind) as an organizer and as a
-volunteer. A new page, filter or download is covered as soon as something links to it."""
-
-import html
-import re
-from collections import Counter
-from urllib.parse import parse_qsl, urlsplit
+"""Every page of the back office answers without a server error or a broken link: a crawl of
+the admin over the demo festival, as an organizer, as the demo login and as a volunteer."""
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from tests.conftest import make_organizer, make_volunteer
+from tests.crawling import crawl
 from tournaments.management.demo import MIN_PARTICIPANTS, demo_admin_ensure, demo_festival_load
 
-LINK = re.compile(r'href="(/admin/[^"#]*)"')
-ID = re.compile(r"/(?:\d+|[0-9a-f]{8}-[0-9a-f-]{27})(?=/|$)")
 # Side effects or other sites: leaving, and "view on site" (the public pages have their own).
 SKIP = ("/admin/logout/", "/admin/r/")
-PER_KIND = 2
-MOST = 700
 
 
-def kind(url: str) -> tuple[str, tuple[str, ...]]:
-    """A link's kind: its path with ids taken out and the names of its query parameters."""
-    parts = urlsplit(url)
-    return ID.sub("/<id>", parts.path), tuple(sorted({k for k, _ in parse_qsl(parts.query)}))
-
-
-def crawl(client, *, refused_is_broken: bool = True) -> tuple[Counter, list[str]]:
-    """Statuses seen, and the links that are broken: a server error, a link to nothing or to
-    a page that only takes a form (404, 405), and for a role that should see the whole
-    back office a refusal (403)."""
-    queue, seen, kinds, statuses, broken = ["/admin/"], {"/admin/"}, Counter(), Counter(), []
-    while queue and sum(statuses.values()) < MOST:
-        url = queue.pop(0)
-        response = client.get(url)
-        statuses[response.status_code] += 1
-        status = response.status_code
-        if status >= 500 or status in (404, 405) or (status == 403 and refused_is_broken):
-            broken.append(f"{status} {url}")
-        if status >= 400:
-            continue
-        if "html" not in response.get("Content-Type", "") or response.streaming:
-            continue
-        for found in LINK.findall(response.content.decode()):
-            link = html.unescape(found)
-            if link in seen or link.startswith(SKIP):
-                continue
-            seen.add(link)
-            if kinds[kind(link)] < PER_KIND:
-                kinds[kind(link)] += 1
-                queue.append(link)
-    return statuses, broken
+def crawl_admin(client, **options):
+    return crawl(client, start="/admin/", under="/admin/", skip=SKIP, **options)
 
 
 @pytest.fixture
@@ -64,7 +26,7 @@ def demo(db, settings):
 def test_no_page_an_organizer_can_reach_is_a_server_error(client, demo):
     client.force_login(make_organizer())
 
-    statuses, broken = crawl(client)
+    statuses, broken = crawl_admin(client)
 
     assert broken == []
     assert statuses[200] > 100  # the crawl really went round the back office
@@ -73,7 +35,7 @@ def test_no_page_an_organizer_can_reach_is_a_server_error(client, demo):
 def test_no_page_the_demo_login_can_reach_is_a_server_error(client, demo):
     client.force_login(get_user_model().objects.get(username="demo"))
 
-    statuses, broken = crawl(client)
+    statuses, broken = crawl_admin(client)
 
     assert broken == []
     assert statuses[200] > 100
@@ -82,7 +44,7 @@ def test_no_page_the_demo_login_can_reach_is_a_server_error(client, demo):
 def test_a_volunteer_meets_refusals_not_errors(client, demo):
     client.force_login(make_volunteer())
 
-    statuses, broken = crawl(client, refused_is_broken=False)
+    statuses, broken = crawl_admin(client, refused_is_broken=False)
 
     assert broken == []
     assert statuses[200] >= 3  # the dashboard and the check-in pages
@@ -99,6 +61,6 @@ def test_the_crawler_reports_a_server_error(client, demo, monkeypatch):
     client.raise_request_exception = False
     client.force_login(make_organizer())
 
-    _statuses, broken = crawl(client)
+    _statuses, broken = crawl_admin(client)
 
-    assert any(line.startswith("500 /admin/") and "/changelist" not in line for line in broken)
+    assert any(line.startswith("500 /admin/") for line in broken)
