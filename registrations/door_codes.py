@@ -28,8 +28,8 @@ def check_in_url(registration_id: UUID) -> str:
     return settings.LINEUP_BASE_URL + check_in_path(registration_id)
 
 
-# The mask segno chose for an address, remembered: choosing scores all eight masks and is
-# 80% of making a code (~6 ms), while the page and the e-mail show the same address. Any mask
+# The mask segno chose for an address, remembered: choosing scores all eight masks, ~80% of
+# making a code (~5 of 6 ms), and the page and the e-mail show the same address. Any mask
 # makes a valid code, so a lost or evicted entry only costs the choice again.
 _MASK_KEY = "lineup:qr-mask:{digest}"
 _MASK_SECONDS = 24 * 60 * 60
