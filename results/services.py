@@ -82,7 +82,7 @@ def results_record(
         entries = {
             e.pk: e
             for e in Registration.objects.filter(tournament=tournament).only(
-                "pk", "status", "entrant_name", "tournament_id"
+                "pk", "status", "entrant_name", "tournament_id", "participant_id", "team_id"
             )
         }
         existing = {r.registration_id: r for r in Result.objects.filter(tournament=tournament)}
@@ -111,6 +111,8 @@ def results_record(
                 result = Result(
                     registration_id=rid,
                     tournament=tournament,
+                    participant_id=entries[rid].participant_id,
+                    team_id=entries[rid].team_id,
                     corrected_at=corrected_at,
                     **{k: getattr(placing, k) for k in _VALUES},
                 )
