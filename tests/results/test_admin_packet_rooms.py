@@ -154,11 +154,3 @@ def test_without_times_the_page_says_so(organizer_client):
     response = organizer_client.post(room_url(bare, "all", "csv"), follow=True)
     assert "No entries to write yet." in messages_of(response)
 
-
-def test_the_import_page_downloads_the_sheet_by_post(organizer_client, contest):
-    # Links (GET) to the sheet were refused with 405: exporting writes codes, so it is a POST.
-    page = organizer_client.get(reverse("admin:results_import", args=[contest.pk]))
-    html = page.content.decode()
-    url = reverse("admin:results_packet", args=[contest.pk, "csv"])
-    assert f'<form method="post" action="{url}">' in html
-    assert f'href="{url}"' not in html
