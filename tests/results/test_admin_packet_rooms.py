@@ -153,4 +153,3 @@ def test_without_times_the_page_says_so(organizer_client):
     assert "This tournament has no times yet" in page
     response = organizer_client.post(room_url(bare, "all", "csv"), follow=True)
     assert "No entries to write yet." in messages_of(response)
-
