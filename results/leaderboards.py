@@ -38,8 +38,7 @@ PARTICIPANTS, TEAMS, SCHOOLS = 1, 2, 3
 # series share a few), a tie a shared place scored apart. `through`, `entrant`: where a
 # result's entrant is read: PostgreSQL reads the result's own copy (kept equal to the
 # registration's by a composite foreign key, `Result.participant`), SQLite the registration.
-# `joined`: a row's
-# breakdown as "position:points ..." (in order where the database can).
+# `joined`: a row's breakdown as "position:points ..." (in order where the database can).
 DIALECTS = {
     "postgresql": {
         # Each array unpacked once: `d.j->'ids'` per row would copy the whole array each time.
@@ -221,6 +220,8 @@ def _points_table(links: list[SeriesTournament], chosen: QuerySet) -> str:
     )
     ties = []
     for tid, place, tied in shared:
+        if tid not in positions:  # published since the first query: not in this ranking
+            continue
         position, scoring, factor = positions[tid]
         ties.append([position, place, _scaled(scoring, factor, place, tied)])
     table = {"ids": ids, "kinds": kind_of, "ladders": ladders, "ties": ties}
