@@ -309,3 +309,41 @@ def test_merging_people_carries_their_results_along(season):
     assert Result.objects.filter(participant=twin).count() == 2
     people = series_leaderboards(series=series).rankings[0]
     assert (2, "Ann Ames", Decimal(24)) in [(r.rank, r.name, r.points) for r in people.rows]
+
+
+def test_a_result_cannot_name_another_entrant_than_its_entry(season):
+    from django.db import IntegrityError, transaction
+
+    from results.models import Result
+
+    _, spring, _ = season
+    result = Result.objects.filter(tournament=spring).first()
+    other = ParticipantFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Result.objects.filter(pk=result.pk).update(participant=other)
+
+
+def test_an_entry_merged_away_while_recording_asks_to_save_again(db, monkeypatch):
+    from registrations.models import Registration
+    from results import services as results_services
+    from results.errors import ResultsInvalid
+    from results.models import Result
+
+    tournament = TournamentFactory(rules=RULES)
+    slot = SlotFactory(time_block__tournament=tournament, capacity=1)
+    entry = engine.registration_create(
+        tournament=tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="t"
+    )
+    twin = ParticipantFactory()
+    checked = results_services.placing_problems
+
+    def merged_meanwhile(**kwargs):  # as if a merge committed between the read and the write
+        Registration.objects.filter(pk=entry.pk).update(participant=twin)
+        return checked(**kwargs)
+
+    monkeypatch.setattr(results_services, "placing_problems", merged_meanwhile)
+    with pytest.raises(ResultsInvalid, match="save them again"):
+        services.results_record(
+            tournament=tournament, placings=[Placing(entry.pk, place=1)], actor="t"
+        )
+    assert not Result.objects.exists()
