@@ -143,14 +143,14 @@ def _search_postgresql(
     # the same for all 300 bench queries; what it alone found were weak look-alikes
     # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
     word_similar = Participant.objects.order_by().filter(search_name__trigram_word_similar=folded)
-    words = sorted({t for t in tokens if len(t) > 1})
-    if len(words) > 1:
+    typed_words = sorted({t for t in tokens if len(t) > 1})
+    if len(typed_words) > 1:
         # The whole query's trigrams alone let one word carry a match: "dmitri vuwaard" reaches
         # 0.45 with "dmitri", so every Dmitri (~1,500 over 100,000) was scored. Each typed word
         # must also be in the name, give or take a typo; the GIN index checks all of them in
         # one scan, so those namesakes are never read (bench/RESULTS.md). An initial ("zoe n")
         # is left to the prefix arm.
-        for word in words:
+        for word in typed_words:
             word_similar = word_similar.filter(search_name__trigram_strict_word_similar=word)
     candidates = word_similar.values_list("pk", flat=True)
     if tokens:
