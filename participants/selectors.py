@@ -304,10 +304,11 @@ def participant_list_same_name(*, name: str, limit: int = 3) -> list[Participant
         # One query on the trigram index at pg_trgm's default word similarity (0.6): a typo
         # costs at most three of a name's trigrams, so a name of eight letters or more still
         # reaches it, while a namesake sharing only the first name rarely does.
+        nearest = TrigramWordDistance(folded, "search_name")
         candidates = list(
-            _PUBLIC_PARTICIPANTS.filter(search_name__trigram_word_similar=folded)
-            .annotate(distance=TrigramWordDistance(folded, "search_name"))
-            .order_by("distance", "last_name", "first_name", "pk")[: limit * 5]
+            _PUBLIC_PARTICIPANTS.filter(search_name__trigram_word_similar=folded).order_by(
+                nearest, "last_name", "first_name", "pk"
+            )[: limit * 5]
         )
     else:
         candidates = list(_PUBLIC_PARTICIPANTS.order_by("pk")[:_SIMPLE_SCAN_LIMIT])

@@ -129,7 +129,7 @@ def tournament_list_open_individual(
         .only("pk", "name", "slug")
         .order_by(F("starts_on").asc(nulls_last=True), "name", "pk")
     )
-    found = [t for t in tournaments if t.places_left > 0]  # type: ignore[attr-defined]
+    found = [t for t in tournaments if t.places_left > 0]
     if now is None:
         cache.set(_OPEN_INDIVIDUAL_CACHE_KEY, found, OPEN_INDIVIDUAL_CACHE_SECONDS)
     return found
