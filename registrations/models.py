@@ -136,6 +136,12 @@ class Registration(TimestampedModel):
                 name="registration_checked_in_has_time",
                 condition=~Q(status="checked_in") | Q(checked_in_at__isnull=False),
             ),
+            # Targets of the results' composite foreign keys: a result keeps a copy of its
+            # entry's entrant, and PostgreSQL keeps the copy equal (ON UPDATE CASCADE).
+            models.UniqueConstraint(
+                fields=["id", "participant"], name="registration_participant_key"
+            ),
+            models.UniqueConstraint(fields=["id", "team"], name="registration_team_key"),
         ]
         indexes = [
             models.Index(fields=["slot", "status"], name="registration_slot_status_idx"),
