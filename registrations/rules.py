@@ -4,11 +4,34 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
+from django.utils.translation import get_supported_language_variant, gettext_noop
+
 from common.times import local_when, tournament_zone
 from registrations.entries import Entry
-from registrations.errors import ScheduleClash, SlotUnavailable, StatusConflict, TournamentNotOpen
+from registrations.errors import (
+    InvalidEntry,
+    ScheduleClash,
+    SlotUnavailable,
+    StatusConflict,
+    TournamentNotOpen,
+)
 from registrations.models import Registration
 from tournaments.models import MAX_CHANGEOVER_MINUTES, Slot, Tournament
+
+
+def language_checked(language: str) -> str:
+    """The entry's language as one of LANGUAGES ("fr-ca" is "fr"; none is the site's
+    LANGUAGE_CODE); InvalidEntry for a language the site does not speak."""
+    if not language:
+        return settings.LANGUAGE_CODE
+    try:
+        return get_supported_language_variant(language)
+    except LookupError:
+        raise InvalidEntry(
+            gettext_noop("The language “{language}” is not one this site is written in."),
+            language=language[:20],
+        ) from None
 
 
 def check_open(tournament: Tournament, now: datetime) -> None:

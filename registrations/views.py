@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -261,6 +261,7 @@ def _sign_up(request, tournament, form):
             contact_phone=data["contact_phone"],
             idempotency_key=key,
             hold=True,  # held until confirmed from the e-mail, where the tournament asks so
+            language=get_language(),  # the page's: the e-mails follow it
         )
     except (registration_errors.SlotFull, registration_errors.SlotUnavailable) as exc:
         metrics.refusal_counted(exc)
