@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_event_record
 from common.locking import locked_atomic
@@ -154,10 +155,10 @@ def _place_new_entry(
             )
         except Slot.DoesNotExist:  # deleted meanwhile, or an id the caller did not check
             raise SlotUnavailable(
-                "This slot is not available. Please choose another one."
+                gettext_noop("This slot is not available. Please choose another one.")
             ) from None
         if row.tournament_id != tournament.pk:
-            raise SlotUnavailable("This slot belongs to another tournament.")
+            raise SlotUnavailable(gettext_noop("This slot belongs to another tournament."))
         slot, tournament = row, row.tournament
     else:
         row = tournament = Tournament.objects.annotate(
