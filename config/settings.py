@@ -10,6 +10,7 @@ import zoneinfo
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -320,6 +321,13 @@ LINEUP_RATE_REFERENCE = env.str("LINEUP_RATE_REFERENCE", default="60/m")
 # nobody can flood someone's inbox from many addresses).
 LINEUP_RATE_LOST_LINK = env.str("LINEUP_RATE_LOST_LINK", default="10/h")
 LINEUP_RATE_LOST_LINK_CONTACT = env.str("LINEUP_RATE_LOST_LINK_CONTACT", default="3/h")
+# Where a phone number typed without its country code is from (ISO 3166 code, e.g. NL), for
+# matching "06 1234 5678" to "+31 6 1234 5678"; blank: by the digits after trunk zeros.
+LINEUP_PHONE_REGION = env.str("LINEUP_PHONE_REGION", default="").upper()
+if LINEUP_PHONE_REGION and LINEUP_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"LINEUP_PHONE_REGION “{LINEUP_PHONE_REGION}” is not a region code such as NL or GB."
+    )
 for _name in (
     "LINEUP_RATE_SIGNUP",
     "LINEUP_RATE_SEARCH",

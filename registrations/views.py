@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from common import metrics
+from common.phones import phone_key
 from common.text import fold
 from common.times import local_date, local_when, tournament_zone_activate
 from config.client_ip import client_ip
@@ -507,7 +508,9 @@ def lost_link_page(request):
         if is_ratelimited(
             request,
             group="lost-link-contact",
-            key=lambda group, request: fold(contact).replace(" ", ""),
+            key=lambda group, request: (
+                fold(contact).replace(" ", "") if form.is_email else phone_key(contact)
+            ),
             rate=settings.LINEUP_RATE_LOST_LINK_CONTACT,
             method=ALL,
             increment=True,

@@ -4,6 +4,7 @@ with hand-given awards, and judges' assignments. Every change goes through
 `results.services`."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,6 +25,9 @@ from results.models import (
     Series,
     SeriesTournament,
 )
+
+# The staff group whose members may be assigned to judge (made by a data migration).
+JUDGES = "Judges"
 
 
 def _may_publish(request):
@@ -214,7 +218,24 @@ class JudgeAssignmentAdmin(admin.ModelAdmin):
     list_display = ["judge", "tournament"]
     list_select_related = ["judge", "tournament"]
     autocomplete_fields = ["tournament"]
-    raw_id_fields = ["judge"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Organizers cannot browse the users (a raw id lookup was a 403 to them): they choose
+        # among the active members of the Judges group, by name.
+        if db_field.name == "judge":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(groups__name=JUDGES, is_active=True, is_staff=True)
+                .order_by("first_name", "last_name", "username")
+            )
+            kwargs["help_text"] = (
+                f"A member of the {JUDGES} group. Someone missing from the list is added to "
+                "the group by whoever manages the users."
+            )
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = _judge_label
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         services.judge_assign(
@@ -230,6 +251,11 @@ class JudgeAssignmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
             self.delete_model(request, assignment)
+
+
+def _judge_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
 
 
 class SeriesTournamentInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.audit import audit_events_record
+from common.audit import audit_changes, audit_events_record
 from common.tabular import ImportFileError
 from participants.importing.columns import CONTACT_FIELDS
 from participants.importing.hooks import WrittenRow
@@ -57,12 +57,15 @@ def _batch_write(run: ImportRun, batch: list[ParsedRow], teams: TeamLookup) -> l
     to_create, to_update, events, written = [], [], [], []
     changed: set[str] = set()
     person: Participant | None
+    plans = []
     for row in good:
         team_id = team_ids[teams.key(row)] if row.values.get("team") else None
         if team_id is not None:
             run.index.team(team_id, row.line)
         wanted = wanted_fields(row, team_id)
-        action, fields = row_plan(row, wanted)
+        plans.append((row, wanted, *row_plan(row, wanted)))
+    team_names = _team_names(plans)
+    for row, wanted, action, fields in plans:
         if action == "create":
             person = Participant(**wanted)
             person.search_name = person.folded_search_name()
@@ -72,13 +75,14 @@ def _batch_write(run: ImportRun, batch: list[ParsedRow], teams: TeamLookup) -> l
             person = row.participant
             assert person is not None  # row_plan creates a row that matched nobody
         if action == "update":
+            values = _audited(person, {name: wanted[name] for name in fields}, team_names)
             for name in fields:
                 setattr(person, name, wanted[name])
             person.search_name = person.folded_search_name()
             person.updated_at = now
             to_update.append(person)
             changed.update(fields)
-            events.append(run.event("participant.update", person, row.line, changed=sorted(fields)))
+            events.append(run.event("participant.update", person, row.line, **values))
         run.count(row, action, fields)
         contact = {f: row.values.get(f, "") for f in CONTACT_FIELDS}
         written.append(WrittenRow(line=row.line, participant=person, contact=contact))
@@ -87,6 +91,29 @@ def _batch_write(run: ImportRun, batch: list[ParsedRow], teams: TeamLookup) -> l
         Participant.objects.bulk_update(to_update, sorted(changed | {"search_name", "updated_at"}))
     audit_events_record(events)
     return written
+
+
+def _team_names(plans: list) -> dict:
+    """Names of the teams that the batch's updates move people from or to, in one query."""
+    ids = {
+        team_id
+        for row, wanted, action, fields in plans
+        if action == "update" and "team_id" in fields
+        for team_id in (row.participant.team_id, wanted["team_id"])
+        if team_id is not None
+    }
+    return {pk: team.name for pk, team in Team.objects.in_bulk(ids).items()} if ids else {}
+
+
+def _audited(person: Participant, changes: dict, team_names: dict) -> dict:
+    """The update's audit values, before and after, with a team by its name."""
+    values = audit_changes(person, changes)
+    if "team_id" in changes:
+        for side in ("before", "after"):
+            team_id = values[side].pop("team_id")
+            values[side]["team"] = team_names.get(team_id) if team_id is not None else None
+        values["changed"] = sorted({*values["changed"], "team"} - {"team_id"})
+    return values
 
 
 def _teams_create(run: ImportRun, rows: list[ParsedRow], teams: TeamLookup) -> dict:

@@ -7,6 +7,7 @@ from django.db.models import Value
 from django.db.models.functions import Replace
 
 from common.audit import audit_event_record
+from common.phones import phone_key
 from registrations.models import Notification, Registration
 from registrations.notifications.messages import slot_facts
 from registrations.notifications.outbox import notification_queue
@@ -16,6 +17,8 @@ from tournaments.selectors import PUBLIC_STATUSES
 MAX_LINKS = 20
 # What people put between a phone number's digits.
 _PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "/")
+# Digits compared in the database first; the whole number is then compared by its key.
+_PHONE_TAIL = 7
 
 
 def _phone_digits(expression: Any) -> Any:
@@ -25,22 +28,17 @@ def _phone_digits(expression: Any) -> Any:
     return expression
 
 
-def _plain_phone(phone: str) -> str:
-    for separator in _PHONE_SEPARATORS:
-        phone = phone.replace(separator, "")
-    return phone
-
-
 def registration_links_send(*, email: str = "", phone: str = "", actor: str) -> int:
     """E-mail the private links of the active registrations (in public tournaments) whose
-    contact is `email`, or whose contact phone is `phone` (separators ignored): one message
+    contact is `email`, or whose contact phone is `phone` (the same number however written:
+    separators, country code or trunk zero, see `phone_key`): one message
     per address on file, listing at most `MAX_LINKS` entries, newest first. Entries with a
     phone but no e-mail address cannot be reached this way.
 
     Returns the number of messages queued; callers must not tell the person (the page says
     the same whether or not anything matched). Each message is audited on its newest entry.
     """
-    email, phone = email.strip(), _plain_phone(phone.strip())
+    email, phone = email.strip(), phone_key(phone) if phone.strip() else ""
     if not email and not phone:
         return 0
     found = Registration.objects.active().filter(
@@ -51,12 +49,17 @@ def registration_links_send(*, email: str = "", phone: str = "", actor: str) -> 
     else:
         found = (
             found.annotate(plain_phone=_phone_digits("contact_phone"))
-            .filter(plain_phone=phone)
+            .filter(plain_phone__endswith=phone[-_PHONE_TAIL:])
             .exclude(contact_email="")
         )
-    entries = list(
-        found.select_related("tournament", "slot__location").order_by("-created_at")[:MAX_LINKS]
-    )
+    entries = [
+        registration
+        # Numbers sharing their last digits are few: a bounded look suffices.
+        for registration in found.select_related("tournament", "slot__location").order_by(
+            "-created_at"
+        )[: MAX_LINKS * 5]
+        if email or phone_key(registration.contact_phone) == phone
+    ][:MAX_LINKS]
     by_address: dict[str, list[Registration]] = {}
     for registration in entries:
         by_address.setdefault(registration.contact_email.lower(), []).append(registration)

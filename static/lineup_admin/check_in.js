@@ -38,7 +38,42 @@
       });
   }
 
+  // Other volunteers tap too: the list and the counts are fetched again every few seconds,
+  // unless paused, the tab is hidden, or the volunteer is typing or on a button of the list
+  // (swapping it then would move their focus). A failed refresh waits for the next one.
+  var live = document.querySelector("[data-door-live]");
+  var pause = live && live.querySelector("[data-door-live-pause]");
+  var typedAt = 0;
+  if (live && pause) {
+    live.hidden = false;
+    pause.addEventListener("click", function () {
+      var paused = pause.getAttribute("aria-pressed") !== "true";
+      pause.setAttribute("aria-pressed", paused ? "true" : "false");
+      pause.textContent = paused ? "Resume updates" : "Pause updates";
+    });
+    window.setInterval(function () {
+      var results = document.getElementById("check-in-results");
+      if (pause.getAttribute("aria-pressed") === "true" || document.hidden) return;
+      if (Date.now() - typedAt < 3000 || results.contains(document.activeElement)) return;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok || response.redirected) throw new Error("skip");
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var list = fresh.getElementById("check-in-results");
+          var count = fresh.getElementById("door-count");
+          if (!list || !count) return;
+          document.getElementById("check-in-results").replaceWith(document.adoptNode(list));
+          document.getElementById("door-count").innerHTML = count.innerHTML;
+        })
+        .catch(function () {});
+    }, 1000 * Number(live.dataset.doorLive));
+  }
+
   input.addEventListener("input", function () {
+    typedAt = Date.now();
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, 250);
   });

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from registrations import door_codes
+from registrations import door_codes, services
 from registrations.models import Registration
 from tests.browser.test_accessibility import blocking
 from tests.conftest import make_organizer, make_volunteer
@@ -88,6 +88,32 @@ def test_a_volunteer_checks_in_and_undoes_on_a_phone(phone, live_server, festiva
     zoe.refresh_from_db()
     assert zoe.status == Status.CONFIRMED
     assert "parent.of.zoe@example.com" not in phone.content()
+
+
+def test_another_volunteers_tap_shows_up_without_a_reload_unless_paused(
+    phone, live_server, festival
+):
+    log_in(phone, live_server, make_volunteer())
+    tournament = festival["tournament"]
+    ann, bo = Registration.objects.exclude(pk=festival["zoe"].pk).order_by("created_at")
+    phone.clock.install()  # the page's timer runs when the test says, not in real seconds
+    phone.goto(f"{live_server.url}/admin/registrations/registration/check-in/{tournament.pk}/")
+    assert "0 of 3 checked in" in phone.locator(".door-count").inner_text()
+
+    # At the next door, another volunteer checks Ann in.
+    services.registration_check_in(registration=ann, actor="the other door")
+    phone.clock.run_for(21_000)
+    phone.locator(".door-count").get_by_text("1", exact=True).wait_for()
+    assert "✓ Checked in" in phone.locator(f"#entry-{ann.pk}").inner_text()
+
+    phone.get_by_role("button", name="Pause updates").click()
+    assert phone.get_by_role("button", name="Resume updates").get_attribute("aria-pressed") == (
+        "true"
+    )
+    services.registration_check_in(registration=bo, actor="the other door")
+    phone.clock.run_for(45_000)
+    phone.wait_for_timeout(500)  # what a fetch would have needed to land
+    assert "1 of 3 checked in" in phone.locator(".door-count").inner_text()
 
 
 def test_the_search_works_without_javascript(no_js_page, live_server, festival):

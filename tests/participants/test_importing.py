@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from common.audit_sentences import audit_sentence
 from common.models import AuditEvent
 from common.tabular import ImportFileError, Table
 from participants.importing import ImportRowsInvalid, map_columns, participant_import
@@ -94,7 +95,26 @@ class TestCleanFile:
         assert Participant.objects.get(external_id="S-1002").grade == "7"
         event = AuditEvent.objects.get(action="participant.update")
         assert event.payload["changed"] == ["grade"]
+        assert (event.payload["before"], event.payload["after"]) == ({"grade": "6"}, {"grade": "7"})
         assert event.payload["line"] == 3
+
+    def test_a_move_to_another_team_is_audited_with_both_teams_names(self, tmp_path):
+        run(DATA / "participants_clean.csv")
+        text = (DATA / "participants_clean.csv").read_text(encoding="utf-8")
+        moved = text.replace(
+            "S-1002,Bo,Li,2012,6,Hill School,Red Dragons",
+            "S-1002,Bo,Li,2012,6,Hill School,Green Owls",
+        )
+        assert moved != text
+        path = write(tmp_path, moved)
+
+        run(path)
+
+        event = AuditEvent.objects.get(action="participant.update")
+        assert event.payload["changed"] == ["team"]
+        assert event.payload["before"] == {"team": "Red Dragons"}
+        assert event.payload["after"] == {"team": "Green Owls"}
+        assert "team “Red Dragons” → “Green Owls”" in audit_sentence(event)
 
     def test_a_dry_run_counts_the_changes_and_writes_nothing(self):
         result = run(DATA / "participants_clean.csv", dry_run=True)

@@ -1,8 +1,12 @@
 """A confirmation worth keeping: what the private page and the e-mails say, changing the time
 from the private page, and "I lost my link" (issue 11)."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -252,6 +256,53 @@ def test_a_phone_number_finds_the_registrations_made_with_it(
     assert f"/r/{registration.reference}/" in mail.body
 
 
+@pytest.mark.parametrize(
+    ("on_file", "typed", "region"),
+    [
+        ("+44 20 7946 0958", "020 7946 0958", ""),  # the trunk zero for the country code
+        ("020 7946 0958", "+44 (20) 7946-0958", ""),
+        ("+31 6 1234 5678", "0031 6 12345678", "NL"),  # the international prefix of the region
+        ("+39 06 1234 5678", "06 1234 5678", "IT"),  # Rome keeps its 0 after +39
+    ],
+)
+def test_a_phone_number_is_found_with_or_without_its_country_code(
+    client,
+    festival,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    settings,
+    on_file,
+    typed,
+    region,
+):
+    settings.LINEUP_PHONE_REGION = region
+    _tournament, slot, _later = festival
+    registration = sign_up(slot, contact_phone=on_file)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        lost_link(client, typed)
+    (mail,) = mailoutbox
+    assert f"/r/{registration.reference}/" in mail.body
+
+
+def test_a_number_sharing_only_its_last_digits_is_not_a_match(
+    client, festival, mailoutbox, django_capture_on_commit_callbacks
+):
+    _tournament, slot, _later = festival
+    sign_up(slot, contact_phone="+44 20 7946 0958")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        lost_link(client, "+33 1 27 94 60 958")  # same last seven digits, another number
+    assert mailoutbox == []
+
+
+def test_one_number_written_two_ways_is_one_contact_for_the_rate_limit(client, festival, settings):
+    settings.LINEUP_RATE_LOST_LINK_CONTACT = "2/h"
+    assert lost_link(client, "+44 20 7946 0958").status_code == 200
+    assert lost_link(client, "020 7946 0958").status_code == 200
+    assert lost_link(client, "0207-946-0958").status_code == 429
+
+
 def test_the_answer_is_the_same_whether_or_not_anything_matched(client, festival, mailoutbox):
     _tournament, slot, _later = festival
     sign_up(slot)
@@ -388,3 +439,16 @@ def test_the_run_sheet_shows_the_reference_read_aloud_at_the_door(organizer_clie
         reverse("admin:tournaments_tournament_run_sheet", args=[tournament.pk])
     ).content.decode()
     assert registration.short_reference_display in page
+
+
+def test_a_phone_region_that_does_not_exist_stops_the_start(tmp_path):
+    env = {**os.environ, "LINEUP_PHONE_REGION": "XX", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert started.returncode != 0
+    assert "LINEUP_PHONE_REGION “XX” is not a region code" in started.stderr

@@ -201,3 +201,31 @@ def test_the_tournament_page_links_to_its_results_sheet(organizer_client, contes
         reverse("admin:tournaments_tournament_change", args=[contest.pk])
     )
     assert sheet_url(contest) in response.content.decode()
+
+
+def test_an_organizer_picks_a_judge_by_name_among_the_judges(organizer_client, judge, contest):
+    judge.first_name, judge.last_name = "Jo", "March"
+    judge.save()
+    get_user_model().objects.create_user(username="not-a-judge", is_staff=True)
+    url = reverse("admin:results_judgeassignment_add")
+
+    page = organizer_client.get(url)
+
+    assert page.status_code == 200
+    choices = [label for _value, label in page.context["adminform"].form.fields["judge"].choices]
+    assert choices == ["---------", "Jo March (jo)"]
+    assert "/admin/auth/user/" not in page.content.decode()  # no lookup organizers may not use
+    response = organizer_client.post(url, {"judge": judge.pk, "tournament": contest.pk})
+    assert response.status_code == 302
+    assert contest.judge_assignments.get().judge == judge
+
+
+def test_the_import_page_downloads_the_sheet_it_asks_for(organizer_client, contest, entries):
+    page = organizer_client.get(reverse("admin:results_import", args=[contest.pk]))
+    action = reverse("admin:results_packet", args=[contest.pk, "csv"])
+    assert f'<form method="post" action="{action}">' in page.content.decode()
+
+    response = organizer_client.post(action)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('-judges.csv"')

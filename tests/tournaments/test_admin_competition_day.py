@@ -20,7 +20,7 @@ from tests.factories import (
 )
 from tests.tournaments.test_admin import events, register, tournament_form
 from tournaments import services
-from tournaments.models import Slot, TimeBlock
+from tournaments.models import Slot, TimeBlock, Tournament
 
 pytestmark = pytest.mark.django_db
 
@@ -275,6 +275,25 @@ class TestVenueDayGrid:
             "Hall: 5 min between Piano (ends 09:10) and Violin (starts 09:15); "
             "the changeover needs 15."
         )
+
+    def test_a_draft_tournament_is_shown_and_marked_as_not_public(self, organizer_client):
+        draft = SlotFactory(time_block__tournament__name="Harp", capacity=2)
+        draft.tournament.status = Tournament.Status.DRAFT
+        draft.tournament.save(update_fields=["status"])
+        public = SlotFactory(time_block__tournament__name="Oboe", starts_at=draft.starts_at)
+
+        response = organizer_client.get(venue_url(timezone.localtime(draft.starts_at).date()))
+
+        page = response.content.decode()
+        assert "Harp</a> (draft)" in page
+        assert "Oboe</a> (draft)" not in page
+        assert page.count("Draft: not public yet") == 1
+        assert {
+            c.slot for row in response.context["grid"].rows for cell in row.cells for c in cell
+        } == {
+            draft,
+            public,
+        }
 
     def test_a_day_without_problems_says_so(self, organizer_client):
         slot = SlotFactory()

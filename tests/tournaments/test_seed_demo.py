@@ -9,7 +9,7 @@ from common.models import AuditEvent
 from participants.models import Participant, Team
 from registrations.models import Registration
 from tests.factories import TournamentFactory
-from tournaments.management.demo import WELL_KNOWN_PASSWORD, demo_foreign_data
+from tournaments.management.demo import MIN_PARTICIPANTS, WELL_KNOWN_PASSWORD, demo_foreign_data
 from tournaments.models import Location, Slot, Tournament
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,12 @@ User = get_user_model()
 
 
 def seed_demo(*args):
+    return seed_demo_with(120, *args)
+
+
+def seed_demo_with(participants, *args):
     out = io.StringIO()
-    call_command("seed_demo", "--participants", "120", *args, stdout=out)
+    call_command("seed_demo", "--participants", str(participants), *args, stdout=out)
     return out.getvalue()
 
 
@@ -149,3 +153,16 @@ def test_it_leaves_someone_elses_user_alone(settings):
         seed_demo()
 
     assert User.objects.get(username="demo").check_password("x")
+
+
+def test_too_few_participants_is_refused_before_anything_is_written():
+    with pytest.raises(CommandError, match=f"at least {MIN_PARTICIPANTS} "):
+        call_command("seed_demo", "--participants", str(MIN_PARTICIPANTS - 1))
+    assert counts() == [0, 0, 0, 0, 0, 0, 0]
+
+
+def test_the_smallest_festival_allowed_loads():
+    out = seed_demo_with(MIN_PARTICIPANTS)
+
+    assert Participant.objects.count() == MIN_PARTICIPANTS
+    assert "Login:" in out

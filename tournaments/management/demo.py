@@ -58,6 +58,9 @@ SCHOOLS = [
 ]
 CREWS = ["Crew Nova", "Rhythm Riot", "Les Étoiles", "Bass Drop", "Kinetic"]
 ESPORTS_TEAMS = ["Turbo Owls", "Pixel Foxes", "Nitro Gnus", "Aerial Aces", "Boost Bandits"]
+# The first people fill the teams (5 a crew, 3 an e-sports team); the sign-ups below need 68
+# individuals more (20 pianists, 40 chess players, 8 monologues).
+MIN_PARTICIPANTS = 5 * len(CREWS) + 3 * len(ESPORTS_TEAMS) + 20 + 40 + 8
 
 
 class DemoRefused(LineupError):

@@ -4,7 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
-from tournaments.management.demo import DemoRefused, demo_admin_ensure, demo_festival_load
+from tournaments.management.demo import (
+    MIN_PARTICIPANTS,
+    DemoRefused,
+    demo_admin_ensure,
+    demo_festival_load,
+)
 
 
 class _RollBack(Exception):
@@ -38,7 +43,7 @@ class Command(BaseCommand):
             "--participants",
             type=int,
             default=300,
-            help="How many participants to make (default 300, at least 100).",
+            help=f"How many participants to make (default 300, at least {MIN_PARTICIPANTS}).",
         )
         parser.add_argument(
             "--base-url",
@@ -49,8 +54,11 @@ class Command(BaseCommand):
     def handle(
         self, *args, admin_username, admin_password, participants, base_url, dry_run, **options
     ):
-        if participants < 100:
-            raise CommandError("--participants must be at least 100 (the teams need them).")
+        if participants < MIN_PARTICIPANTS:
+            raise CommandError(
+                f"--participants must be at least {MIN_PARTICIPANTS} (the teams and the demo's "
+                "sign-ups need them)."
+            )
         try:
             with transaction.atomic():
                 summary = demo_festival_load(participants=participants)
