@@ -267,10 +267,13 @@ def _transition(
     with locked_atomic():
         locked = lock_registration(registration.pk, expected_version=expected_version)
         if locked.status not in allowed:
+            # A step's own wording (marked for translation where a public page shows it) may
+            # name the entrant and the status; the others say which step it was.
             raise StatusConflict(
-                refusal.format(entrant=locked.entrant_name)
-                or f"A registration that is {locked.get_status_display().lower()} cannot be "
-                f"{action.replace('_', ' ')}."
+                refusal or "A registration that is {status} cannot be {step}.",
+                entrant=locked.entrant_name,
+                status=locked.get_status_display().lower(),
+                step=action.replace("_", " "),
             )
         if check is not None:
             check(locked, now)
@@ -307,6 +310,7 @@ def registration_confirm(
         actor=actor,
         action="confirmed",
         allowed=(Status.RESERVED,),
+        refusal=gettext_noop("A registration that is {status} cannot be confirmed."),
         check=None if allow_expired else check_hold_open,
         stamp="confirmed_at",
         status=Status.CONFIRMED,
