@@ -13,9 +13,9 @@ from django.utils.formats import date_format
 from common.times import tournament_zone, zone_abbreviation
 from registrations import services
 from registrations.errors import InvalidEntry
-from registrations.models import Registration
+from registrations.models import Registration, WaitlistEntry
 from tests.conftest import form_data, signup_url
-from tests.factories import ParticipantFactory, SlotFactory
+from tests.factories import ParticipantFactory, SlotFactory, register_someone
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +193,41 @@ class TestPublicRefusals:
             follow=True,
         )
         assert "Esta inscripción ya está cancelada." in response.content.decode()
+
+
+class TestWaitlistEmails:
+    def test_a_spanish_waitlist_entry_hears_of_its_offer_in_spanish(
+        self, client, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        slot = SlotFactory(capacity=1)
+        taken = register_someone(slot, contact_email="first@example.com")
+        url = reverse("registrations:waitlist_join", args=[slot.tournament.slug])
+        url += f"?slot={slot.pk}"
+        data = form_data(client, url, entrant_name="Lucía Gómez", contact_email="lucia@example.es")
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = client.post(url, data, HTTP_ACCEPT_LANGUAGE="es")
+        assert response.status_code == 302
+        with translation.override(settings.LANGUAGE_CODE):
+            for callback in callbacks:
+                callback()
+        entry = WaitlistEntry.objects.get()
+        assert entry.language == "es"
+        (joined,) = mailoutbox
+        assert joined.subject == f"Está en la lista de espera: {slot.tournament.name}"
+        assert "Su puesto en la lista: número 1" in joined.body
+
+        # The place frees up by an organizer's hand, in English: the offer still goes in Spanish.
+        mailoutbox.clear()
+        with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+            services.registration_cancel(registration=taken, actor="organizer:olga")
+        (offer,) = [m for m in mailoutbox if m.to == ["lucia@example.es"]]
+        name = slot.tournament.name
+        assert offer.subject == f"Hay una plaza libre para usted (lista de espera): {name}"
+        html = html_of(offer)
+        assert "Reserve la plaza (o recházela) aquí:" in offer.body
+        assert "Reservar la plaza (o rechazarla)" in html
+        for part in (offer.body, html):
+            assert "Resérvela antes del" in part
+            assert local_day(slot.starts_at, slot.tournament, "es") in part
+        entry.refresh_from_db()
+        assert entry.registration.language == "es"  # and so are the e-mails of the place
