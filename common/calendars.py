@@ -1,7 +1,7 @@
 """iCalendar (.ics) files: one entrant's time, and the feeds of a tournament's schedule.
 
-Every time written here goes through `tournament_time`, the one place that decides the zone
-an event is written in: the tournament's own zone (`time_zone`), else the default zone.
+Every time written here goes through `tournament_time`, in the zone `common.times` gives
+the tournament (`tournament_zoneinfo`: its own, else the default zone).
 Events in UTC are written with a trailing Z; any other zone with its TZID
 and the VTIMEZONE a calendar app needs to read it, so the app shows the local time of the
 venue whatever zone its owner is in.
@@ -10,18 +10,12 @@ venue whatever zone its owner is in.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration
 
-from common.times import HasTimeZone, default_time_zone, zone
+from common.times import HasTimeZone, tournament_zoneinfo
 
 PRODUCT_ID = "-//Lineup//Schedules//EN"
-
-
-def tournament_zoneinfo(tournament: HasTimeZone) -> ZoneInfo:
-    """The zone a tournament's times are read in: its own, else the site's default."""
-    return zone(tournament.time_zone or default_time_zone())
 
 
 def tournament_time(moment: datetime, tournament: HasTimeZone) -> datetime:

@@ -67,18 +67,24 @@ def default_time_zone() -> str:
     return settings.LINEUP_TIME_ZONE
 
 
+def tournament_zoneinfo(tournament: HasTimeZone) -> ZoneInfo:
+    """The tournament's zone as a value (a ZoneInfo, for converting a time or naming the zone):
+    its own, else the site's default. To read and write times in it, see the two below."""
+    return zone(tournament.time_zone or default_time_zone())
+
+
 def tournament_zone(tournament: HasTimeZone | None) -> AbstractContextManager[None]:
-    """Read and write times in the tournament's zone inside the block (None: leave the zone
-    as it is)."""
+    """A block (`with`) in which times are read and written in the tournament's zone
+    (`tournament_zoneinfo`); None leaves the zone as it is."""
     if tournament is None:
         return nullcontext()
-    return timezone.override(zone(tournament.time_zone))
+    return timezone.override(tournament_zoneinfo(tournament))
 
 
 def tournament_zone_activate(tournament: HasTimeZone) -> None:
     """The tournament's zone for the rest of the request (its page renders after the view
     returns); `config.time_zones` resets it when the request ends."""
-    timezone.activate(zone(tournament.time_zone))
+    timezone.activate(tournament_zoneinfo(tournament))
 
 
 def local_moment(day: date, clock: time, *, zone_name: str | None = None) -> datetime:

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 from ninja import NinjaAPI, Query, Schema
@@ -31,9 +30,9 @@ from ninja.pagination import paginate
 from pydantic import BeforeValidator
 
 from common import metrics
-from common.calendars import tournament_time, tournament_zoneinfo
+from common.calendars import tournament_time
 from common.locking import Busy
-from common.times import day_pick
+from common.times import day_pick, tournament_zone, tournament_zoneinfo
 from opendata import schemas, selectors
 from opendata.caching import conditional_cached
 from opendata.pagination import Pages
@@ -229,7 +228,7 @@ def _public_tournament(slug: str) -> Tournament:
 @answered
 def tournament_detail(request: HttpRequest, slug: Slug) -> Any:
     tournament = _public_tournament(slug)
-    with timezone.override(tournament_zoneinfo(tournament)):
+    with tournament_zone(tournament):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
         day_list = tournament_selectors.tournament_days(tournament=tournament)
     slots = [s for day in days for room in day.rooms for s in room.slots]
@@ -282,7 +281,7 @@ class SlotFilters(Schema):
 @paginate(Pages)
 def slot_list(request: HttpRequest, slug: Slug, filters: Query[SlotFilters]) -> Any:
     tournament = _public_tournament(slug)
-    with timezone.override(tournament_zoneinfo(tournament)):
+    with tournament_zone(tournament):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
     sign_up = _absolute(request, "registrations:create", slug)
     open_for_sign_up = tournament.registration_is_open()
@@ -331,7 +330,7 @@ def schedule(
     request: HttpRequest, slug: Slug, day: Day | None = None, room: UUID | None = None
 ) -> Any:
     tournament = tournament_selectors.tournament_get_public(slug=slug)
-    with timezone.override(tournament_zoneinfo(tournament)):
+    with tournament_zone(tournament):
         days = tournament_selectors.tournament_days(tournament=tournament)
         if day is not None and day not in days:
             raise Http404("The tournament has no times on that day.")

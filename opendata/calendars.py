@@ -2,9 +2,8 @@
 each time that is not cancelled is an event, named with who is booked in it as the public
 schedule shows them (display names only)."""
 
-from django.utils import timezone
-
-from common.calendars import CalendarEvent, calendar_ics, tournament_zoneinfo
+from common.calendars import CalendarEvent, calendar_ics
+from common.times import tournament_zone
 from registrations import selectors as registration_selectors
 from tournaments import selectors as tournament_selectors
 from tournaments.models import Location, Slot, Tournament
@@ -16,7 +15,7 @@ REFRESH_MINUTES = 60
 def schedule_feed_ics(*, tournament: Tournament, location: Location | None, link: str) -> bytes:
     """The feed as .ics bytes. Two queries a day with times, plus one."""
     events = []
-    with timezone.override(tournament_zoneinfo(tournament)):
+    with tournament_zone(tournament):
         for day in tournament_selectors.tournament_days(tournament=tournament):
             rooms = registration_selectors.day_schedule(
                 tournament=tournament, day=day, location=location

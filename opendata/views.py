@@ -7,14 +7,14 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
-from common.calendars import tournament_zoneinfo
+from common.times import tournament_zone, tournament_zoneinfo
 from opendata.caching import conditional_cached
 from opendata.calendars import schedule_feed_ics
 from registrations import selectors as registration_selectors
@@ -108,7 +108,7 @@ def embed_page(request, slug):
     """The tournament's upcoming times with places left, for other sites to frame. Only this
     page may be framed (LINEUP_EMBED_FRAME_ANCESTORS); it needs no script and sets no cookie."""
     tournament = registration_selectors.tournament_get_public_with_seats(slug=slug)
-    with timezone.override(tournament_zoneinfo(tournament)):
+    with tournament_zone(tournament):
         days = tournament_selectors.tournament_schedule(tournament=tournament)
         upcoming = []
         for day in days:

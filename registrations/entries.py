@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from participants.models import Participant, Team
 from registrations.errors import InvalidEntry, NotATeamMember
-from registrations.models import Registration, RegistrationMember
+from registrations.models import Registration, RegistrationMember, WaitlistEntry
 from tournaments.models import Tournament
 
 
@@ -194,15 +194,24 @@ def entry_for(
 
 def entry_of(registration: Registration) -> Entry:
     """The people behind an existing registration (for a move's clash check)."""
-    members = tuple(registration.members.values_list("participant_id", "name"))
+    return entry_of_stored(
+        registration, members=tuple(registration.members.values_list("participant_id", "name"))
+    )
+
+
+def entry_of_stored(
+    row: Registration | WaitlistEntry, *, members: tuple[tuple[UUID | None, str], ...]
+) -> Entry:
+    """The people behind a stored registration or waitlist entry, with its `members` as
+    (participant_id or None, name): its participant and every listed member, once each."""
     person_ids = {pid for pid, _ in members if pid}
-    if registration.participant_id:
-        person_ids.add(registration.participant_id)
+    if row.participant_id:
+        person_ids.add(row.participant_id)
     return Entry(
-        name=registration.entrant_name,
-        seats=registration.seats,
-        participant_id=registration.participant_id,
-        team_id=registration.team_id,
+        name=row.entrant_name,
+        seats=row.seats,
+        participant_id=row.participant_id,
+        team_id=row.team_id,
         person_ids=tuple(sorted(person_ids)),
         members=members,
     )

@@ -217,7 +217,7 @@ class WaitlistEntry(TimestampedModel):
     """Someone waiting for a place in a full slot (or, without a slot, the first free time
     they can take, or a place in a slot-less tournament at its cap). A freed place comes as
     an offer: a held registration (`registration`) they claim from the e-mail link
-    (`registrations/services/waitlist.py`)."""
+    (`registrations/services/waitlist_offers.py`)."""
 
     class Status(models.TextChoices):
         WAITING = "waiting", "Waiting"

@@ -1,7 +1,10 @@
 """Locking and saving one registration row, queueing the e-mail that tells its contact, and
 writing the webhook outbox: done the same way by every transaction that changes a
-registration, so every change is synced (`save_registration`, `sync`)."""
+registration, so every change is synced (`save_registration`, `sync`). The slots a change
+touches are locked here too, before the registration (`lock_slots_then_registration`): the
+engine's order, which no caller may change without risking a deadlock."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from types import EllipsisType
 from typing import Any
@@ -41,6 +44,48 @@ def lock_registration(
             "This registration was moved at the same moment. Reload and try again."
         )
     return locked
+
+
+def lock_slots(
+    slot_ids: Iterable[UUID | None], *, related: tuple[str, ...] = ("location",)
+) -> dict[UUID, Slot]:
+    """Lock slots in one query in primary-key order, so two changes locking the same slots
+    cannot deadlock; `related` is read in the same query, not locked. By id; a slot that no
+    longer exists is left out (None ids are skipped)."""
+    ids = sorted({pk for pk in slot_ids if pk is not None})
+    if not ids:
+        return {}
+    return {
+        slot.pk: slot
+        for slot in Slot.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+
+
+def lock_slot(slot_id: UUID, *, related: tuple[str, ...] = ("location",)) -> Slot:
+    """One slot, locked as `lock_slots` locks them; `Slot.DoesNotExist` if it is gone."""
+    slot = lock_slots([slot_id], related=related).get(slot_id)
+    if slot is None:
+        raise Slot.DoesNotExist(f"Slot {slot_id} does not exist.")
+    return slot
+
+
+def lock_slots_then_registration(
+    registration_id: UUID,
+    *,
+    slot_ids: Iterable[UUID | None],
+    in_slot: UUID | None,
+    expected_version: int | None = None,
+    related: tuple[str, ...] = ("location",),
+) -> tuple[dict[UUID, Slot], Registration]:
+    """The engine's lock step for changing one registration: the slots it touches (its own,
+    and any it moves to) by id, then the registration (`lock_registration`, which raises
+    `ConcurrentChange` unless it is still in `in_slot` at `expected_version`)."""
+    slots = lock_slots(slot_ids, related=related)
+    locked = lock_registration(registration_id, expected_version=expected_version, slot_id=in_slot)
+    return slots, locked
 
 
 def save_registration(registration: Registration, *, now: datetime, **changes: Any) -> None:

@@ -1,6 +1,7 @@
 """Waitlists in the back office: each tournament's list in order (place in line, since when,
 offers made, the open offer), reorder, remove and promote by hand. Every change goes through
-`registrations/services/waitlist.py`, audited; nothing here edits an entry directly."""
+the services (`registrations/services/waitlist_order.py`, and `waitlist.py` to remove),
+audited; nothing here edits an entry directly."""
 
 from django import forms
 from django.contrib import admin

@@ -9,9 +9,11 @@ a version check whose row count is verified; the database constraints stand behi
 
 `registering.py` makes new entries and `changing.py` changes those that exist; `schedule.py`
 holds the schedule changes that cancel or count entries, `people.py` the merging of duplicate
-people, `waitlist.py` the waitlists and the offers that fill freed places. What they share:
-the refusals (`registrations/errors.py`), who an entry is (`entries.py`), the rule checks
-(`rules.py`), the counters (`places.py`) and one registration row (`rows.py`).
+people; the waitlists are `waitlist.py` (joining and leaving), `waitlist_offers.py` (the
+offers that fill freed places: made, claimed, expired, passed on) and `waitlist_order.py`
+(the organizers' reordering and promotion). What they share: the refusals
+(`registrations/errors.py`), who an entry is (`entries.py`), the rule checks (`rules.py`), the
+counters (`places.py`) and one registration row with the slots locked before it (`rows.py`).
 """
 
 from registrations.services.changing import (
@@ -38,14 +40,9 @@ from registrations.services.schedule import (
     tournament_set_max_participants,
     tournament_update,
 )
-from registrations.services.waitlist import (
-    waitlist_fill,
-    waitlist_join,
-    waitlist_leave,
-    waitlist_move,
-    waitlist_offer_claim,
-    waitlist_promote,
-)
+from registrations.services.waitlist import waitlist_join, waitlist_leave
+from registrations.services.waitlist_offers import waitlist_fill, waitlist_offer_claim
+from registrations.services.waitlist_order import waitlist_move, waitlist_promote
 
 __all__ = [
     "MergeRefused",

@@ -34,6 +34,7 @@ from registrations.rows import (
     audit_override_added,
     audit_override_given_back,
     lock_registration,
+    lock_slots_then_registration,
     notify,
     save_cancelled,
     save_registration,
@@ -46,7 +47,7 @@ from registrations.rules import (
     entrant_change_refusal,
     slot_uuid,
 )
-from registrations.services.waitlist import (
+from registrations.services.waitlist_offers import (
     offer_free_places,
     waitlist_offer_claim,
     waitlist_place_released,
@@ -57,20 +58,6 @@ logger = logging.getLogger(__name__)
 
 Status = Registration.Status
 WaitlistStatus = WaitlistEntry.Status
-
-
-def _lock_slot_then_entry(
-    registration: Registration, slot_id: UUID | None, expected_version: int | None
-) -> tuple[Slot | None, Registration]:
-    """Inside the transaction: the entry's slot (if any), then the entry itself, in the
-    engine's lock order; `ConcurrentChange` if the entry moved or changed meanwhile."""
-    slot = None
-    if slot_id:
-        slot = (
-            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot_id)
-        )
-    locked = lock_registration(registration.pk, expected_version=expected_version, slot_id=slot_id)
-    return slot, locked
 
 
 def registration_cancel(
@@ -90,7 +77,10 @@ def registration_cancel(
     slot_id = Registration.objects.values_list("slot_id", flat=True).get(pk=registration.pk)
     now = timezone.now()
     with locked_atomic():
-        slot, locked = _lock_slot_then_entry(registration, slot_id, expected_version)
+        slots, locked = lock_slots_then_registration(
+            registration.pk, slot_ids=[slot_id], in_slot=slot_id, expected_version=expected_version
+        )
+        slot = slots.get(slot_id) if slot_id else None
         if locked.status == Status.CANCELLED:
             raise StatusConflict(gettext_noop("This registration is already cancelled."))
         if by_entrant:
@@ -156,16 +146,13 @@ def registration_move(
     with locked_atomic():
         lock_people(entry)
         to_slot = slot_uuid(to_slot_id)
-        slot_ids = sorted({pk for pk in (to_slot, current.slot_id) if pk is not None})
-        slots = {
-            s.pk: s
-            for s in Slot.objects.select_for_update(of=("self",))
-            .select_related("tournament", "location")
-            .filter(pk__in=slot_ids)
-            .order_by("pk")
-        }
-        locked = lock_registration(
-            current.pk, expected_version=expected_version, slot_id=current.slot_id
+        # Both slots in one query, by id: two opposite moves cannot deadlock.
+        slots, locked = lock_slots_then_registration(
+            current.pk,
+            slot_ids=[to_slot, current.slot_id],
+            in_slot=current.slot_id,
+            expected_version=expected_version,
+            related=("tournament", "location"),
         )
         if locked.status not in (Status.RESERVED, Status.CONFIRMED):
             raise StatusConflict(
@@ -388,7 +375,10 @@ def registration_release_no_show(
     reason = reason.strip()
     now = timezone.now()
     with locked_atomic():
-        slot, locked = _lock_slot_then_entry(registration, slot_id, expected_version)
+        slots, locked = lock_slots_then_registration(
+            registration.pk, slot_ids=[slot_id], in_slot=slot_id, expected_version=expected_version
+        )
+        slot = slots.get(slot_id) if slot_id else None
         if locked.status != Status.NO_SHOW:
             raise StatusConflict(
                 f"{locked.entrant_name} is {locked.get_status_display().lower()}, not a "
@@ -551,16 +541,14 @@ def registration_change_members(
     now = timezone.now()
     with locked_atomic():
         lock_people(Entry(name=new.name, seats=new.seats, person_ids=joining))
-        slot = None
-        if current.slot_id:
-            slot = (
-                Slot.objects.select_for_update(of=("self",))
-                .select_related("tournament", "location")
-                .get(pk=current.slot_id)
-            )
-        locked = lock_registration(
-            current.pk, expected_version=expected_version, slot_id=current.slot_id
+        slots, locked = lock_slots_then_registration(
+            current.pk,
+            slot_ids=[current.slot_id],
+            in_slot=current.slot_id,
+            expected_version=expected_version,
+            related=("tournament", "location"),
         )
+        slot = slots.get(current.slot_id) if current.slot_id else None
         if locked.status not in (Status.RESERVED, Status.CONFIRMED):
             raise StatusConflict(
                 f"A registration that is {locked.get_status_display().lower()} cannot change "

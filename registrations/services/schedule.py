@@ -23,14 +23,11 @@ from common.locking import locked_atomic
 from common.times import time_zone_checked
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
-from registrations.rows import notify, save_cancelled
+from registrations.rows import lock_slot, notify, save_cancelled
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
-from registrations.services.waitlist import (
-    offer_free_places,
-    waitlist_close_for_slot,
-    waitlist_close_for_tournament,
-)
+from registrations.services.waitlist import waitlist_close_for_slot, waitlist_close_for_tournament
+from registrations.services.waitlist_offers import offer_free_places
 from tournaments.errors import (
     CapacityBelowRegistrations,
     ScheduleError,
@@ -58,9 +55,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
     now = timezone.now()
     reason = reason.strip() or gettext_noop("The slot was cancelled by the organizers.")
     with locked_atomic():
-        locked_slot = (
-            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
-        )
+        locked_slot = lock_slot(slot.pk)
         if locked_slot.status == Slot.Status.CANCELLED:
             return 0
         registrations = list(
@@ -162,9 +157,7 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
         raise ScheduleError("A slot holds at least one place.")
     numbers_checked(Slot, error=ScheduleError, capacity=capacity)
     with locked_atomic():
-        locked = (
-            Slot.objects.select_for_update(of=("self",)).select_related("location").get(pk=slot.pk)
-        )
+        locked = lock_slot(slot.pk)
         if capacity < locked.reserved_count:
             raise CapacityBelowRegistrations(
                 f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "

@@ -1,38 +1,23 @@
-"""Waitlists: joining and leaving, the offers that fill freed places, and the organizers' hand.
+"""Waitlists, the entrant's side: joining a full slot's list (or the "any time" list) and
+leaving it; an organizer's "remove" is a leave (`by_entrant=False`), and the list of a
+cancelled slot or tournament closes here. The offers that fill freed places are in
+`waitlist_offers.py`, the organizers' reordering and promotion in `waitlist_order.py`.
 
-An entry waits for one full slot, or (no slot) for the first free time the entrant can take,
-or for a place in a slot-less tournament at its cap. A place that frees up goes to the first
-eligible entry as an **offer**: a registration held for it (`reserved`, `hold_expires_at`),
-so the engine's capacity accounting and hold expiry treat it like any hold. The offer is made
-inside the transaction that frees the place, which already holds the slot's lock, so a public
-sign-up waiting on that lock finds the place taken by the offer and nothing is offered twice.
-`waitlist_fill` (a periodic job) offers whatever a busy moment left free, so nothing is lost.
-
-Eligible: not entered in this tournament meanwhile, no clash with their other bookings
-(changeover included), and the freed places fit. **Team rule:** an entry waits for as many
-places as it has members; while fewer are free it is skipped and keeps its position, and the
-next entry that fits gets the places (first fit). Skipped entries are not offered and not told.
-
-Locks: participant → slot → registration → waitlist entry → tournament. Inside a freeing
-transaction the entries, the waiting people and slots other than the freed one are taken with
-SKIP LOCKED: a row someone else holds is never waited on, so an offer cannot make a cancel
-wait or deadlock. Holding the people's rows keeps the clash check true until commit: a
-waiting person who is being booked elsewhere at that very moment is skipped for this place
-(the next eligible entry gets it); one who books afterwards finds the offer and is refused.
+Leaving with an open offer cancels the offer through the engine (`registration_cancel`: slot →
+registration → entry), so its place passes to the next in line under the slot's lock.
 """
 
-import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
 
 from common.audit import audit_event_record
 from common.errors import unique_rule_broken
-from common.locking import Busy, locked_atomic
+from common.locking import locked_atomic
 from participants.models import Participant, Team
 from registrations.entries import Entry, entry_for, lock_people
 from registrations.errors import (
@@ -41,50 +26,18 @@ from registrations.errors import (
     ConcurrentChange,
     InvalidEntry,
     PlacesFree,
-    RegistrationError,
-    ScheduleClash,
-    SlotFull,
     SlotUnavailable,
     StatusConflict,
-    TournamentFull,
-    TournamentNotOpen,
 )
-from registrations.models import (
-    Notification,
-    Registration,
-    RegistrationMember,
-    WaitlistEntry,
-    WebhookEndpoint,
-)
+from registrations.models import Notification, Registration, WaitlistEntry
 from registrations.notifications.outbox import waitlist_notification_queue
-from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import lock_registration, notify, save_registration, sync
-from registrations.rules import check_no_clash, check_open, check_slot, slot_uuid
+from registrations.rules import check_open, check_slot, slot_uuid
 from registrations.selectors import tournament_places_taken
+from registrations.services.changing import registration_cancel
+from registrations.services.waitlist_offers import close_waitlist_entry, offer_free_places
 from tournaments.models import Slot, Tournament
 
-logger = logging.getLogger(__name__)
-
 Status = WaitlistEntry.Status
-
-
-# --- who waits ---------------------------------------------------------------------------------
-
-
-def waitlist_entry_people(entry: WaitlistEntry) -> Entry:
-    """The people behind a waitlist entry, as the engine's checks take them."""
-    members = tuple((UUID(pid) if pid else None, name) for pid, name in (entry.members or []))
-    person_ids = {pid for pid, _ in members if pid}
-    if entry.participant_id:
-        person_ids.add(entry.participant_id)
-    return Entry(
-        name=entry.entrant_name,
-        seats=entry.seats,
-        participant_id=entry.participant_id,
-        team_id=entry.team_id,
-        person_ids=tuple(sorted(person_ids)),
-        members=members,
-    )
 
 
 def waitlist_join(
@@ -225,364 +178,6 @@ def _cap_room(tournament: Tournament, seats: int) -> bool:
     )
 
 
-# --- offers --------------------------------------------------------------------------------------
-
-
-def offer_free_places(
-    *,
-    tournament_id: UUID,
-    held_slot_ids: Iterable[UUID | None],
-    now: datetime,
-    actor: str,
-    waiting: list[WaitlistEntry] | None = None,
-) -> int:
-    """Offer the free places of a tournament to its waitlist, first eligible entry first;
-    returns the offers made. Runs inside the caller's transaction: `held_slot_ids` are the
-    slots it holds locked (the one it just freed a place in); other slots and the entries are
-    taken with SKIP LOCKED, so this never waits on a row another transaction holds.
-
-    Each offer is made in a savepoint: an entry that cannot take it (entered meanwhile, a lost
-    race at a unique rule) is skipped and the freeing change stands. `waiting`: the waiting
-    entries, locked, when the caller has read them already.
-    """
-    held = {pk for pk in held_slot_ids if pk is not None}
-    if waiting is None:
-        waiting = list(
-            WaitlistEntry.objects.filter(
-                tournament_id=tournament_id, status=Status.WAITING
-            ).order_by("position", "created_at")
-        )
-    if not waiting:
-        return 0
-    tournament = Tournament.objects.get(pk=tournament_id)
-    try:
-        check_open(tournament, now)
-    except TournamentNotOpen:
-        return 0  # sign-up has closed: nothing more is offered
-    cap_left = None
-    if tournament.max_participants is not None:
-        cap_left = tournament.max_participants - tournament_places_taken(
-            tournament_id=tournament_id
-        )
-        if cap_left <= 0:
-            return 0
-    free = _free_slots(tournament_id, now=now)
-    slot_less = (
-        not free
-        and not Slot.objects.filter(tournament_id=tournament_id)
-        .exclude(status=Slot.Status.CANCELLED)
-        .exists()
-    )
-    slots: dict[UUID, Slot | None] = {}  # locked (or None: someone else holds it) by id
-
-    def locked_slot(pk: UUID) -> Slot | None:
-        if pk not in slots:
-            query = Slot.objects.select_related("tournament")
-            if pk in held:
-                query = query.select_for_update(of=("self",))
-            else:
-                query = query.select_for_update(of=("self",), skip_locked=True)
-            slots[pk] = query.filter(pk=pk).first()
-        return slots[pk]
-
-    offers = 0
-    for entry in waiting:
-        if cap_left is not None and cap_left < entry.seats:
-            continue
-        people = waitlist_entry_people(entry)
-        checked = False
-        if slot_less:
-            targets: list[UUID | None] = [None] if entry.slot_id is None else []
-        elif entry.slot_id is not None:
-            targets = [entry.slot_id] if entry.slot_id in free else []
-        else:
-            targets = list(free)  # any time: the first free slot they can take
-        for target in targets:
-            slot = None
-            if target is not None:
-                slot = locked_slot(target)
-                if slot is None or not _fits(slot, entry.seats, now):
-                    continue
-            if not checked:  # the people, once a place fits them
-                if not _lock_people_now(people) or _entered(people, tournament_id):
-                    break  # being booked right now, or entered meanwhile: skipped
-                checked = True
-            if slot is not None:
-                try:
-                    check_no_clash(people, slot)
-                except ScheduleClash:
-                    continue  # booked at that time elsewhere: skipped, not offered
-            until = _offer_until(tournament, slot, now)
-            if until <= now:
-                continue
-            if not _lock_entry_now(entry):
-                break  # left, reordered or offered by someone else this moment
-            if _offer(entry, people, tournament, slot, until=until, now=now, actor=actor):
-                offers += 1
-                if cap_left is not None:
-                    cap_left -= entry.seats
-                if slot is not None:
-                    slot.reserved_count += entry.seats
-                    slot.version += 1
-                    if slot.remaining == 0:
-                        free.pop(slot.pk, None)
-                break
-        if not free and not slot_less:
-            break
-    return offers
-
-
-def _free_slots(tournament_id: UUID, *, now: datetime) -> dict[UUID, None]:
-    """Open, future slots with a free place, soonest first (an ordered set of ids)."""
-    ids = (
-        Slot.objects.filter(
-            tournament_id=tournament_id,
-            status=Slot.Status.OPEN,
-            starts_at__gt=now,
-            reserved_count__lt=F("capacity"),
-        )
-        .order_by("starts_at", "number")
-        .values_list("pk", flat=True)
-    )
-    return dict.fromkeys(ids)
-
-
-def _lock_entry_now(entry: WaitlistEntry) -> bool:
-    """Lock one entry just before its offer (SKIP LOCKED, like the people), still waiting and
-    unchanged since it was read."""
-    return (
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
-        .filter(pk=entry.pk, status=Status.WAITING, version=entry.version)
-        .exists()
-    )
-
-
-def _lock_people_now(people: Entry) -> bool:
-    """Lock the entry's people if nobody else holds them (SKIP LOCKED: a freeing transaction
-    holds a slot, and the engine locks people before slots, so it must never wait for one).
-    Once held, their other bookings cannot change until this transaction ends, so the checks
-    that follow stay true; False if one of them is being booked right now."""
-    if not people.person_ids:
-        return True
-    got = (
-        Participant.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=people.person_ids)
-        .values_list("pk", flat=True)
-    )
-    return len(list(got)) == len(people.person_ids)
-
-
-def _fits(slot: Slot, seats: int, now: datetime) -> bool:
-    return slot.status == Slot.Status.OPEN and slot.starts_at > now and slot.remaining >= seats
-
-
-def _entered(people: Entry, tournament_id: UUID) -> bool:
-    held = people.active_registrations()
-    return held is not None and held.filter(tournament_id=tournament_id).exists()
-
-
-def _offer_until(tournament: Tournament, slot: Slot | None, now: datetime) -> datetime:
-    """The organizer's offer time, but never past the slot's start or the sign-up close."""
-    until = now + timedelta(minutes=tournament.waitlist_offer_minutes)
-    if slot is not None:
-        until = min(until, slot.starts_at)
-    if tournament.registration_closes_at:
-        until = min(until, tournament.registration_closes_at)
-    return until
-
-
-def _offer(
-    entry: WaitlistEntry,
-    people: Entry,
-    tournament: Tournament,
-    slot: Slot | None,
-    *,
-    until: datetime,
-    now: datetime,
-    actor: str,
-) -> bool:
-    """Hold the place for `entry` (in a savepoint) and tell them; False if it could not be."""
-    try:
-        with transaction.atomic():
-            if slot is not None:
-                claim_places(slot, entry.seats, override=False, now=now)
-            if tournament.max_participants is not None:
-                claim_tournament_places(tournament, entry.seats, override=False)
-            registration = Registration.objects.create(
-                tournament=tournament,
-                slot=slot,
-                participant_id=entry.participant_id,
-                team_id=entry.team_id,
-                seats=entry.seats,
-                status=Registration.Status.RESERVED,
-                entrant_name=entry.entrant_name,
-                contact_name=entry.contact_name,
-                contact_email=entry.contact_email,
-                contact_phone=entry.contact_phone,
-                hold_expires_at=until,
-            )
-            if people.members:
-                RegistrationMember.objects.bulk_create(
-                    RegistrationMember(registration=registration, participant_id=pid, name=name)
-                    for pid, name in people.members
-                )
-            updated = WaitlistEntry.objects.filter(
-                pk=entry.pk, version=entry.version, status=Status.WAITING
-            ).update(
-                status=Status.OFFERED,
-                registration=registration,
-                offers_made=F("offers_made") + 1,
-                offered_at=now,
-                version=F("version") + 1,
-                updated_at=now,
-            )
-            if updated != 1:
-                raise ConcurrentChange()
-            audit_event_record(
-                actor=actor,
-                action="waitlist.offer",
-                target=entry,
-                entrant=entry.entrant_name,
-                registration=str(registration.pk),
-                slot=str(slot.pk) if slot else None,
-                seats=entry.seats,
-                valid_until=until.isoformat(),
-            )
-            notify(registration, "offer")
-            sync(registration, WebhookEndpoint.Event.OFFERED)
-    except (SlotFull, TournamentFull, ConcurrentChange, IntegrityError) as exc:
-        logger.info("Waitlist entry %s skipped for now: %r", entry.pk, exc)
-        return False
-    entry.status = Status.OFFERED
-    return True
-
-
-def waitlist_place_released(
-    registration: Registration,
-    *,
-    slot_id: UUID | None,
-    offer_outcome: str,
-    now: datetime,
-    actor: str,
-) -> WaitlistEntry | None:
-    """A registration gave its places back (cancelled, or its hold expired) in the caller's
-    transaction, which holds its slot and its row: if it was an offer, its entry closes
-    (`offer_outcome`: expired, or left when declined); then the places go to the waitlist.
-    Returns the entry of the offer, if it was one.
-
-    One statement reads both, the offer's entry and those waiting; each is locked only when
-    it changes, so a cancel of an entry nobody waits for costs one statement more.
-    """
-    entries = list(
-        WaitlistEntry.objects.filter(
-            Q(tournament_id=registration.tournament_id, status=Status.WAITING)
-            | Q(registration_id=registration.pk, status=Status.OFFERED)
-        ).order_by("position", "created_at")
-    )
-    ended = next((e for e in entries if e.status == Status.OFFERED), None)
-    if ended is not None:
-        ended = WaitlistEntry.objects.select_for_update().get(pk=ended.pk)
-        _offer_ended(ended, registration, outcome=offer_outcome, now=now, actor=actor)
-    waiting = [e for e in entries if e.status == Status.WAITING]
-    if waiting:
-        offer_free_places(
-            tournament_id=registration.tournament_id,
-            held_slot_ids=[slot_id],
-            now=now,
-            actor=actor,
-            waiting=waiting,
-        )
-    return ended
-
-
-def _offer_ended(
-    entry: WaitlistEntry, registration: Registration, *, outcome: str, now: datetime, actor: str
-) -> None:
-    _close(entry, status=outcome, now=now)
-    audit_event_record(
-        actor=actor,
-        action=f"waitlist.offer_{outcome}",
-        target=entry,
-        entrant=entry.entrant_name,
-        registration=str(registration.pk),
-    )
-    if outcome == Status.EXPIRED:
-        notify(registration, "offer_expired")
-
-
-def _close(entry: WaitlistEntry, *, status: str, now: datetime) -> None:
-    updated = WaitlistEntry.objects.filter(pk=entry.pk, version=entry.version).update(
-        status=status, closed_at=now, version=F("version") + 1, updated_at=now
-    )
-    if updated != 1:
-        raise ConcurrentChange(
-            "This waitlist entry changed at the same moment. Reload and try again."
-        )
-    entry.status, entry.closed_at = status, now
-    entry.version += 1
-
-
-def waitlist_offer_claim(
-    *, registration: Registration, actor: str, allow_expired: bool = False
-) -> Registration:
-    """Claim the place an offer holds: the held registration becomes confirmed.
-
-    The people are locked first and checked again for clashes (they may have booked the same
-    time elsewhere since the offer). Raises `StatusConflict` once the offer has expired (its
-    place is passing on) or was claimed or declined; `ScheduleClash` for a clash.
-    """
-    current = Registration.objects.get(pk=registration.pk)
-    entry = WaitlistEntry.objects.get(registration_id=registration.pk)
-    people = waitlist_entry_people(entry)
-    now = timezone.now()
-    with locked_atomic():
-        lock_people(people)
-        locked = lock_registration(current.pk)
-        if locked.status != Registration.Status.RESERVED:
-            raise StatusConflict(
-                "This offer is no longer open: it was claimed, declined or has expired."
-            )
-        if not allow_expired and locked.hold_expires_at and locked.hold_expires_at <= now:
-            raise StatusConflict(
-                "This offer expired before it was claimed, so the place is passing to the next "
-                "person on the waitlist."
-            )
-        if locked.slot_id is not None:
-            slot = Slot.objects.select_related("tournament").get(pk=locked.slot_id)
-            check_no_clash(people, slot, exclude_id=locked.pk)
-        save_registration(
-            locked,
-            now=now,
-            status=Registration.Status.CONFIRMED,
-            confirmed_at=now,
-            hold_expires_at=None,
-        )
-        claimed = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
-        if claimed.status != Status.OFFERED:
-            raise StatusConflict("This offer is no longer open.")
-        _close(claimed, status=Status.CLAIMED, now=now)
-        audit_event_record(
-            actor=actor,
-            action="registration.confirmed",
-            target=locked,
-            status_before=Registration.Status.RESERVED,
-            status_after=locked.status,
-            waitlist_entry=str(entry.pk),
-        )
-        audit_event_record(
-            actor=actor,
-            action="waitlist.claim",
-            target=claimed,
-            entrant=claimed.entrant_name,
-            registration=str(locked.pk),
-        )
-        notify(locked, "confirmed")
-    return locked
-
-
-# --- leaving, and the organizers' hand -----------------------------------------------------------
-
-
 def waitlist_leave(
     *, entry: WaitlistEntry, actor: str, by_entrant: bool = True, reason: str = ""
 ) -> WaitlistEntry:
@@ -591,8 +186,6 @@ def waitlist_leave(
 
     Raises `StatusConflict` if it is no longer on the list.
     """
-    from registrations.services.changing import registration_cancel
-
     now = timezone.now()
     status = Status.LEFT if by_entrant else Status.REMOVED
     with locked_atomic():
@@ -615,7 +208,7 @@ def waitlist_leave(
         ):
             raise ConcurrentChange("An offer was made at the same moment. Reload and try again.")
         if locked.status != status:
-            _close(locked, status=status, now=now)
+            close_waitlist_entry(locked, status=status, now=now)
         audit_event_record(
             actor=actor,
             action="waitlist.leave" if by_entrant else "waitlist.remove",
@@ -625,121 +218,6 @@ def waitlist_leave(
             offer_declined=str(offer_id) if before == Status.OFFERED else None,
         )
     return locked
-
-
-def waitlist_move(*, entry: WaitlistEntry, actor: str, to: str) -> WaitlistEntry:
-    """Reorder a tournament's waitlist: `to` is "top", "up" or "down" (past the neighbour on
-    the list, waiting entries of the same tournament). Audited with the positions."""
-    if to not in ("top", "up", "down"):
-        raise InvalidEntry("Move an entry to the top, up or down.")
-    now = timezone.now()
-    with locked_atomic():
-        locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
-        if locked.status != Status.WAITING:
-            raise StatusConflict("Only waiting entries can be reordered.")
-        others = WaitlistEntry.objects.filter(
-            tournament_id=locked.tournament_id, status=Status.WAITING
-        ).exclude(pk=locked.pk)
-        before = locked.position
-        if to == "top":
-            first = others.order_by("position").values_list("position", flat=True).first()
-            if first is None or first > before:
-                return locked
-            after = first - 1
-        else:
-            ahead = to == "up"
-            neighbours = (
-                others.filter(position__lt=before).order_by("-position")
-                if ahead
-                else others.filter(position__gt=before).order_by("position")
-            )
-            neighbour = neighbours.select_for_update().first()
-            if neighbour is None:
-                return locked
-            after = neighbour.position
-            WaitlistEntry.objects.filter(pk=neighbour.pk).update(
-                position=before, version=F("version") + 1, updated_at=now
-            )
-        WaitlistEntry.objects.filter(pk=locked.pk).update(
-            position=after, version=F("version") + 1, updated_at=now
-        )
-        audit_event_record(
-            actor=actor,
-            action="waitlist.move",
-            target=locked,
-            entrant=locked.entrant_name,
-            to=to,
-            before=before,
-            after=after,
-        )
-    locked.refresh_from_db()
-    return locked
-
-
-def waitlist_promote(
-    *, entry: WaitlistEntry, actor: str, reason: str, slot_id: UUID | str | None = None
-) -> Registration:
-    """An organizer enters a waiting entry by hand: through the engine with an override (so
-    into a full slot, the capacity raised to fit; `slot_id` picks the time for an "any time"
-    entry), audited with `reason`. An entry holding an offer has it confirmed instead."""
-    from registrations.services.registering import registration_create
-
-    reason = reason.strip()
-    if not reason:
-        raise InvalidEntry("Give a reason for promoting this entry.")
-    current = WaitlistEntry.objects.select_related("participant", "team").get(pk=entry.pk)
-    if current.status == Status.OFFERED and current.registration_id:
-        return waitlist_offer_claim(
-            registration=Registration(pk=current.registration_id), actor=actor, allow_expired=True
-        )
-    if current.status != Status.WAITING:
-        raise StatusConflict("This entry is no longer on the waitlist.")
-    target = slot_id or current.slot_id
-    has_slots = (
-        Slot.objects.filter(tournament_id=current.tournament_id)
-        .exclude(status=Slot.Status.CANCELLED)
-        .exists()
-    )
-    if has_slots and not target:
-        raise InvalidEntry("Choose the time to enter them in.")
-    people = waitlist_entry_people(current)
-    member_ids = {pid for pid, _ in people.members if pid}
-    members: list[Participant | str] = list(Participant.objects.filter(pk__in=member_ids))
-    members += [name for pid, name in people.members if not pid]
-    now = timezone.now()
-    with locked_atomic():
-        registration = registration_create(
-            tournament=current.tournament,
-            actor=actor,
-            slot_id=target,
-            participant=current.participant,
-            team=current.team,
-            members=members,
-            entrant_name=current.entrant_name,
-            contact_name=current.contact_name,
-            contact_email=current.contact_email,
-            contact_phone=current.contact_phone,
-            override_reason=f"Promoted from the waitlist: {reason}",
-        )
-        locked = WaitlistEntry.objects.select_for_update(nowait=True).get(pk=current.pk)
-        if locked.status != Status.WAITING:
-            raise StatusConflict("This entry changed at the same moment. Reload and try again.")
-        WaitlistEntry.objects.filter(pk=locked.pk).update(
-            status=Status.CLAIMED,
-            registration=registration,
-            closed_at=now,
-            version=F("version") + 1,
-            updated_at=now,
-        )
-        audit_event_record(
-            actor=actor,
-            action="waitlist.promote",
-            target=locked,
-            entrant=locked.entrant_name,
-            registration=str(registration.pk),
-            reason=reason,
-        )
-    return registration
 
 
 def waitlist_close_for_slot(*, slot_id: UUID, now: datetime, actor: str) -> int:
@@ -760,26 +238,3 @@ def waitlist_close_for_tournament(*, tournament_id: UUID, now: datetime) -> int:
     return WaitlistEntry.objects.filter(
         tournament_id=tournament_id, status__in=WaitlistEntry.ON_LIST
     ).update(status=Status.REMOVED, closed_at=now, version=F("version") + 1, updated_at=now)
-
-
-def waitlist_fill(*, actor: str = "system:waitlist", now: datetime | None = None) -> int:
-    """The periodic pass: offer every free place a tournament's waitlist can take (places a
-    busy moment left unoffered, slots opened by hand); one short transaction per tournament.
-    Returns the offers made."""
-    now = now or timezone.now()
-    waiting = WaitlistEntry.objects.filter(status=Status.WAITING)
-    made = 0
-    for tournament_id in list(waiting.values_list("tournament_id", flat=True).distinct()):
-        # Each free slot in its own transaction that holds it, as a freeing change would.
-        places: list[UUID | None] = list(_free_slots(tournament_id, now=now)) or [None]
-        for slot_id in places:
-            try:
-                with locked_atomic():
-                    if slot_id is not None:
-                        Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
-                    made += offer_free_places(
-                        tournament_id=tournament_id, held_slot_ids=[slot_id], now=now, actor=actor
-                    )
-            except (RegistrationError, Busy) as exc:  # the next pass tries again
-                logger.warning("Waitlist of %s not filled: %s", tournament_id, exc.message)
-    return made

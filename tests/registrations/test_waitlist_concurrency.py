@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from registrations import errors, services
 from registrations.models import Registration, WaitlistEntry
-from registrations.services import changing, waitlist
+from registrations.services import changing, waitlist_offers
 from tests.factories import ParticipantFactory, SlotFactory, TournamentFactory, reload
 from tests.registrations.test_concurrency import active_seats, race
 
@@ -214,7 +214,7 @@ def _booked_elsewhere_while_offering(monkeypatch):
     slot, (taken,), (first, second) = full_slot_with_waitlist()
     elsewhere = SlotFactory(starts_at=slot.starts_at)
     checked, booked = threading.Event(), threading.Event()
-    real_check = waitlist.check_no_clash
+    real_check = waitlist_offers.check_no_clash
 
     def check_then_pause(people, target, **kwargs):
         real_check(people, target, **kwargs)
@@ -222,7 +222,7 @@ def _booked_elsewhere_while_offering(monkeypatch):
             checked.set()
             booked.wait(timeout=1)  # the other booking runs now (or waits for our locks)
 
-    monkeypatch.setattr(waitlist, "check_no_clash", check_then_pause)
+    monkeypatch.setattr(waitlist_offers, "check_no_clash", check_then_pause)
 
     def cancel():
         try:
@@ -282,7 +282,7 @@ def test_a_waitlisted_person_who_booked_a_clash_elsewhere_first_is_skipped():
 
 
 def test_negative_control_without_the_people_lock_the_person_is_double_booked(monkeypatch):
-    monkeypatch.setattr(waitlist, "_lock_people_now", lambda people: True)
+    monkeypatch.setattr(waitlist_offers, "_lock_people_now", lambda people: True)
     person, outcome, first, _ = _booked_elsewhere_while_offering(monkeypatch)
     assert isinstance(outcome, Registration)  # the booking elsewhere went through…
     assert reload(first).status == Status.OFFERED  # …and so did the offer at the same time
