@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from participants.services import participant_create
-from registrations.models import Registration
+from registrations.models import Registration, WaitlistEntry
 from tests.browser.conftest import PHONE, _page
 from tests.factories import (
     LocationFactory,
@@ -169,6 +169,7 @@ def test_the_waitlist_in_french_on_a_phone(french_phone, live_server, shoot, fes
     page.get_by_role("button", name="S\u2019inscrire sur la liste d\u2019attente").click()
     page.get_by_role("heading", name="Vous êtes sur la liste d\u2019attente").wait_for()
     assert page.locator("#position").inner_text() == "1"
+    assert WaitlistEntry.objects.get().language == "fr"  # its e-mails will be French
     check("8-en-attente")
     page.get_by_role("link", name="Quitter la liste d\u2019attente").click()
     page.get_by_role("heading", name="Quitter la liste d\u2019attente ?").wait_for()
