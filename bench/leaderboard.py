@@ -81,7 +81,12 @@ def _fill(tournaments: int, entries: int) -> None:
             for p in chosen
         )
         Result.objects.bulk_create(
-            Result(registration=r, tournament=tournament, place=n if n <= 10 else None)
+            Result(
+                registration=r,
+                tournament=tournament,
+                participant_id=r.participant_id,
+                place=n if n <= 10 else None,
+            )
             for n, r in enumerate(registrations, 1)
         )
         SeriesTournament.objects.create(series=series, tournament=tournament, multiplier=1 + t % 2)

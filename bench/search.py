@@ -10,6 +10,7 @@ query plan.
     .venv/bin/python bench/search.py                      # 100,000 people, 200 queries a kind
     .venv/bin/python bench/search.py --people 20000 --queries 50
     .venv/bin/python bench/search.py --database-url postgres://.../lineup_x
+    .venv/bin/python bench/search.py --statements         # + the database's own time (EXPLAIN)
 
 The database (default SEARCH_BENCH_DATABASE_URL, else lineup_search_bench: its own, since the
 fixture replaces everything in it) is created and migrated when missing; the fixture is built
@@ -17,6 +18,7 @@ once and kept while it holds `--people` participants.
 """
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -248,25 +250,61 @@ def queries(rng, count):
     return out
 
 
-def measure(label, search, items):
+def measure(label, search, items, statements=False):
+    """Wall time per search (p50, p95, max) and the app's own CPU time per search (p50); with
+    `statements`, then the database's own execution time of the search's statements (EXPLAIN
+    ANALYZE, summed per search), which a busy machine disturbs less than the wall time."""
     timings: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     found: dict[str, list[bool]] = {}
     for kind, query, expected in items:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         ids = search(query)
         timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        cpu.setdefault(kind, []).append((time.process_time() - started_cpu) * 1000)
         if expected is not None:
             found.setdefault(kind, []).append(expected in ids)
+    database = {}
+    if statements:
+        for kind, query, _ in items:
+            database.setdefault(kind, []).append(statement_time(search, query))
     print(f"\n{label}")
-    print(f"  {'kind':<12} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  found")
+    header = f"  {'kind':<12} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'app CPU':>8}"
+    print(header + ("  db p50   db p95" if statements else "") + "  found")
     for kind, values in timings.items():
         q = statistics.quantiles(values, n=20)
         hits = found.get(kind)
         shown = f"{sum(hits)}/{len(hits)}" if hits else "-"
+        db = ""
+        if statements:
+            d = database[kind]
+            db = f" {statistics.median(d):>7.1f} {statistics.quantiles(d, n=20)[18]:>8.1f}"
         print(
             f"  {kind:<12} {len(values):>4} {statistics.median(values):>8.1f} {q[18]:>8.1f}"
-            f" {max(values):>8.1f}  {shown}"
+            f" {max(values):>8.1f} {statistics.median(cpu[kind]):>8.1f}{db}  {shown}"
         )
+
+
+def statement_time(search, query):
+    """Milliseconds PostgreSQL spends executing the statements one search sends (each run
+    again under EXPLAIN ANALYZE, after the search's own `set_config`, in one transaction)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        search(query)
+    total = 0.0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in captured.captured_queries:
+            sql = statement["sql"]
+            if "set_config" in sql:
+                cursor.execute(sql)
+            elif sql.startswith("SELECT"):
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                total += plan[0]["Execution Time"]
+    return total
 
 
 def main():
@@ -277,6 +315,14 @@ def main():
         "--database-url", default=os.environ.get("SEARCH_BENCH_DATABASE_URL", DEFAULT_URL)
     )
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also the database's execution time of each search's statements (EXPLAIN ANALYZE)",
+    )
+    parser.add_argument(
+        "--only", choices=("one", "festival"), help="measure one of the two searches only"
+    )
     args = parser.parse_args()
     setup(args.database_url)
     build(args.people)
@@ -305,8 +351,10 @@ def main():
         f"{args.people:,} participants; {platform.node()}, {os.cpu_count()} CPUs, "
         f"PostgreSQL {version}; {time.strftime('%Y-%m-%d %H:%M %Z')}; load {os.getloadavg()[0]:.1f}"
     )
-    measure("one tournament (sign-up page search)", per_tournament, items)
-    measure("festival-wide (home page search)", festival, items)
+    if args.only != "festival":
+        measure("one tournament (sign-up page search)", per_tournament, items, args.statements)
+    if args.only != "one":
+        measure("festival-wide (home page search)", festival, items, args.statements)
     hits = sum(expected in per_tournament(query) for _, query, expected in recall)
     print(f"\nsingle-typo recall: {hits}/{len(recall)} find their person among the ten shown")
     misses = [q for _, q, expected in recall if expected not in per_tournament(q)][:10]

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchVectorField,
-    TrigramSimilarity,
+    TrigramWordDistance,
     TrigramWordSimilarity,
 )
 from django.core.exceptions import ValidationError
@@ -32,8 +32,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import BaseExpression
-from django.db.models.functions import Greatest
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from common.text import fold, typed_text
 from participants.models import Participant, Team
@@ -45,10 +45,17 @@ MAX_QUERY_LENGTH = 100
 
 # Lower than pg_trgm's default (0.6) so one typo in a short name still matches.
 _WORD_SIMILARITY_THRESHOLD = 0.45
+# How much of each typed word a name must share when several are typed (strict word
+# similarity, trigrams shared over trigrams in either). One typo in a four-letter word can
+# leave one trigram of nine ("eiml" for "emil": 0.11); an unrelated word shares none or one of
+# twelve or more (< 0.09).
+_EACH_WORD_THRESHOLD = 0.1
 # rapidfuzz's WRatio (0-100) below which a name is not shown: "gerad bergr" scores 92 against
 # "gerard berger", an unrelated name under 50.
 _FUZZY_CUTOFF = 70.0
 _SIMPLE_SCAN_LIMIT = 20_000
+# The shortest typed name (folded, spaces included) for which "is this …?" forgives a typo.
+_TYPO_CHECK_MIN_LENGTH = 8
 
 
 class SearchDocument(Func):
@@ -135,11 +142,17 @@ def _search_postgresql(
     # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
     # the same for all 300 bench queries; what it alone found were weak look-alikes
     # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
-    candidates = (
-        Participant.objects.order_by()
-        .filter(search_name__trigram_word_similar=folded)
-        .values_list("pk", flat=True)
-    )
+    word_similar = Participant.objects.order_by().filter(search_name__trigram_word_similar=folded)
+    typed_words = sorted({t for t in tokens if len(t) > 1})
+    if len(typed_words) > 1:
+        # The whole query's trigrams alone let one word carry a match: "dmitri vuwaard" reaches
+        # 0.45 with "dmitri", so every Dmitri (~1,500 over 100,000) was scored. Each typed word
+        # must also be in the name, give or take a typo; the GIN index checks all of them in
+        # one scan, so those namesakes are never read (bench/RESULTS.md). An initial ("zoe n")
+        # is left to the prefix arm.
+        for word in typed_words:
+            word_similar = word_similar.filter(search_name__trigram_strict_word_similar=word)
+    candidates = word_similar.values_list("pk", flat=True)
     if tokens:
         # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
         words = " & ".join(f"{t}:*" for t in tokens)
@@ -159,13 +172,9 @@ def _search_postgresql(
         prefix_bonus = Value(0.0, output_field=FloatField())
     ranked = (
         participants.filter(pk__in=candidates)
-        .annotate(
-            score=Greatest(
-                TrigramSimilarity("search_name", folded),
-                TrigramWordSimilarity(folded, "search_name"),
-            )
-            + prefix_bonus
-        )
+        # Word similarity alone: it is never below plain similarity (shared trigrams over the
+        # query's, not over both), so `GREATEST` of the two ranked the same at twice the cost.
+        .annotate(score=TrigramWordSimilarity(folded, "search_name") + prefix_bonus)
         .order_by(F("score").desc(), "last_name", "first_name", "pk")
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -174,8 +183,9 @@ def _search_postgresql(
         # the opening minute's thousands of searches already keep every core busy.
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),"
+            " set_config('pg_trgm.strict_word_similarity_threshold', %s, true),"
             " set_config('max_parallel_workers_per_gather', '0', true)",
-            [str(_WORD_SIMILARITY_THRESHOLD)],
+            [str(_WORD_SIMILARITY_THRESHOLD), str(_EACH_WORD_THRESHOLD)],
         )
         return list(ranked[:count])
 
@@ -281,13 +291,28 @@ def team_get_public(*, pk: UUID | str) -> Team | None:
 
 def participant_list_same_name(*, name: str, limit: int = 3) -> list[Participant]:
     """Listed people whose name is the typed `name` once accents and case are set aside
-    ("Salvador Cabanas" finds "Salvador Cabañas"): asked about before a typed name makes a
-    second entry for someone on the list. Public fields only."""
+    ("Salvador Cabanas" finds "Salvador Cabañas"), or one typo away from it ("Salvadro
+    Cabanas": a letter left out, added, changed or swapped with its neighbour) when the name
+    is long enough for that to be telling: asked about before a typed name makes a second
+    entry for someone on the list. Exact matches first; public fields only."""
     folded = fold(typed_text(name, limit=MAX_QUERY_LENGTH))
     if len(folded) < MIN_QUERY_LENGTH:
         return []
-    # `search_name` starts with the folded first and last name (the index serves the prefix).
-    candidates = _PUBLIC_PARTICIPANTS.filter(search_name__startswith=folded).order_by(
-        "last_name", "first_name", "pk"
-    )[: limit * 5]
-    return [p for p in candidates if fold(p.full_name) == folded][:limit]
+    # "Bo Li" and "Bo Lu" are as likely two people as one typo.
+    allowed = 1 if len(folded) >= _TYPO_CHECK_MIN_LENGTH else 0
+    if connection.vendor == "postgresql":
+        # One query on the trigram index at pg_trgm's default word similarity (0.6): a typo
+        # costs at most three of a name's trigrams, so a name of eight letters or more still
+        # reaches it, while a namesake sharing only the first name rarely does.
+        nearest = TrigramWordDistance(folded, "search_name")
+        candidates = list(
+            _PUBLIC_PARTICIPANTS.filter(search_name__trigram_word_similar=folded).order_by(
+                nearest, "last_name", "first_name", "pk"
+            )[: limit * 5]
+        )
+    else:
+        candidates = list(_PUBLIC_PARTICIPANTS.order_by("pk")[:_SIMPLE_SCAN_LIMIT])
+    edits = {p.pk: OSA.distance(fold(p.full_name), folded) for p in candidates}
+    close = [p for p in candidates if edits[p.pk] <= allowed]
+    close.sort(key=lambda p: (edits[p.pk], p.last_name, p.first_name, str(p.pk)))
+    return close[:limit]

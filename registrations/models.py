@@ -155,6 +155,12 @@ class Registration(TimestampedModel):
             models.CheckConstraint(
                 name="registration_language_known", condition=Q(language__in=LANGUAGE_CODES)
             ),
+            # Targets of the results' composite foreign keys: a result keeps a copy of its
+            # entry's entrant, and PostgreSQL keeps the copy equal (ON UPDATE CASCADE).
+            models.UniqueConstraint(
+                fields=["id", "participant"], name="registration_participant_key"
+            ),
+            models.UniqueConstraint(fields=["id", "team"], name="registration_team_key"),
         ]
         indexes = [
             models.Index(fields=["slot", "status"], name="registration_slot_status_idx"),

@@ -458,7 +458,8 @@ def festival_search(*, query: str, now: datetime | None = None) -> tuple[str, li
     public fields only (as `participant_search`), at most `SEARCH_LIMIT` people.
 
     Three queries whatever the number of tournaments or matches: the search, the people's
-    active individual entries in public tournaments, the individual tournaments open now.
+    active individual entries in public tournaments, the individual tournaments open now (a
+    list every search shares, cached for a moment: `tournament_list_open_individual`).
     """
     results = participant_selectors.participant_search(query=query)
     if not results:
@@ -489,10 +490,9 @@ def festival_search(*, query: str, now: datetime | None = None) -> tuple[str, li
     for registration in entries:
         people[registration.participant_id].entered.append(registration)
         entered.setdefault(registration.participant_id, set()).add(registration.tournament_id)
-    open_now = tournament_list_with_places(data={"open_now": "on"}, now=now).qs.filter(
-        entry_kind=Tournament.EntryKind.INDIVIDUAL, places_left__gt=0
+    open_list = tournament_selectors.tournament_list_open_individual(
+        seats_taken=_seats_taken(), now=now
     )
-    open_list = list(open_now.prefetch_related(None))
     for pk, person in people.items():
         person.can_enter = [t for t in open_list if t.pk not in entered.get(pk, set())]
     return results.query, list(people.values())

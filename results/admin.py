@@ -107,6 +107,7 @@ class ResultsTournamentAdmin(JudgePacketAdminMixin, admin.ModelAdmin):
             "problems": problems,
             "may_publish": _may_publish(request),
             "media": self.media,
+            **self.packet_rooms(tournament),
         }
         return TemplateResponse(request, "admin/results/results_sheet.html", context)
 

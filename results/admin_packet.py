@@ -1,5 +1,6 @@
-"""The judges' packet in the results back office: download the sheet (CSV or .xlsx) and
-upload it filled in: upload → preview (a dry run of `results.importing`) → confirm.
+"""The judges' packet in the results back office: download the sheet (CSV or .xlsx), whole
+or one file per day and room (each alone, or all in a .zip), and upload it filled in: upload
+→ preview (a dry run of `results.importing`) → confirm.
 
 Smaller than the participant import's staging: a results sheet is a few hundred rows, so
 the checked placings wait in the session, not the file. Confirming records them through
@@ -12,7 +13,7 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,11 +25,21 @@ from common.times import tournament_zone_activate
 from results import selectors, services
 from results.checking import Placing
 from results.importing import ResultsImportInvalid, results_import
-from results.packet import packet_sections, packet_write_csv, packet_write_xlsx
+from results.packet import (
+    packet_file_name,
+    packet_section_file,
+    packet_sections,
+    packet_sections_export,
+    packet_write_csv,
+    packet_write_xlsx,
+    packet_write_zip,
+)
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a sheet of thousands of entries is far smaller
 SESSION_KEY = "results_import"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
+ALL_ROOMS = "all"  # the section name of the .zip of every room's file
 
 
 class ResultsUploadForm(forms.Form):
@@ -76,6 +87,11 @@ class JudgePacketAdminMixin:
                 "<path:object_id>/packet.<str:kind>", view(self.packet_view), name="results_packet"
             ),
             path(
+                "<path:object_id>/packet/<str:section>.<str:kind>",
+                view(self.packet_room_view),
+                name="results_packet_room",
+            ),
+            path(
                 "<path:object_id>/judge-sheet/",
                 view(self.judge_sheet_view),
                 name="results_judge_sheet",
@@ -109,6 +125,53 @@ class JudgePacketAdminMixin:
             response.write("\ufeff")  # Excel reads accents right only with a byte-order mark
         write(tournament=tournament, out=response, actor=admin_actor(request))
         return response
+
+    def packet_room_view(self, request, object_id, section, kind):
+        """One day and room's sheet as a file of its own, or (`all`) every room's file in one
+        .zip; each imports back alone. A POST, as for the whole sheet: exporting gives
+        entries their codes."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        tournament = self._tournament_to_judge(request, object_id)
+        if kind not in CONTENT_TYPES:
+            raise Http404("No such file type.")
+        actor = admin_actor(request)
+        sections = packet_sections_export(tournament=tournament, actor=actor)
+        if section == ALL_ROOMS:
+            if not sections:
+                return self._no_sheet(request, tournament, "No entries to write yet.")
+            archive = io.BytesIO()
+            packet_write_zip(
+                tournament=tournament, out=archive, kind=kind, sections=sections, actor=actor
+            )
+            response = HttpResponse(archive.getvalue(), content_type="application/zip")
+            name = f"{tournament.slug}-judges-per-room-{kind}.zip"
+        else:
+            chosen = next((s for s in sections if s.key == section), None)
+            if chosen is None:  # the schedule or the entries changed since the page was shown
+                return self._no_sheet(
+                    request, tournament, "That room has no entries that day any more."
+                )
+            content = packet_section_file(
+                tournament=tournament, section=chosen, kind=kind, actor=actor
+            )
+            response = HttpResponse(content, content_type=CONTENT_TYPES[kind])
+            name = packet_file_name(tournament=tournament, section=chosen, kind=kind)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def _no_sheet(self, request, tournament, message):
+        self.message_user(request, message, messages.WARNING)
+        return redirect("admin:results_resultstournament_change", tournament.pk)
+
+    def packet_rooms(self, tournament):
+        """What the results page offers per day and room: the sections (read only: no codes
+        are given until a download), and whether the tournament has any times at all."""
+        return {
+            "packet_sections": packet_sections(tournament=tournament, codes={}),
+            "has_times": selectors.tournament_has_times(tournament=tournament),
+            "all_rooms": ALL_ROOMS,
+        }
 
     def judge_sheet_view(self, request, object_id):
         """The judges' sheet to print: a page per day and room, in running order, with codes

@@ -2,11 +2,11 @@
 points (the tournament's own rules, ties included) times the tournament's multiplier; a
 school counts only its best N results per tournament when the series says so.
 
-Three queries whatever the size: the series' tournaments; how many results share each
-(tournament, place), which Python turns into points with each tournament's rules (about ten
-groups per tournament, not one row per result); then one statement that scores every result
-from that table and adds up, ranks and pages all three rankings in the database, returning
-only the rows shown, named, with their breakdown. 100,000 results: bench/leaderboard.py."""
+Three queries whatever the size: the series' tournaments; the places shared in them (ties:
+few), which Python scores with each tournament's rules beside one ladder per kind of points
+(a set of rules times a multiplier); then one statement that scores every result from that
+table and adds up, ranks and pages all three rankings in the database, returning only the
+rows shown, named, with their breakdown. 100,000 results: bench/leaderboard.py."""
 
 import json
 from dataclasses import dataclass, field
@@ -33,30 +33,39 @@ ALL_RESULTS = 2**31 - 1
 PARTICIPANTS, TEAMS, SCHOOLS = 1, 2, 3
 
 # What the two databases spell differently. `points`: the (tournament, place, points,
-# position in the series) table from JSON: {"ids": [tournament id by position],
-# "rows": [[position, place, points], ...]} (ids once each, not once per place). `grouped`:
-# one pass over the results adding up per entrant and per (school, tournament, points);
-# SQLite has no GROUPING SETS, so it reads the results twice. `joined`: a row's breakdown
-# as "position:points ..." (in order where the database can).
+# position in the series) table from JSON: {"ids": [tournament id by position], "kinds":
+# [kind of points by position], "ladders": [[kind, place, points], ...], "ties": [[position,
+# place, points], ...]}: a kind is a set of rules with a multiplier (most tournaments of a
+# series share a few), a tie a shared place scored apart. `through`, `entrant`: where a
+# result's entrant is read: PostgreSQL reads the result's own copy (kept equal to the
+# registration's by a composite foreign key, `Result.participant`), SQLite the registration.
+# `joined`: a row's breakdown as "position:points ..." (in order where the database can).
 DIALECTS = {
     "postgresql": {
-        "points": "SELECT (d.j->'ids'->>(e->>0)::int)::uuid AS tid, (e->>1)::int AS place,"
-        " (e->>2)::bigint AS points, (e->>0)::int AS pos"
-        " FROM (SELECT %s::jsonb AS j) AS d, jsonb_array_elements(d.j->'rows') AS e",
-        "grouped": "SELECT person, team, school, pos, points, COUNT(*) AS n, SUM(points) AS total,"
-        " GROUPING(person) AS by_school FROM each_result"
-        " GROUP BY GROUPING SETS ((person, team), (school, pos, points)) HAVING COUNT(pos) > 0",
+        # Each array unpacked once: `d.j->'ids'` per row would copy the whole array each time.
+        "points": "SELECT k.tid::uuid AS tid, (l.e->>1)::int AS place,"
+        " COALESCE((x.e->>2)::bigint, (l.e->>2)::bigint) AS points, (k.n - 1)::int AS pos"
+        " FROM (SELECT %s::jsonb AS j) AS d CROSS JOIN ROWS FROM ("
+        "jsonb_array_elements_text(d.j->'ids'), jsonb_array_elements_text(d.j->'kinds')"
+        ") WITH ORDINALITY AS k(tid, kind, n)"
+        " JOIN jsonb_array_elements(d.j->'ladders') AS l(e) ON (l.e->>0) = k.kind"
+        " LEFT JOIN jsonb_array_elements(d.j->'ties') AS x(e)"
+        " ON (x.e->>0)::int = k.n - 1 AND (x.e->>1) = (l.e->>1)",
+        "through": "",
+        "entrant": "r",
         "joined": "string_agg(pos || ':' || earned, ' ' ORDER BY pos)",
     },
     "sqlite": {
-        "points": "SELECT json_extract(d.j, '$.ids[' || json_extract(e.value, '$[0]') || ']')"
-        " AS tid, json_extract(e.value, '$[1]') AS place, json_extract(e.value, '$[2]') AS points,"
-        " json_extract(e.value, '$[0]') AS pos"
-        " FROM (SELECT %s AS j) AS d, json_each(d.j, '$.rows') AS e",
-        "grouped": "SELECT person, team, NULL, NULL, NULL, COUNT(*), SUM(points), 0"
-        " FROM each_result GROUP BY person, team HAVING COUNT(pos) > 0 UNION ALL"
-        " SELECT NULL, NULL, school, pos, points, COUNT(*), SUM(points), 1"
-        " FROM each_result GROUP BY school, pos, points HAVING COUNT(pos) > 0",
+        "points": "SELECT json_extract(d.j, '$.ids[' || k.key || ']') AS tid,"
+        " json_extract(l.value, '$[1]') AS place,"
+        " COALESCE(json_extract(x.value, '$[2]'), json_extract(l.value, '$[2]')) AS points,"
+        " k.key AS pos"
+        " FROM (SELECT %s AS j) AS d, json_each(d.j, '$.kinds') AS k"
+        " JOIN json_each(d.j, '$.ladders') AS l ON json_extract(l.value, '$[0]') = k.value"
+        " LEFT JOIN json_each(d.j, '$.ties') AS x ON json_extract(x.value, '$[0]') = k.key"
+        " AND json_extract(x.value, '$[1]') = json_extract(l.value, '$[1]')",
+        "through": "JOIN {registration} reg ON reg.id = r.registration_id",
+        "entrant": "reg",
         "joined": "group_concat(pos || ':' || earned, ' ')",
     },
 }
@@ -65,41 +74,44 @@ DIALECTS = {
 # each with its breakdown. The results are chosen through the series' own tables and the
 # points joined with LEFT JOIN: PostgreSQL cannot estimate the size of a table read from JSON,
 # and an inner join with it would talk the planner into 100,000 index look-ups.
-# `school_parts` keeps a school's best N results per tournament: results with equal points
-# arrive grouped (n of them), `better` counts the school's results above them. A result
-# without points (its tournament unpublished since the first query) counts for nobody
-# (HAVING COUNT(pos)). The breakdowns of shown participants and of shown teams are two
-# branches: one with an OR of both made PostgreSQL read every result instead of the index.
+# `school_parts` keeps a school's best N results per tournament by numbering them in order
+# of points: sorting the results once costs PostgreSQL a third of what hashing them into
+# (school, tournament, points) groups did (bench/RESULTS.md). A result without points (its
+# tournament unpublished since the first query) counts for nobody (HAVING COUNT(pos)). The
+# breakdowns of shown participants and of shown teams are two branches: one with an OR of
+# both made PostgreSQL read every result instead of the index.
 LEADERBOARD_SQL = """
 WITH pts AS ({points}),
 chosen AS ({chosen}),
 each_result AS (
-    SELECT reg.participant_id AS person, reg.team_id AS team,
+    SELECT {entrant}.participant_id AS person, {entrant}.team_id AS team,
            COALESCE(NULLIF(p.school, ''), NULLIF(t.school, '')) AS school, pts.pos, pts.points
     FROM {result} r
-    JOIN {registration} reg ON reg.id = r.registration_id
-    LEFT JOIN {participant} p ON p.id = reg.participant_id
-    LEFT JOIN {team} t ON t.id = reg.team_id
+    {through}
+    LEFT JOIN {participant} p ON p.id = {entrant}.participant_id
+    LEFT JOIN {team} t ON t.id = {entrant}.team_id
     LEFT JOIN pts ON pts.tid = r.tournament_id
         AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
     WHERE r.tournament_id IN (SELECT tournament_id FROM chosen)
 ),
-grouped (person, team, school, pos, points, n, total, by_school) AS ({grouped}),
+entrant_totals AS (
+    SELECT person, team, SUM(points) AS total FROM each_result
+    WHERE person IS NOT NULL OR team IS NOT NULL
+    GROUP BY person, team HAVING COUNT(pos) > 0
+),
 school_parts AS (
-    SELECT school, pos,
-           SUM(points * CASE WHEN better >= %s THEN 0 WHEN better + n > %s THEN %s - better
-                             ELSE n END) AS earned
+    SELECT school, pos, SUM(points) FILTER (WHERE nth <= %s) AS earned
     FROM (
-        SELECT school, pos, points, n,
-               SUM(n) OVER (PARTITION BY school, pos ORDER BY points DESC) - n AS better
-        FROM grouped WHERE by_school = 1 AND school IS NOT NULL
+        SELECT school, pos, points,
+               ROW_NUMBER() OVER (PARTITION BY school, pos ORDER BY points DESC) AS nth
+        FROM each_result WHERE school IS NOT NULL
     ) AS counted
-    GROUP BY school, pos
+    GROUP BY school, pos HAVING COUNT(pos) > 0
 ),
 totals AS (
     SELECT CASE WHEN person IS NULL THEN {teams} ELSE {participants} END AS kind,
            COALESCE(CAST(person AS text), CAST(team AS text)) AS key, person, team, total
-    FROM grouped WHERE by_school = 0 AND (person IS NOT NULL OR team IS NOT NULL)
+    FROM entrant_totals
     UNION ALL
     SELECT {schools}, school, NULL, NULL, SUM(earned) FROM school_parts GROUP BY school
 ),
@@ -119,21 +131,21 @@ ranked AS (
 ),
 shown AS (SELECT * FROM ranked WHERE nth > %s AND nth <= %s),
 parts AS (
-    SELECT {participants} AS kind, CAST(reg.participant_id AS text) AS key, pts.pos,
+    SELECT {participants} AS kind, CAST({entrant}.participant_id AS text) AS key, pts.pos,
            pts.points AS earned
-    FROM {registration} reg
-    JOIN {result} r ON r.registration_id = reg.id
+    FROM {result} r
+    {through}
     LEFT JOIN pts ON pts.tid = r.tournament_id
         AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
-    WHERE reg.participant_id IN (SELECT person FROM shown WHERE kind = {participants})
+    WHERE {entrant}.participant_id IN (SELECT person FROM shown WHERE kind = {participants})
       AND r.tournament_id IN (SELECT tournament_id FROM chosen)
     UNION ALL
-    SELECT {teams}, CAST(reg.team_id AS text), pts.pos, pts.points
-    FROM {registration} reg
-    JOIN {result} r ON r.registration_id = reg.id
+    SELECT {teams}, CAST({entrant}.team_id AS text), pts.pos, pts.points
+    FROM {result} r
+    {through}
     LEFT JOIN pts ON pts.tid = r.tournament_id
         AND pts.place = CASE WHEN r.place <= {pointed} THEN r.place ELSE 0 END
-    WHERE reg.team_id IN (SELECT team FROM shown WHERE kind = {teams})
+    WHERE {entrant}.team_id IN (SELECT team FROM shown WHERE kind = {teams})
       AND r.tournament_id IN (SELECT tournament_id FROM chosen)
     UNION ALL
     SELECT {schools}, school, pos, earned FROM school_parts
@@ -174,42 +186,51 @@ class Leaderboards:
 
 
 def _points_table(links: list[SeriesTournament], chosen: QuerySet) -> str:
-    """The points each result earns, as JSON for the statement (`DIALECTS["points"]`): each
-    place up to the last that can earn points, its points depending on how many share it,
-    and place 0 for every other result (unplaced or further down: taking part only); in
+    """The points each result earns, as JSON for the statement (`DIALECTS["points"]`): for
+    each kind of points (a set of rules times a multiplier) the ladder of every place that can
+    earn points, and place 0 for every other result (unplaced or further down: taking part
+    only); apart, the shared places, whose points depend on how many share them. In
     ten-thousandths, the multiplier applied."""
     field_ = Result._meta.get_field("tournament")
     # Most tournaments of a series share their rules: read each set of rules once, and
     # score each combination of rules, multiplier, place and tie once.
-    rules: dict[str, int] = {}
-    scorings: list[Scoring] = []
-    tournaments: dict[Any, tuple[int, int, Decimal]] = {}
-    ids = []
+    rules: dict[str, Scoring] = {}
+    kinds: dict[tuple[Scoring, Decimal], int] = {}
+    positions: dict[Any, tuple[int, Scoring, Decimal]] = {}
+    ids, kind_of = [], []
     for position, link in enumerate(links):
         text = json.dumps(link.tournament.rules, sort_keys=True)
-        if text not in rules:
-            rules[text] = len(scorings)
-            scorings.append(Scoring.of(link.tournament.rules))
-        tournaments[link.tournament_id] = (position, rules[text], link.multiplier)
+        scoring = rules.get(text) or rules.setdefault(text, Scoring.of(link.tournament.rules))
+        kind_of.append(kinds.setdefault((scoring, link.multiplier), len(kinds)))
+        positions[link.tournament_id] = (position, scoring, link.multiplier)
         # The id as each database stores it (SQLite: 32 hex digits), to join on it.
         ids.append(str(field_.get_db_prep_value(link.tournament_id, connection)))
-    groups = (
+    ladders = [
+        [kind, place, _scaled(scoring, factor, place or None, 1)]
+        for (scoring, factor), kind in kinds.items()
+        for place in range(MAX_POINTED_PLACES + 1)
+    ]
+    shared = (
         Result.objects.filter(
             tournament__in=chosen.values("tournament_id"), place__lte=MAX_POINTED_PLACES
         )
         .values_list("tournament_id", "place")
         .annotate(tied=Count("pk"))
+        .filter(tied__gt=1)
         .order_by()
     )
-    scored: dict[tuple, int] = {}
-    rows = []
-    for tid, place, tied in [(tid, None, 1) for tid in tournaments] + list(groups):
-        position, scoring, factor = tournaments[tid]
-        key = (scoring, factor, place, tied)
-        if key not in scored:
-            scored[key] = int(scorings[scoring].points(place, tied=tied) * factor * SCALE)
-        rows.append((position, place or 0, scored[key]))
-    return json.dumps({"ids": ids, "rows": rows}, separators=(",", ":"))
+    ties = []
+    for tid, place, tied in shared:
+        if tid not in positions:  # published since the first query: not in this ranking
+            continue
+        position, scoring, factor = positions[tid]
+        ties.append([position, place, _scaled(scoring, factor, place, tied)])
+    table = {"ids": ids, "kinds": kind_of, "ladders": ladders, "ties": ties}
+    return json.dumps(table, separators=(",", ":"))
+
+
+def _scaled(scoring: Scoring, factor: Decimal, place: int | None, tied: int) -> int:
+    return int(scoring.points(place, tied=tied) * factor * SCALE)
 
 
 def _statement(chosen: str) -> str:
@@ -219,14 +240,16 @@ def _statement(chosen: str) -> str:
         "participant": Participant._meta.db_table,
         "team": Team._meta.db_table,
     }
+    quoted = {name: connection.ops.quote_name(table) for name, table in tables.items()}
+    dialect = DIALECTS[connection.vendor]
     return LEADERBOARD_SQL.format(
         chosen=chosen,
         pointed=MAX_POINTED_PLACES,
         participants=PARTICIPANTS,
         teams=TEAMS,
         schools=SCHOOLS,
-        **DIALECTS[connection.vendor],
-        **{name: connection.ops.quote_name(table) for name, table in tables.items()},
+        **{**dialect, "through": dialect["through"].format(**quoted)},
+        **quoted,
     )
 
 
@@ -239,16 +262,16 @@ def _points(ten_thousandths: str) -> Decimal:
 
 def _parts(made_of: str | None, names: list[str]) -> list[tuple[str, Decimal]]:
     """The breakdown ("position:points ...") as (tournament name, points) in series order.
-    A school's over a long series has a part per tournament: thousands, so kept lean."""
+    A school's over a long series has a part per tournament: thousands, so split in C
+    (`str.split`, `map`) rather than part by part."""
     if not made_of:
         return []
-    pairs = [part.partition(":") for part in made_of.split()]
-    pairs.sort(key=_position)  # PostgreSQL sends them in order already: a linear pass
-    return [(names[int(pos)], _points(earned)) for pos, _, earned in pairs]
-
-
-def _position(part: tuple[str, str, str]) -> int:
-    return int(part[0])
+    words = made_of.replace(":", " ").split()
+    pairs = zip(map(int, words[0::2]), words[1::2], strict=True)
+    if connection.vendor != "postgresql":  # PostgreSQL sends them in order already
+        pairs = iter(sorted(pairs))
+    points = {earned: _points(earned) for earned in set(words[1::2])}
+    return [(names[position], points[earned]) for position, earned in pairs]
 
 
 def _methods(series: Series, links: list[SeriesTournament]) -> dict[int, str]:
@@ -275,7 +298,9 @@ def series_leaderboards(
     chosen = SeriesTournament.objects.filter(series=series).select_related("tournament")
     if public:
         chosen = chosen.filter(tournament__result_sheet__status=ResultSheet.Status.PUBLISHED)
-    links = list(chosen.order_by("tournament__starts_on", "tournament__name"))
+    # Only what the rankings and the page use: a long series has a thousand tournaments.
+    shown = ("multiplier", "tournament__name", "tournament__slug", "tournament__rules")
+    links = list(chosen.only(*shown).order_by("tournament__starts_on", "tournament__name"))
     # English in the CSV; the page shows them in its language.
     titles = {
         PARTICIPANTS: gettext_noop("Participants"),
@@ -292,7 +317,7 @@ def series_leaderboards(
     with connection.cursor() as cursor:
         cursor.execute(
             _statement(chosen_sql),
-            [_points_table(links, chosen), *chosen_params, best, best, best, offset, end],
+            [_points_table(links, chosen), *chosen_params, best, offset, end],
         )
         found = cursor.fetchall()
     names = [link.tournament.name for link in links]

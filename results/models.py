@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from common.models import TimestampedModel
+from participants.models import Participant, Team
 from registrations.models import Registration
 from tournaments.models import Tournament
 
@@ -70,6 +71,29 @@ class Result(TimestampedModel):
     )
     # Denormalised from the registration: standings read a tournament's results in one query.
     tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE, related_name="results")
+    # The entry's entrant, copied so that leaderboards add up results without reading 100,000
+    # registrations. On PostgreSQL a composite foreign key (registration, participant) and
+    # (registration, team) with ON UPDATE CASCADE keeps each copy equal to the entry's, also
+    # when merging people moves entries (migration 0005). SQLite, the demo's database, cannot
+    # add such a key: there the leaderboard reads the registration and these stay unread.
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the composite key (and the registration's own) stand behind it
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     place = models.PositiveSmallIntegerField(null=True, blank=True)
     score = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     penalties = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -83,6 +107,10 @@ class Result(TimestampedModel):
         constraints = [
             models.CheckConstraint(
                 name="result_place_positive", condition=Q(place__isnull=True) | Q(place__gte=1)
+            ),
+            models.CheckConstraint(
+                name="result_participant_or_team",
+                condition=Q(participant__isnull=True) | Q(team__isnull=True),
             ),
         ]
         indexes = [models.Index(fields=["tournament", "place"], name="result_tournament_place")]

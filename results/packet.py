@@ -5,6 +5,8 @@ a judge fills are the last four; existing results are filled in, so a sheet expo
 and imported unchanged changes nothing."""
 
 import csv
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +33,14 @@ class PacketSection:
     day: date | None
     room: str  # the room with its building, if it has one: two buildings may share a name
     rows: list[list[str]] = field(default_factory=list)
+    location_id: UUID | None = None
+
+    @property
+    def key(self) -> str:
+        """Names the section in an address: its day and room's id (names may repeat)."""
+        if self.day is None:
+            return "no-slot"
+        return f"{self.day.isoformat()}_{self.location_id}"
 
     @property
     def title(self) -> str:
@@ -69,7 +79,9 @@ def _sections(tournament: Tournament, codes: dict[UUID, str]) -> list[PacketSect
         day = local_date(slot.starts_at) if slot else None
         key = (day, slot.location_id if slot else None)
         if key not in sections:
-            sections[key] = PacketSection(day, str(slot.location) if slot else "")
+            sections[key] = PacketSection(
+                day, str(slot.location) if slot else "", location_id=key[1]
+            )
         section = sections[key]
         values = [
             "" if result is None or v is None else str(v)
@@ -157,3 +169,37 @@ def packet_write_xlsx(
         sheet.column_dimensions[letter].width = width
     workbook.save(out)
     return count
+
+
+def packet_file_name(*, tournament: Tournament, section: PacketSection, kind: str) -> str:
+    """A room's file: SLUG-DAY-ROOM.csv (or .xlsx), the same from the command and the admin."""
+    return f"{tournament.slug}-{section.file_stem}.{kind}"
+
+
+def packet_section_file(
+    *, tournament: Tournament, section: PacketSection, kind: str, actor: str
+) -> bytes:
+    """One section as a file of its own (`kind` "csv" or "xlsx"), importable alone. CSV
+    starts with a byte-order mark: Excel reads accents right only with one."""
+    if kind == "xlsx":
+        binary = io.BytesIO()
+        packet_write_xlsx(tournament=tournament, out=binary, actor=actor, sections=[section])
+        return binary.getvalue()
+    text = io.StringIO()
+    text.write("\ufeff")
+    packet_write_csv(tournament=tournament, out=text, actor=actor, sections=[section])
+    return text.getvalue().encode()
+
+
+def packet_write_zip(
+    *, tournament: Tournament, out: IO[bytes], kind: str, sections: list[PacketSection], actor: str
+) -> int:
+    """Every section as its own file (`packet_file_name`) in one .zip archive; returns the
+    number of files."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for section in sections:
+            archive.writestr(
+                packet_file_name(tournament=tournament, section=section, kind=kind),
+                packet_section_file(tournament=tournament, section=section, kind=kind, actor=actor),
+            )
+    return len(sections)

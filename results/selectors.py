@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from registrations.models import Registration, RegistrationMember
 from registrations.selectors import public_entrant_name, public_member_name
 from results.models import EntryCode, JudgeAssignment, Prize, PrizeAward, Result, ResultSheet
-from tournaments.models import Tournament
+from tournaments.models import Slot, Tournament
 from tournaments.scoring import Scoring, TieBreak
 from tournaments.selectors import PUBLIC_STATUSES
 
@@ -38,6 +38,11 @@ def entry_codes_get(*, tournament: Tournament) -> dict[Any, str]:
             "registration_id", "code"
         )
     )
+
+
+def tournament_has_times(*, tournament: Tournament) -> bool:
+    """Whether the tournament has a schedule yet: per-room judges' sheets follow it."""
+    return Slot.objects.filter(tournament=tournament).exists()
 
 
 def results_sheet_get(*, tournament: Tournament) -> ResultSheet | None:

@@ -82,7 +82,7 @@ def results_record(
         entries = {
             e.pk: e
             for e in Registration.objects.filter(tournament=tournament).only(
-                "pk", "status", "entrant_name", "tournament_id"
+                "pk", "status", "entrant_name", "tournament_id", "participant_id", "team_id"
             )
         }
         existing = {r.registration_id: r for r in Result.objects.filter(tournament=tournament)}
@@ -111,6 +111,8 @@ def results_record(
                 result = Result(
                     registration_id=rid,
                     tournament=tournament,
+                    participant_id=entries[rid].participant_id,
+                    team_id=entries[rid].team_id,
                     corrected_at=corrected_at,
                     **{k: getattr(placing, k) for k in _VALUES},
                 )
@@ -162,13 +164,30 @@ def results_record(
         if dry_run:
             transaction.set_rollback(True)  # the sheet `_sheet_locked` may have just made
             return outcome
-        Result.objects.bulk_create(created)
+        try:
+            Result.objects.bulk_create(created)
+        except IntegrityError as exc:
+            if _constraint(exc) not in ENTRANT_KEYS:
+                raise
+            # The entry changed hands (two people merged) since it was read above.
+            raise ResultsInvalid(
+                ["An entry changed while these results were saved: save them again."]
+            ) from exc
         Result.objects.bulk_update(
             changed, [*_VALUES, "corrected_at", "version", "updated_at"], batch_size=500
         )
         Result.objects.filter(pk__in=removed).delete()
         audit_events_record(events)
     return outcome
+
+
+# The composite foreign keys that keep a result's entrant equal to its entry's (migration
+# results 0005, which spells them too; PostgreSQL only).
+ENTRANT_KEYS = ("result_entrant_participant", "result_entrant_team")
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
 
 
 def result_record(*, registration: Registration, actor: str, **values: Any) -> RecordOutcome:

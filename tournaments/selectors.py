@@ -98,6 +98,43 @@ def tournament_list_public(
     return TournamentFilter(data or None, queryset=queryset)
 
 
+# The individual tournaments open now are the same for every festival-wide search (thousands in
+# an opening minute), so they are kept for a moment; forgotten with the public rows below.
+OPEN_INDIVIDUAL_CACHE_SECONDS = 2
+_OPEN_INDIVIDUAL_CACHE_KEY = "lineup:tournaments-open-individual:v1"
+
+
+def tournament_list_open_individual(
+    *, seats_taken: BaseExpression, now: datetime | None = None
+) -> list[Tournament]:
+    """Individual tournaments open for sign-up at `now`, with `places_left` above zero (see
+    `_places_left`), soonest first: name and slug only, what "can still sign up for" shows.
+
+    Without `now`, served from the cache for up to `OPEN_INDIVIDUAL_CACHE_SECONDS`: a place
+    taken meanwhile shows as still free for that long, and the sign-up page tells the truth.
+    One query on a miss (no filter form, and `places_left` compared here rather than compiled
+    a second time into the `WHERE`: building the query was most of its cost).
+    """
+    if now is None:
+        cached = cache.get(_OPEN_INDIVIDUAL_CACHE_KEY)
+        if cached is not None:
+            return cached
+    moment = now or timezone.now()
+    tournaments = (
+        Tournament.objects.published()
+        .filter(entry_kind=Tournament.EntryKind.INDIVIDUAL)
+        .exclude(registration_opens_at__gt=moment)
+        .exclude(registration_closes_at__lte=moment)
+        .annotate(places_left=_places_left(moment, seats_taken))
+        .only("pk", "name", "slug")
+        .order_by(F("starts_on").asc(nulls_last=True), "name", "pk")
+    )
+    found = [t for t in tournaments if t.places_left > 0]
+    if now is None:
+        cache.set(_OPEN_INDIVIDUAL_CACHE_KEY, found, OPEN_INDIVIDUAL_CACHE_SECONDS)
+    return found
+
+
 # The public tournament row is read on every public request, so it is kept in the cache (the
 # shared Redis in production) for a few seconds. Services that change a tournament forget it
 # when they commit (`tournament_public_forget`); the timeout only bounds changes made some other
@@ -146,6 +183,7 @@ def tournament_public_forget(*, slugs: Iterable[str | None]) -> None:
     (at once outside one), so the next page reads what was committed."""
     keys = [_public_cache_key(slug) for slug in {*slugs} if slug]
     if keys:
+        keys.append(_OPEN_INDIVIDUAL_CACHE_KEY)
         transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 

@@ -56,6 +56,24 @@ class TestOnPostgreSQL:
             "Jonathan",
         ]
 
+    def test_a_full_name_does_not_list_everyone_sharing_one_of_its_words(self, people):
+        for last in ("Kolsen", "Brandt", "Weber", "Varga"):
+            person("Dmitri", last)
+        person("Dmitri", "Vuwaard")
+        found = selectors.participant_search(query="Dmitri Vuwaadr")
+        assert [p.last_name for p in found] == ["Vuwaard"]
+        assert len(selectors.participant_search(query="Dmitri")) == 5
+
+    @pytest.mark.parametrize(
+        ("query", "found"),
+        [("Ila Smithson", "Ida"), ("Eiml Mazur", "Emil"), ("Emil Maxur", "Emil")],
+    )
+    def test_one_typo_in_any_word_still_finds_the_person(self, query, found):
+        person("Ida", "Smithson")
+        person("Emil", "Mazur")
+        person("Ida", "Mazur")
+        assert names(selectors.participant_search(query=query))[:1] == [found]
+
     def test_it_returns_a_short_page_and_says_there_is_more(self):
         for i in range(15):
             person("Sam", f"Taylor{i}")
@@ -124,6 +142,23 @@ def test_the_index_migration_does_nothing_on_other_databases():
         operation.database_forwards("participants", editor, mock.Mock(), mock.Mock())
         operation.database_backwards("participants", editor, mock.Mock(), mock.Mock())
     editor.execute.assert_not_called()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_a_typed_name_finds_the_listed_person_it_is_or_is_one_typo_from(people, vendor):
+    def same(name):
+        with mock.patch.object(selectors.connection, "vendor", vendor):
+            return [p.last_name for p in selectors.participant_list_same_name(name=name)]
+
+    assert same("ZOE NUNEZ") == ["Núñez"]
+    assert same("Anna Kowalksa") == ["Kowalska"]  # two letters swapped
+    assert same("Jon Smith") == ["Smith"]  # one left out
+    assert same("Jonathan Smithrs") == ["Smithers"]
+    assert same("Jon Smit") == []  # two typos
+    assert same("Jonathan") == []  # a part of the name
+    person("Bo", "Lind")
+    assert same("bo lind") == ["Lind"]
+    assert same("Bo Lund") == []  # as likely someone else: a short name must be exact
 
 
 def test_team_search_finds_by_name_or_school():

@@ -83,6 +83,13 @@ def test_name_searches_read_each_gin_index_on_its_own(roster, query):
     assert "participant_search_fts_idx" in plan
 
 
+def test_each_typed_word_is_checked_in_the_same_index_scan(roster):
+    *_, plan = plans("emma kalmou")
+    # In the index condition, not a filter after it: namesakes of one word are never read.
+    (scan,) = [line for line in plan.splitlines() if "%>" in line and "Index Cond" in line]
+    assert "%>> 'emma'::text" in scan and "%>> 'kalmou'::text" in scan
+
+
 def test_a_participant_number_is_one_index_lookup(roster):
     (plan,) = plans("r-00040")
     assert "participant_external_id_ci_idx" in plan

@@ -195,6 +195,18 @@ def test_a_typed_name_that_is_someone_on_the_list_is_asked_about_first(client, s
     assert Registration.objects.get().participant == listed
 
 
+def test_a_typed_name_one_typo_from_someone_on_the_list_is_asked_about_too(client, slot):
+    listed = participant_create(actor="test", first_name="Salvador", last_name="Cabañas")
+    url = signup_url(slot.tournament)
+    data = form_data(
+        client, url, slot=slot.pk, entrant_name="Salvadro Cabanas", contact_phone="5550101"
+    )
+    asked = client.post(url, data)
+    assert "Is this someone on the list?" in asked.content.decode()
+    assert f"?participant={listed.pk}" in asked.content.decode()
+    assert not Registration.objects.exists()
+
+
 def test_someone_else_with_a_listed_name_can_still_sign_up_as_typed(client, slot):
     participant_create(actor="test", first_name="Salvador", last_name="Cabañas")
     url = signup_url(slot.tournament)

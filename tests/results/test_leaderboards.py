@@ -187,3 +187,163 @@ def test_teams_are_ranked_as_teams_and_count_for_their_school(db):
     assert not people.rows
     assert [(r.rank, r.name, r.points) for r in teams.rows] == [(1, "Blue", 10), (2, "Red", 7)]
     assert [(r.name, r.points, r.parts) for r in schools.rows] == [("East", 17, [("Relay", 17)])]
+
+
+def _by_hand(series):
+    """The leaderboards computed the plain way, result by result, from the rules."""
+    from collections import Counter, defaultdict
+
+    from results.models import Result
+    from tournaments.scoring import MAX_POINTED_PLACES, Scoring
+
+    people, teams, schools = defaultdict(Decimal), defaultdict(Decimal), defaultdict(Decimal)
+    best = series.best_per_school or 10**6
+    for link in SeriesTournament.objects.filter(series=series).select_related("tournament"):
+        results = list(
+            Result.objects.filter(tournament=link.tournament).select_related(
+                "registration__participant", "registration__team"
+            )
+        )
+        tied = Counter(r.place for r in results)
+        scoring = Scoring.of(link.tournament.rules)
+        per_school = defaultdict(list)
+        for r in results:
+            pointed = r.place if r.place is not None and r.place <= MAX_POINTED_PLACES else None
+            earned = scoring.points(pointed, tied=tied[r.place] if pointed else 1)
+            earned *= link.multiplier
+            entry = r.registration
+            if entry.participant:
+                people[entry.participant.full_name] += earned
+            if entry.team:
+                teams[entry.team.name] += earned
+            school = (entry.participant.school if entry.participant else "") or (
+                entry.team.school if entry.team else ""
+            )
+            if school:
+                per_school[school].append(earned)
+        for school, points in per_school.items():
+            schools[school] += sum(sorted(points, reverse=True)[:best])
+
+    def ranked(totals):
+        cent = Decimal("0.01")
+        return {
+            (1 + sum(other > total for other in totals.values()), name, total.quantize(cent))
+            for name, total in totals.items()
+        }
+
+    return [ranked(people), ranked(teams), ranked(schools)]
+
+
+def test_it_agrees_with_adding_up_by_hand(db):
+    """Ties scored both ways, places beyond the ladder, unplaced entries, multipliers,
+    best N per school, a team entry: the one statement gives what the plain sum gives."""
+    from tests.factories import TeamFactory
+
+    shared = {
+        "points": {"first": 10, "second": 7, "third": 5, "more": [3, 2, 1]},
+        "participation": 1,
+        "ties": {"allowed": True, "scoring": "shared"},
+    }
+    higher = {**shared, "ties": {"allowed": True, "scoring": "higher"}}
+    schools = ["North", "South", "East", ""]
+    people = [
+        ParticipantFactory(first_name=f"P{n}", last_name="Mixed", school=schools[n % 4])
+        for n in range(14)
+    ]
+    one = TournamentFactory(name="One", rules=shared)
+    two = TournamentFactory(name="Two", rules=higher)
+    three = TournamentFactory(name="Three", rules=RULES, team_event=True)
+    series = Series.objects.create(name="Mixed", slug="mixed", best_per_school=2)
+    SeriesTournament.objects.create(series=series, tournament=one, multiplier=Decimal("1.5"))
+    SeriesTournament.objects.create(series=series, tournament=two, multiplier=2)
+    SeriesTournament.objects.create(series=series, tournament=three, multiplier=1)
+    entries = placed(one, people)  # 14 entries: 11th to 14th beyond any ladder
+    places = [1, 2, 2, 4, 5, 5, 5, 8, 9, 10, 11, 12, None, None]
+    services.results_record(
+        tournament=one,
+        placings=[
+            Placing(e.pk, place=p, notes="" if p else "Took part")
+            for e, p in zip(entries, places, strict=True)
+        ],
+        actor="t",
+    )
+    entries = placed(two, people[:6])
+    services.results_record(
+        tournament=two,
+        placings=[Placing(e.pk, place=p) for e, p in zip(entries, [1, 1, 3, 3, 3, 6], strict=True)],
+        actor="t",
+    )
+    slot = SlotFactory(time_block__tournament=three, capacity=4)
+    relay = []
+    for name, school in (("Blue", "North"), ("Red", "West")):
+        team = TeamFactory(name=name, school=school)
+        members = [ParticipantFactory(team=team, school="") for _ in range(2)]
+        relay.append(
+            engine.registration_create(
+                tournament=three, slot_id=slot.pk, team=team, members=members, actor="t"
+            )
+        )
+    services.results_record(
+        tournament=three,
+        placings=[Placing(e.pk, place=i) for i, e in enumerate(relay, 1)],
+        actor="t",
+    )
+    boards = series_leaderboards(series=series, limit=None)
+    computed = [{(r.rank, r.name, r.points) for r in ranking.rows} for ranking in boards.rankings]
+    assert computed == _by_hand(series)
+    assert len(computed[0]) == 14 and len(computed[2]) == 4  # North, South, East, West
+    # Each breakdown adds up to its total.
+    for ranking in boards.rankings:
+        for row in ranking.rows:
+            assert sum(points for _, points in row.parts) == row.points
+
+
+def test_merging_people_carries_their_results_along(season):
+    from registrations.services import participant_merge
+    from results.models import Result
+
+    series, spring, _ = season
+    ann = Result.objects.get(tournament=spring, place=1).registration.participant
+    twin = ParticipantFactory(first_name="Ann", last_name="Ames", school="North")
+    participant_merge(keep=twin, duplicate=ann, actor="t")
+    assert Result.objects.filter(participant=twin).count() == 2
+    people = series_leaderboards(series=series).rankings[0]
+    assert (2, "Ann Ames", Decimal(24)) in [(r.rank, r.name, r.points) for r in people.rows]
+
+
+def test_a_result_cannot_name_another_entrant_than_its_entry(season):
+    from django.db import IntegrityError, transaction
+
+    from results.models import Result
+
+    _, spring, _ = season
+    result = Result.objects.filter(tournament=spring).first()
+    other = ParticipantFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Result.objects.filter(pk=result.pk).update(participant=other)
+
+
+def test_an_entry_merged_away_while_recording_asks_to_save_again(db, monkeypatch):
+    from registrations.models import Registration
+    from results import services as results_services
+    from results.errors import ResultsInvalid
+    from results.models import Result
+
+    tournament = TournamentFactory(rules=RULES)
+    slot = SlotFactory(time_block__tournament=tournament, capacity=1)
+    entry = engine.registration_create(
+        tournament=tournament, slot_id=slot.pk, participant=ParticipantFactory(), actor="t"
+    )
+    twin = ParticipantFactory()
+    checked = results_services.placing_problems
+
+    def merged_meanwhile(**kwargs):  # as if a merge committed between the read and the write
+        Registration.objects.filter(pk=entry.pk).update(participant=twin)
+        return checked(**kwargs)
+
+    monkeypatch.setattr(results_services, "placing_problems", merged_meanwhile)
+    with pytest.raises(ResultsInvalid, match="save them again"):
+        services.results_record(
+            tournament=tournament, placings=[Placing(entry.pk, place=1)], actor="t"
+        )
+    assert not Result.objects.exists()

@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -11,8 +12,10 @@ from django.urls import reverse
 from participants import selectors as participant_selectors
 from participants.services import participant_create
 from registrations import services
+from registrations.selectors import festival_search
 from tests.factories import SlotFactory, TournamentFactory
 from tournaments.models import Tournament
+from tournaments.services import tournament_close
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +79,31 @@ def test_no_match_and_too_short_are_explained(client, festival):
 def test_the_search_runs_the_same_queries_for_one_or_many_tournaments(client, festival):
     counts = []
     for _ in range(2):
+        cache.clear()  # the open tournaments are shared for a moment: count a search reading them
         with CaptureQueriesContext(connection) as queries:
             find(client, "zoe")
         counts.append(len(queries))
         for _ in range(5):
             SlotFactory()
     assert counts[0] == counts[1]
+
+
+def test_searches_share_the_open_tournaments_until_one_changes(
+    festival, django_capture_on_commit_callbacks
+):
+    _, violin, _ = festival
+    with CaptureQueriesContext(connection) as first:
+        festival_search(query="zoe nunez")
+    with CaptureQueriesContext(connection) as second:
+        (again,) = festival_search(query="zoe nunez")[1]
+    assert len(second) == len(first) - 1  # no second read of the open tournaments
+    assert [t.name for t in again.can_enter] == ["Violin Solo"]
+    assert [t.places_left for t in again.can_enter] == [2]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tournament_close(tournament=violin.tournament, actor="test")
+    (closed,) = festival_search(query="zoe nunez")[1]
+    assert closed.can_enter == []
 
 
 def test_the_list_without_a_search_is_unchanged(client, festival):

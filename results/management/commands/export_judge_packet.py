@@ -3,7 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from common.commands import HelpFormatter, add_output_arguments, csv_output, get_or_suggest
-from results.packet import packet_sections_export, packet_write_csv, packet_write_xlsx
+from results.packet import (
+    packet_file_name,
+    packet_sections_export,
+    packet_write_csv,
+    packet_write_xlsx,
+)
 from tournaments.models import Tournament
 
 
@@ -62,10 +67,10 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"No such directory: {folder}")
         sections = packet_sections_export(tournament=tournament, actor=actor)
-        suffix = ".xlsx" if options["xlsx"] else ".csv"
+        kind = "xlsx" if options["xlsx"] else "csv"
         count = 0
         for section in sections:
-            path = folder / f"{tournament.slug}-{section.file_stem}{suffix}"
+            path = folder / packet_file_name(tournament=tournament, section=section, kind=kind)
             if options["xlsx"]:
                 with open(path, "wb") as f:
                     count += packet_write_xlsx(

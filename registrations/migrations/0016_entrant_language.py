@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("participants", "0005_participant_age"),
-        ("registrations", "0014_notification_waitlist_entry"),
+        ("registrations", "0015_registration_entrant_keys"),
         ("tournaments", "0006_tournament_time_zone"),
     ]
 
