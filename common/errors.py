@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
+from django.utils.translation import gettext
 
 
 class LineupError(Exception):
@@ -16,9 +17,19 @@ class LineupError(Exception):
 
     message = "This could not be done."
 
-    def __init__(self, message: str | None = None):
-        self.message = message or self.message
+    def __init__(self, message: str | None = None, **params: object):
+        # `message` is English with `{name}` holes filled from `params`: `message` is the text
+        # for staff and logs, and a page looks the unfilled wording up in its language
+        # (`translated`), so the code marks it with gettext_noop and passes names as params.
+        self.wording = message or self.message
+        self.params = params
+        self.message = self.wording.format(**params) if params else self.wording
         super().__init__(self.message)
+
+    def translated(self) -> str:
+        """`message` in the active language (English where the catalogue lacks it)."""
+        wording = gettext(self.wording)
+        return wording.format(**self.params) if self.params else wording
 
 
 def unique_rule_broken(exc: IntegrityError, model: type[models.Model]) -> str | None:

@@ -361,7 +361,7 @@ if not re.match(_RATE, LINEUP_RATE_API):
 LINEUP_EMBED_FRAME_ANCESTORS = env.list("LINEUP_EMBED_FRAME_ANCESTORS", default=["*"])
 # Any site may read the API from its pages' scripts (it is public and read-only, and sends no
 # cookies back); everything else stays same-origin.
-CORS_URLS_REGEX = r"^/api/v1/"
+CORS_URLS_REGEX = r"^/(api/v1/|embed/words\.json$)"  # the API, the embed script's words
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("t/<slug:slug>/calendar.ics", views.tournament_calendar, name="tournament_calendar"),
     path("t/<slug:slug>/rooms/<uuid:room>/calendar.ics", views.room_calendar, name="room_calendar"),
     path("t/<slug:slug>/embed/", views.embed_page, name="embed"),
+    path("embed/words.json", views.embed_words, name="embed_words"),
     path(
         "r/<str:reference>/calendar.ics", views.registration_calendar, name="registration_calendar"
     ),

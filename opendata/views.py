@@ -4,10 +4,12 @@ rooms, an entrant's own .ics (behind the private link), and the page other sites
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
@@ -23,6 +25,8 @@ from tournaments import selectors as tournament_selectors
 # subscribers), so they are not rate limited; the cache keeps each one to one build a minute.
 FEED_CACHE_SECONDS = 60
 EMBED_CACHE_SECONDS = 10
+# The embed script's words change only with a release.
+WORDS_CACHE_SECONDS = 24 * 3600
 CALENDAR = "text/calendar; charset=utf-8"
 
 
@@ -124,3 +128,33 @@ def embed_page(request, slug):
                 "zone": tournament_zoneinfo(tournament).key,
             },
         )
+
+
+@require_safe
+@cache_control(public=True, max_age=WORDS_CACHE_SECONDS)
+def embed_words(request):
+    """The embed script's words in the host page's language (`?lang=fr-CA`, from its
+    `<html lang>` or `data-lineup-lang`; English for a language we do not speak), from the
+    same catalogues as our pages. "%(places)s" stands for the number; `places_left` has the
+    forms of Intl.PluralRules (one, other)."""
+    try:
+        language = translation.get_supported_language_variant(request.GET.get("lang", "")[:20])
+    except LookupError:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        one, other = (
+            ngettext("%(places)s place left", "%(places)s places left", n) for n in (1, 2)
+        )
+        words = {
+            "lang": language,
+            "loading": gettext("Loading times…"),
+            "full": gettext("Full"),
+            "not_available": gettext("Not available"),
+            "places_left": {"one": one, "other": other},
+            "no_upcoming": gettext("No upcoming times."),
+            "times_in": gettext("Times in %(zone)s."),
+            "see_on_lineup": gettext("See the times on Lineup"),
+        }
+    response = JsonResponse(words)
+    response["Vary"] = "Accept-Encoding"  # the language is in the address, not a header
+    return response

@@ -13,8 +13,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
-LABEL = "QR code to check in at the door"
+LABEL = gettext_lazy("QR code to check in at the door")
 # The e-mail's image is a part of the message, referred to by this id (no remote image).
 CONTENT_ID = "check-in-qr"
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import BooleanField, Model, QuerySet, UUIDField, Value
 from django.db.models.expressions import Expression, RawSQL
+from django.utils.translation import gettext_noop
 
 from participants.models import Participant, Team
 from registrations.errors import InvalidEntry, NotATeamMember
@@ -139,7 +140,8 @@ def entry_for(
             members = list(team.members.all())  # a coach books the whole team by default
         if participant is not None:
             raise InvalidEntry(
-                f"{tournament.name} is a team event: sign up a team, not one person."
+                gettext_noop("{tournament} is a team event: sign up a team, not one person."),
+                tournament=tournament.name,
             )
         names: list[tuple[UUID | None, str]] = []
         for member in members:
@@ -149,17 +151,19 @@ def entry_for(
                 names.append((member.pk, member.full_name))
             elif str(member).strip():
                 if not tournament.allows_typed_names:
-                    raise InvalidEntry("Pick team members from the list for this tournament.")
+                    raise InvalidEntry(
+                        gettext_noop("Pick team members from the list for this tournament.")
+                    )
                 names.append((None, str(member).strip()))
         if team is None and not entrant_name:
-            raise InvalidEntry("Choose a team or type the team's name.")
+            raise InvalidEntry(gettext_noop("Choose a team or type the team's name."))
         if team is None and not tournament.allows_typed_names:
-            raise InvalidEntry("Pick a team from the list for this tournament.")
+            raise InvalidEntry(gettext_noop("Pick a team from the list for this tournament."))
         if not names:
-            raise InvalidEntry("A team entry needs at least one member.")
+            raise InvalidEntry(gettext_noop("A team entry needs at least one member."))
         person_ids = [pid for pid, _ in names if pid is not None]
         if len(set(person_ids)) != len(person_ids):
-            raise InvalidEntry("The same person is listed twice in this team.")
+            raise InvalidEntry(gettext_noop("The same person is listed twice in this team."))
         return Entry(
             name=team.name if team else entrant_name,
             seats=len(names),
@@ -168,7 +172,10 @@ def entry_for(
             members=tuple(names),
         )
     if team is not None or members:
-        raise InvalidEntry(f"{tournament.name} is for individuals: sign up one person.")
+        raise InvalidEntry(
+            gettext_noop("{tournament} is for individuals: sign up one person."),
+            tournament=tournament.name,
+        )
     if participant is not None:
         return Entry(
             name=participant.full_name,
@@ -177,9 +184,11 @@ def entry_for(
             person_ids=(participant.pk,),
         )
     if not entrant_name:
-        raise InvalidEntry("Choose a participant or type their name.")
+        raise InvalidEntry(gettext_noop("Choose a participant or type their name."))
     if not tournament.allows_typed_names:
-        raise InvalidEntry("Only listed participants can sign up for this tournament.")
+        raise InvalidEntry(
+            gettext_noop("Only listed participants can sign up for this tournament.")
+        )
     return Entry(name=entrant_name, seats=1)
 
 
@@ -218,4 +227,4 @@ def lock_people(entry: Entry) -> None:
             .values_list("pk", flat=True)
         )
         if len(locked) != len(entry.person_ids):
-            raise InvalidEntry("A participant in this entry no longer exists.")
+            raise InvalidEntry(gettext_noop("A participant in this entry no longer exists."))

@@ -24,7 +24,7 @@ class RegistrationError(LineupError):
     def public_message(self, *, who: str = "") -> str:
         if self.public_template:
             return gettext(self.public_template).format(who=who)
-        return gettext(self.message)
+        return self.translated()
 
 
 class TournamentNotOpen(RegistrationError):
@@ -55,8 +55,10 @@ class ScheduleClash(RegistrationError):
         "Please choose another time."
     )
 
-    def __init__(self, message: str | None = None, *, clashing: Registration | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str | None = None, *, clashing: Registration | None = None, **params: object
+    ) -> None:
+        super().__init__(message, **params)
         self.clashing = clashing
 
 

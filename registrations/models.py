@@ -2,6 +2,7 @@ import base64
 import secrets
 import time
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -27,6 +28,20 @@ def new_short_reference():
     """Six characters (23**6: about 148 million) read aloud at check-in; unique per tournament
     by a database rule, and never a key to the entry (the long reference is)."""
     return "".join(secrets.choice(SHORT_REFERENCE_ALPHABET) for _ in range(SHORT_REFERENCE_LENGTH))
+
+
+# The languages an entrant can sign up in; their e-mails are written in the one they chose.
+# A new language in LANGUAGES changes the rule below: makemigrations writes the migration.
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def language_field() -> models.CharField:
+    return models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language of the sign-up page: the e-mails are written in it.",
+    )
 
 
 def format_short_reference(code: str) -> str:
@@ -84,6 +99,7 @@ class Registration(TimestampedModel):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
+    language = language_field()
     reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
     # Read aloud at the door; the long `reference` stays the key to the private page.
     short_reference = models.CharField(
@@ -135,6 +151,9 @@ class Registration(TimestampedModel):
             models.CheckConstraint(
                 name="registration_checked_in_has_time",
                 condition=~Q(status="checked_in") | Q(checked_in_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="registration_language_known", condition=Q(language__in=LANGUAGE_CODES)
             ),
             # Targets of the results' composite foreign keys: a result keeps a copy of its
             # entry's entrant, and PostgreSQL keeps the copy equal (ON UPDATE CASCADE).
@@ -238,6 +257,7 @@ class WaitlistEntry(TimestampedModel):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField()
     contact_phone = models.CharField(max_length=40, blank=True)
+    language = language_field()
     reference = models.CharField(max_length=64, unique=True, default=new_reference, editable=False)
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
@@ -268,6 +288,9 @@ class WaitlistEntry(TimestampedModel):
                 condition=Q(participant__isnull=True) | Q(team__isnull=True),
             ),
             models.CheckConstraint(name="waitlist_seats_positive", condition=Q(seats__gte=1)),
+            models.CheckConstraint(
+                name="waitlist_language_known", condition=Q(language__in=LANGUAGE_CODES)
+            ),
             models.CheckConstraint(
                 name="waitlist_offer_has_registration",
                 condition=~Q(status="offered") | Q(registration__isnull=False),

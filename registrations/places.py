@@ -5,6 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db.models import F
+from django.utils.translation import gettext_noop
 
 from registrations.errors import ConcurrentChange, SlotFull, TournamentFull
 from registrations.selectors import tournament_places_taken
@@ -20,9 +21,11 @@ def claim_places(slot: Slot, seats: int, *, override: bool, now: datetime) -> in
     if shortfall and not override:
         if slot.remaining:
             raise SlotFull(
-                f"Only {slot.remaining} place(s) left in this slot; this entry needs {seats}."
+                gettext_noop("Only {left} place(s) left in this slot; this entry needs {seats}."),
+                left=slot.remaining,
+                seats=seats,
             )
-        raise SlotFull("This slot just filled up. Please choose another one.")
+        raise SlotFull(gettext_noop("This slot just filled up. Please choose another one."))
     changes = {"capacity": F("capacity") + shortfall} if shortfall else {}
     updated = Slot.objects.filter(
         pk=slot.pk,
@@ -35,7 +38,7 @@ def claim_places(slot: Slot, seats: int, *, override: bool, now: datetime) -> in
         **changes,
     )
     if updated != 1:
-        raise SlotFull("This slot just filled up. Please choose another one.")
+        raise SlotFull(gettext_noop("This slot just filled up. Please choose another one."))
     return shortfall
 
 
@@ -62,7 +65,9 @@ def claim_tournament_places(tournament: Tournament, seats: int, *, override: boo
         return
     taken = tournament_places_taken(tournament_id=tournament.pk)
     if taken + seats > locked.max_participants and not override:
-        raise TournamentFull(f"{locked.name} has no places left.")
+        raise TournamentFull(
+            gettext_noop("{tournament} has no places left."), tournament=locked.name
+        )
     bumped = Tournament.objects.filter(pk=tournament.pk, version=locked.version).update(
         version=F("version") + 1
     )

@@ -26,6 +26,7 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from common.errors import LineupError
 
@@ -40,10 +41,12 @@ OPEN_PER_CLIENT = 3
 class ProofOfWorkFailed(LineupError):
     """`keep_challenge`: resubmit the same challenge (a no-JavaScript wait still counting)."""
 
-    message = "The browser check failed. Please submit again."
+    message = gettext_noop("The browser check failed. Please submit again.")
 
-    def __init__(self, message: str | None = None, *, keep_challenge: bool = False):
-        super().__init__(message)
+    def __init__(
+        self, message: str | None = None, *, keep_challenge: bool = False, **params: object
+    ):
+        super().__init__(message, **params)
         self.keep_challenge = keep_challenge
 
 
@@ -107,31 +110,39 @@ def challenge_verify(
         payload = signing.loads(challenge or "", salt=_SALT, max_age=MAX_AGE_SECONDS)
     except signing.SignatureExpired:
         raise ProofOfWorkFailed(
-            "This form was open too long. Please check the details and submit again."
+            gettext_noop("This form was open too long. Please check the details and submit again.")
         ) from None
     except signing.BadSignature:
-        raise ProofOfWorkFailed("This form is incomplete. Please reload the page.") from None
+        raise ProofOfWorkFailed(
+            gettext_noop("This form is incomplete. Please reload the page.")
+        ) from None
     if payload.get("t") != str(tournament.pk):
-        raise ProofOfWorkFailed("This form is incomplete. Please reload the page.")
+        raise ProofOfWorkFailed(gettext_noop("This form is incomplete. Please reload the page."))
     nonce = (nonce or "").strip()
     if nonce:
         digest = hashlib.sha256(f"{challenge}:{nonce[:40]}".encode()).digest()
         if leading_zero_bits(digest) < payload["b"]:
-            raise ProofOfWorkFailed("The browser check failed. Please submit again.")
+            raise ProofOfWorkFailed()
     else:
         wait = settings.LINEUP_POW_NOJS_SECONDS - (now - payload["at"])
         if wait > 0:
             raise ProofOfWorkFailed(
-                "To keep bots out, this tournament asks browsers without JavaScript to wait a "
-                f"little: please press the button again in {int(wait) + 1} seconds.",
+                gettext_noop(
+                    "To keep bots out, this tournament asks browsers without JavaScript to wait "
+                    "a little: please press the button again in {seconds} seconds."
+                ),
                 keep_challenge=True,
+                seconds=int(wait) + 1,
             )
         if client is not None and payload.get("r") not in (cache.get(_open_key(client)) or []):
             raise ProofOfWorkFailed(
-                "This form was opened several more times from your network since, and only "
-                "the latest ones count without JavaScript. Please wait "
-                f"{settings.LINEUP_POW_NOJS_SECONDS} seconds and press the button again."
+                gettext_noop(
+                    "This form was opened several more times from your network since, and "
+                    "only the latest ones count without JavaScript. Please wait {seconds} "
+                    "seconds and press the button again."
+                ),
+                seconds=settings.LINEUP_POW_NOJS_SECONDS,
             )
     key = "pow:" + hashlib.sha256(challenge.encode()).hexdigest()
     if not cache.add(key, owner, MAX_AGE_SECONDS + 60) and cache.get(key) != owner:
-        raise ProofOfWorkFailed("This form was already used. Please reload the page.")
+        raise ProofOfWorkFailed(gettext_noop("This form was already used. Please reload the page."))

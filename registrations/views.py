@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -254,7 +254,7 @@ def _sign_up(request, tournament, form):
                 client=client_ip(request),
             )
         except proof_of_work.ProofOfWorkFailed as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.translated())
             return None, challenge if exc.keep_challenge else ""
     team_event = tournament.is_team_event
     try:
@@ -271,12 +271,13 @@ def _sign_up(request, tournament, form):
             contact_phone=data["contact_phone"],
             idempotency_key=key,
             hold=True,  # held until confirmed from the e-mail, where the tournament asks so
+            language=get_language(),  # the page's: the e-mails follow it
         )
     except (registration_errors.SlotFull, registration_errors.SlotUnavailable) as exc:
         metrics.refusal_counted(exc)
         slot = tournament_selectors.slot_get_for_tournament(tournament=tournament, pk=data["slot"])
         if slot is None:  # unknown, cancelled or another tournament's: not one we offered
-            form.add_error("slot", "Choose a time from the list.")
+            form.add_error("slot", gettext("Choose a time from the list."))
             return None, data.get("pow_challenge", "")
         return _slot_taken(request, tournament, form, slot, exc), ""
     except registration_errors.RegistrationError as exc:
@@ -437,7 +438,7 @@ def change_page(request, reference):
     detail = redirect("registrations:detail", reference=registration.reference)
     refusal = _change_refusal(registration)
     if refusal:  # shown at once; the engine checks again under lock
-        messages.error(request, refusal)
+        messages.error(request, refusal.public_message())
         return detail
     form = ChangeTimeForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -546,7 +547,7 @@ def cancel_page(request, reference):
     detail = redirect("registrations:detail", reference=registration.reference)
     refusal = _cancel_refusal(registration)
     if refusal:  # shown at once; the engine checks again under lock
-        messages.error(request, refusal)
+        messages.error(request, refusal.public_message())
         return detail
     form = ConfirmActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

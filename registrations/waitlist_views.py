@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -64,6 +64,7 @@ def waitlist_join_page(request, slug):
                     contact_email=data["contact_email"],
                     contact_phone=data["contact_phone"],
                     idempotency_key=data["idempotency_key"],
+                    language=get_language(),  # the page's: the offers' e-mails follow it
                 )
             except registration_errors.RegistrationError as exc:
                 form.add_error(None, exc.public_message(who=_public_who(tournament, form)))

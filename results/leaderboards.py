@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext_noop
 
 from participants.models import Participant, Team
 from registrations.models import Registration
@@ -300,7 +301,12 @@ def series_leaderboards(
     # Only what the rankings and the page use: a long series has a thousand tournaments.
     shown = ("multiplier", "tournament__name", "tournament__slug", "tournament__rules")
     links = list(chosen.only(*shown).order_by("tournament__starts_on", "tournament__name"))
-    titles = {PARTICIPANTS: "Participants", TEAMS: "Teams", SCHOOLS: "Schools"}
+    # English in the CSV; the page shows them in its language.
+    titles = {
+        PARTICIPANTS: gettext_noop("Participants"),
+        TEAMS: gettext_noop("Teams"),
+        SCHOOLS: gettext_noop("Schools"),
+    }
     methods = _methods(series, links)
     rankings = {kind: Ranking(title, methods[kind], [], 0) for kind, title in titles.items()}
     if not links:

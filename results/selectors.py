@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_noop
 
 from registrations.models import Registration, RegistrationMember
 from registrations.selectors import public_entrant_name, public_member_name
@@ -69,10 +70,12 @@ class Standing:
     registration_id: Any = None
 
 
-_TIE_BREAK_LABELS = {
-    TieBreak.SCORE: "score",
-    TieBreak.PENALTIES: "fewer penalties",
-    TieBreak.SLOT: "earlier slot",
+# English in the CSV; the results page shows them in its language.
+TIED = gettext_noop("tied")
+_BEHIND_ON = {
+    TieBreak.SCORE: gettext_noop("tied; behind on score"),
+    TieBreak.PENALTIES: gettext_noop("tied; behind on fewer penalties"),
+    TieBreak.SLOT: gettext_noop("tied; behind on earlier slot"),
 }
 
 
@@ -136,8 +139,8 @@ def tournament_standings(*, tournament: Tournament, public: bool = False) -> lis
 def _decided_by(above: Result, below: Result, scoring: Scoring) -> str:
     for criterion in scoring.tie_break:
         if _tie_key(above, criterion, scoring) != _tie_key(below, criterion, scoring):
-            return f"tied; behind on {_TIE_BREAK_LABELS[criterion]}"
-    return "tied"
+            return _BEHIND_ON[criterion]
+    return TIED
 
 
 def _members(

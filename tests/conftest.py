@@ -129,6 +129,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test ends in the site's language: a request the test client makes in French leaves
+    French active in the thread (nothing resets it after the response), and the next test's
+    messages would be French."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 # --- the public sign-up form -----------------------------------------------------------------
 
 

@@ -116,7 +116,7 @@ class RegistrationAdmin(
                 ]
             },
         ),
-        ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone", "language"]}),
         ("E-mails", {"fields": ["emails"]}),
         ("Sync to other systems", {"fields": ["webhooks"]}),
         (
@@ -139,6 +139,7 @@ class RegistrationAdmin(
         ),
     ]
     readonly_fields = [
+        "language",  # the sign-up page's: the e-mails are written in it
         "emails",
         "webhooks",
         "members_list",

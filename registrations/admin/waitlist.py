@@ -27,6 +27,7 @@ READ_ONLY = [
     "tournament",
     "slot",
     "entrant_name",
+    "language",
     "seats",
     "members",
     "status",

@@ -2,7 +2,7 @@
 their placeholders, and the HTML and plain-text bodies."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from typing import Any
@@ -12,9 +12,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
-from common.times import local_when, tournament_zone
+from common.times import local_when, tournament_zone, zone
 from registrations import door_codes
 from registrations.calendars import registration_calendar_name, registration_ics
 from registrations.models import Notification, NotificationText, Registration, WaitlistEntry
@@ -23,46 +24,56 @@ from tournaments.models import Location, Slot, Tournament
 
 Kind = Notification.Kind
 
+# English, marked for the catalogues: a message is written in its entrant's language (`texts_for`
+# looks the defaults up in the active one); an organizer's own texts go out as typed.
 DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
     Kind.CONFIRMED: (
-        "Your place is confirmed: {tournament}",
-        "{entrant} is signed up for {tournament}.",
+        gettext_noop("Your place is confirmed: {tournament}"),
+        gettext_noop("{entrant} is signed up for {tournament}."),
     ),
     Kind.HELD: (
-        "Please confirm your place: {tournament}",
-        "We are holding a place for {entrant} in {tournament}.",
+        gettext_noop("Please confirm your place: {tournament}"),
+        gettext_noop("We are holding a place for {entrant} in {tournament}."),
     ),
     Kind.CANCELLED: (
-        "Your registration was cancelled: {tournament}",
-        "The registration of {entrant} in {tournament} has been cancelled.",
+        gettext_noop("Your registration was cancelled: {tournament}"),
+        gettext_noop("The registration of {entrant} in {tournament} has been cancelled."),
     ),
     Kind.MOVED: (
-        "Your time has changed: {tournament}",
-        "The time of {entrant} in {tournament} has changed.",
+        gettext_noop("Your time has changed: {tournament}"),
+        gettext_noop("The time of {entrant} in {tournament} has changed."),
     ),
     Kind.REMINDER: (
-        "Reminder: {tournament}, {time}",
-        "A reminder that {entrant} is expected at {tournament} on {time} in {room}.",
+        gettext_noop("Reminder: {tournament}, {time}"),
+        gettext_noop("A reminder that {entrant} is expected at {tournament} on {time} in {room}."),
     ),
     Kind.OFFER: (
-        "A place is free for you (waitlist): {tournament}",
-        "A place has come free in {tournament} and it is held for {entrant}, who was next on "
-        "the waitlist.",
+        gettext_noop("A place is free for you (waitlist): {tournament}"),
+        gettext_noop(
+            "A place has come free in {tournament} and it is held for {entrant}, who was next on "
+            "the waitlist."
+        ),
     ),
     Kind.OFFER_EXPIRED: (
-        "Your waitlist offer has expired: {tournament}",
-        "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
-        "passed to the next person on the waitlist.",
+        gettext_noop("Your waitlist offer has expired: {tournament}"),
+        gettext_noop(
+            "The place offered to {entrant} in {tournament} was not claimed in time, so it has "
+            "passed to the next person on the waitlist."
+        ),
     ),
     Kind.WAITLIST_JOINED: (
-        "You are on the waitlist: {tournament}",
-        "{entrant} is on the waitlist of {tournament} for {time}. If a place comes free, it is "
-        "offered to the first in line by e-mail, and held for a while for them to claim.",
+        gettext_noop("You are on the waitlist: {tournament}"),
+        gettext_noop(
+            "{entrant} is on the waitlist of {tournament} for {time}. If a place comes free, it is "
+            "offered to the first in line by e-mail, and held for a while for them to claim."
+        ),
     ),
     Kind.LINKS: (
-        "Your private links: {tournament}",
-        "Someone (we hope you) asked for the private links of the registrations made with "
-        "this address. Each link shows the registration and lets you change or cancel it.",
+        gettext_noop("Your private links: {tournament}"),
+        gettext_noop(
+            "Someone (we hope you) asked for the private links of the registrations made with "
+            "this address. Each link shows the registration and lets you change or cancel it."
+        ),
     ),
 }
 
@@ -78,17 +89,43 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def slot_facts(slot: Slot | None) -> dict[str, str]:
     """A slot as the message shows it, in its tournament's zone and naming it ("Sat 12 Apr
-    2026 09:00-09:10 (CEST)"); kept in a move's data, since the slot may change."""
+    2026 09:00-09:10 (CEST)"); kept in a move's data, since the slot may change. The moments
+    and the zone are kept too, so the worker writes the time in the entrant's language
+    (`slot_facts_localised`), whoever made the change."""
     if slot is None:
         return {"time": "", "room": ""}
-    with tournament_zone(slot.tournament if slot.tournament_id else None):
+    tournament = slot.tournament if slot.tournament_id else None
+    with tournament_zone(tournament):
         when = local_when(slot.starts_at, slot.ends_at, year=True, zone=True)
-    return {"time": when, "room": str(slot.location)}
+    facts = {"time": when, "room": str(slot.location)}
+    if tournament is not None:
+        facts.update(
+            starts=slot.starts_at.isoformat(),
+            ends=slot.ends_at.isoformat(),
+            time_zone=tournament.time_zone,
+        )
+    return facts
+
+
+def slot_facts_localised(facts: dict[str, str]) -> dict[str, str]:
+    """`slot_facts` kept earlier, with the time written again in the active language (facts
+    kept before the moments were, keep their text)."""
+    if not facts.get("starts"):
+        return facts
+    with timezone.override(zone(facts["time_zone"])):
+        when = local_when(
+            datetime.fromisoformat(facts["starts"]),
+            datetime.fromisoformat(facts["ends"]),
+            year=True,
+            zone=True,
+        )
+    return {**facts, "time": when}
 
 
 def texts_for(tournament: Tournament, kind: str) -> tuple[str, str]:
-    """The subject and intro templates: the tournament's own where it set them."""
-    subject, intro = DEFAULT_TEXTS[kind]
+    """The subject and intro templates: the tournament's own where it set them, else ours in
+    the active language."""
+    subject, intro = (gettext(text) for text in DEFAULT_TEXTS[kind])
     own = NotificationText.objects.filter(tournament=tournament, kind=kind).first()
     if own is not None:
         subject, intro = own.subject or subject, own.intro or intro
@@ -107,7 +144,7 @@ def render(
 def _render(
     registration: Registration, kind: str, data: dict[str, Any], *, subject: str, intro: str
 ) -> tuple[str, str, str]:
-    now_at = data.get("new") or slot_facts(registration.slot)
+    now_at = slot_facts_localised(data.get("new") or slot_facts(registration.slot))
     values = {
         "entrant": registration.entrant_name,
         "tournament": registration.tournament.name,
@@ -123,7 +160,7 @@ def _render(
         "location": slot.location if slot is not None and kind != Kind.CANCELLED else None,
         "kind": kind,
         "intro": fill(intro, values),
-        "was": data.get("old"),
+        "was": slot_facts_localised(data["old"]) if data.get("old") else None,
         "now": now_at,
         "link": settings.LINEUP_BASE_URL
         + reverse("registrations:detail", args=[registration.reference]),
@@ -133,7 +170,7 @@ def _render(
         + reverse("tournaments:detail", args=[registration.tournament.slug]),
         "entries": [
             {
-                **entry,
+                **slot_facts_localised(entry),
                 "link": settings.LINEUP_BASE_URL
                 + reverse("registrations:detail", args=[entry["reference"]]),
             }
@@ -141,7 +178,7 @@ def _render(
         ],
         "check_in_code": shows_check_in_code(registration, kind),
         "check_in_cid": door_codes.CONTENT_ID,
-        "check_in_label": door_codes.LABEL,
+        "check_in_label": str(door_codes.LABEL),
     }
     text = render_to_string("emails/registration.txt", context)
     html = render_to_string("emails/registration.html", context)
@@ -188,8 +225,16 @@ class RegistrationEmail(EmailMultiAlternatives):
 
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:
-    if notification.waitlist_entry_id is not None:
-        return _waitlist_message(notification)
+    """The e-mail of a queued notification, written (subject, bodies, dates) in the language its
+    entrant signed up in, whoever made the change and whatever the worker's own language."""
+    about = notification.waitlist_entry or notification.registration
+    with translation.override(about.language if about is not None else None):
+        if notification.waitlist_entry_id is not None:
+            return _waitlist_message(notification)
+        return _registration_message(notification)
+
+
+def _registration_message(notification: Notification) -> EmailMultiAlternatives:
     registration = notification.registration
     assert registration is not None  # the database's notification_about_one_thing
     subject, intro = texts_for(registration.tournament, notification.kind)
@@ -221,7 +266,7 @@ def render_waitlist(
         values = {
             "entrant": entry.entrant_name,
             "tournament": entry.tournament.name,
-            "time": wanted["time"] or "the first free time",
+            "time": wanted["time"] or gettext("the first free time"),
             "room": wanted["room"],
         }
         subject = " ".join(fill(subject, values).split())
@@ -259,7 +304,7 @@ def _waitlist_message(notification: Notification) -> EmailMultiAlternatives:
 
 def preview(tournament: Tournament, kind: str, *, subject: str, intro: str) -> tuple[str, str, str]:
     """The e-mail an organizer's texts make, for a made-up entrant (nothing is saved)."""
-    defaults = DEFAULT_TEXTS[kind]
+    defaults = [gettext(text) for text in DEFAULT_TEXTS[kind]]
     if kind in Notification.WAITLIST_KINDS:
         starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         entry = WaitlistEntry(

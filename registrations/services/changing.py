@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
@@ -81,13 +82,13 @@ def registration_cancel(
         )
         slot = slots.get(slot_id) if slot_id else None
         if locked.status == Status.CANCELLED:
-            raise StatusConflict("This registration is already cancelled.")
+            raise StatusConflict(gettext_noop("This registration is already cancelled."))
         if by_entrant:
             refusal = entrant_cancel_refusal(
                 locked, slot_starts_at=slot.starts_at if slot else None, now=now
             )
             if refusal:
-                raise StatusConflict(refusal)
+                raise refusal
         status_before, override_seats = locked.status, locked.override_seats
         if slot is not None:
             release_places(slot.pk, locked.seats, override_seats, now=now)
@@ -155,7 +156,8 @@ def registration_move(
         )
         if locked.status not in (Status.RESERVED, Status.CONFIRMED):
             raise StatusConflict(
-                f"A registration that is {locked.get_status_display().lower()} cannot be moved."
+                gettext_noop("A registration that is {status} cannot be moved."),
+                status=locked.get_status_display().lower(),
             )
         if by_entrant:
             current_slot = slots.get(locked.slot_id) if locked.slot_id else None
@@ -166,14 +168,14 @@ def registration_move(
                 now=now,
             )
             if refusal:
-                raise StatusConflict(refusal)
+                raise refusal
         target = slots.get(to_slot)
         if target is None:
-            raise SlotUnavailable("That slot no longer exists.")
+            raise SlotUnavailable(gettext_noop("That slot no longer exists."))
         if target.tournament_id != locked.tournament_id:
-            raise SlotUnavailable("That slot belongs to another tournament.")
+            raise SlotUnavailable(gettext_noop("That slot belongs to another tournament."))
         if target.pk == locked.slot_id:
-            raise SlotUnavailable("The registration is already in that slot.")
+            raise SlotUnavailable(gettext_noop("The registration is already in that slot."))
         override = bool(override_reason)
         check_slot(target, now, override=override)
         check_no_clash(entry, target, exclude_id=locked.pk)
@@ -252,10 +254,13 @@ def _transition(
     with locked_atomic():
         locked = lock_registration(registration.pk, expected_version=expected_version)
         if locked.status not in allowed:
+            # A step's own wording (marked for translation where a public page shows it) may
+            # name the entrant and the status; the others say which step it was.
             raise StatusConflict(
-                refusal.format(entrant=locked.entrant_name)
-                or f"A registration that is {locked.get_status_display().lower()} cannot be "
-                f"{action.replace('_', ' ')}."
+                refusal or "A registration that is {status} cannot be {step}.",
+                entrant=locked.entrant_name,
+                status=locked.get_status_display().lower(),
+                step=action.replace("_", " "),
             )
         if check is not None:
             check(locked, now)
@@ -292,6 +297,7 @@ def registration_confirm(
         actor=actor,
         action="confirmed",
         allowed=(Status.RESERVED,),
+        refusal=gettext_noop("A registration that is {status} cannot be confirmed."),
         check=None if allow_expired else check_hold_open,
         stamp="confirmed_at",
         status=Status.CONFIRMED,
@@ -478,7 +484,7 @@ def registration_update_contact(
     """
     allowed = {"contact_name", "contact_email", "contact_phone"}
     if set(contact) - allowed:
-        raise InvalidEntry("Only the contact details can be changed here.")
+        raise InvalidEntry(gettext_noop("Only the contact details can be changed here."))
     now = timezone.now()
     with locked_atomic():
         locked = lock_registration(registration.pk)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_event_record
 from common.locking import locked_atomic
@@ -35,7 +36,7 @@ from registrations.models import (
 )
 from registrations.places import claim_places, claim_tournament_places
 from registrations.rows import audit_override_added, notify, sync
-from registrations.rules import check_no_clash, check_open, check_slot
+from registrations.rules import check_no_clash, check_open, check_slot, language_checked
 from tournaments.models import Slot, Tournament
 
 Status = Registration.Status
@@ -60,6 +61,7 @@ def registration_create(
     idempotency_key: str | None = None,
     override_reason: str = "",
     hold: bool = False,
+    language: str = "",
 ) -> Registration:
     """Enter a participant (or a team with its members) in a tournament, in slot `slot_id` if any.
 
@@ -74,13 +76,15 @@ def registration_create(
     Raises a `RegistrationError` subclass (or `Busy`) and writes nothing when a rule fails.
     With `hold` (the public sign-up asks for it) in a tournament that holds sign-ups
     (`hold_minutes`), the registration starts `reserved` until confirmed from the e-mail
-    link; entries that staff make, and all others, are `confirmed` at once.
+    link; entries that staff make, and all others, are `confirmed` at once. `language` (the
+    sign-up page's, a LANGUAGES code; the site's by default) is the language of its e-mails.
     """
     resolve_entry = partial(
         entry_for, participant=participant, team=team, members=members, entrant_name=entrant_name
     )
     entry = resolve_entry(tournament=tournament)
     override_reason = override_reason.strip()
+    language = language_checked(language)
     for attempt in range(SHORT_REFERENCE_TRIES):
         try:
             with locked_atomic():
@@ -95,6 +99,7 @@ def registration_create(
                         "contact_name": contact_name.strip(),
                         "contact_email": contact_email.strip(),
                         "contact_phone": contact_phone.strip(),
+                        "language": language,
                     },
                     actor=actor,
                     hold=hold,
@@ -150,10 +155,10 @@ def _place_new_entry(
             )
         except Slot.DoesNotExist:  # deleted meanwhile, or an id the caller did not check
             raise SlotUnavailable(
-                "This slot is not available. Please choose another one."
+                gettext_noop("This slot is not available. Please choose another one.")
             ) from None
         if row.tournament_id != tournament.pk:
-            raise SlotUnavailable("This slot belongs to another tournament.")
+            raise SlotUnavailable(gettext_noop("This slot belongs to another tournament."))
         slot, tournament = row, row.tournament
     else:
         row = tournament = Tournament.objects.annotate(

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
@@ -52,7 +53,7 @@ def slot_cancel(*, slot: Slot, actor: str, reason: str = "") -> int:
     """Cancel a slot and every active registration in it (each entrant with an e-mail address
     is told after commit); returns how many were cancelled."""
     now = timezone.now()
-    reason = reason.strip() or "The slot was cancelled by the organizers."
+    reason = reason.strip() or gettext_noop("The slot was cancelled by the organizers.")
     with locked_atomic():
         locked_slot = lock_slot(slot.pk)
         if locked_slot.status == Slot.Status.CANCELLED:
@@ -125,7 +126,7 @@ def time_block_regenerate(
         clearance = None
         if force and not block.is_manual:
             in_the_way = time_block_layout(time_block=block, live_slots=live).in_the_way
-            reason = "The schedule changed and this slot was removed."
+            reason = gettext_noop("The schedule changed and this slot was removed.")
             cancelled = sum(slot_cancel(slot=s, actor=actor, reason=reason) for s in in_the_way)
             clearance = Clearance(slots=len(in_the_way), registrations=cancelled)
         result = time_block_generate_slots(time_block=block, actor=actor, forced=clearance)
@@ -315,7 +316,7 @@ def tournament_cancel(*, tournament: Tournament, actor: str, reason: str = "") -
     also locks their registrations), then the registrations without a slot, then the
     tournament. Raises `TournamentStatusConflict` if it is already cancelled or completed.
     """
-    reason = reason.strip() or "The tournament was cancelled by the organizers."
+    reason = reason.strip() or gettext_noop("The tournament was cancelled by the organizers.")
     if tournament.status in (Tournament.Status.CANCELLED, Tournament.Status.COMPLETED):
         raise TournamentStatusConflict(
             f"{tournament.name} is already {tournament.get_status_display().lower()}."

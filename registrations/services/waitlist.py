@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_event_record
 from common.errors import unique_rule_broken
@@ -31,7 +32,7 @@ from registrations.errors import (
 )
 from registrations.models import Notification, Registration, WaitlistEntry
 from registrations.notifications.outbox import waitlist_notification_queue
-from registrations.rules import check_open, check_slot, slot_uuid
+from registrations.rules import check_open, check_slot, language_checked, slot_uuid
 from registrations.selectors import tournament_places_taken
 from registrations.services.changing import registration_cancel
 from registrations.services.waitlist_offers import close_waitlist_entry, offer_free_places
@@ -53,6 +54,7 @@ def waitlist_join(
     contact_name: str = "",
     contact_phone: str = "",
     idempotency_key: str | None = None,
+    language: str = "",
 ) -> WaitlistEntry:
     """Put a participant (or a team, for as many places as it has members) on the waitlist of
     a full slot, or with no `slot_id` on the tournament's "any time" list.
@@ -62,11 +64,15 @@ def waitlist_join(
     is already entered in the tournament (`AlreadyRegistered`) or waiting in it
     (`AlreadyWaiting`); an e-mail address, since offers come by e-mail. A repeated
     `idempotency_key` returns the first entry. On the "any time" list a place that is free
-    and fits is offered at once.
+    and fits is offered at once. `language` (the page's) is the language of its e-mails, and of
+    the offers' (`language_checked`).
     """
     contact_email = contact_email.strip()
     if not contact_email:
-        raise InvalidEntry("Give an e-mail address: places on the waitlist are offered by e-mail.")
+        raise InvalidEntry(
+            gettext_noop("Give an e-mail address: places on the waitlist are offered by e-mail.")
+        )
+    language = language_checked(language)
     people = entry_for(
         tournament=tournament,
         participant=participant,
@@ -91,7 +97,9 @@ def waitlist_join(
                     .first()
                 )
                 if slot is None:
-                    raise SlotUnavailable("This slot is not available. Please choose another one.")
+                    raise SlotUnavailable(
+                        gettext_noop("This slot is not available. Please choose another one.")
+                    )
                 tournament = slot.tournament
             else:
                 tournament = Tournament.objects.get(pk=tournament.pk)
@@ -100,8 +108,13 @@ def waitlist_join(
                 check_slot(slot, now, override=False)
                 if slot.capacity < people.seats:
                     raise InvalidEntry(
-                        f"This time holds {slot.capacity} place(s); {people.name} needs "
-                        f"{people.seats}. Please choose another time."
+                        gettext_noop(
+                            "This time holds {capacity} place(s); {entrant} needs {seats}. "
+                            "Please choose another time."
+                        ),
+                        capacity=slot.capacity,
+                        entrant=people.name,
+                        seats=people.seats,
                     )
             held = people.active_registrations()
             if held is not None and held.filter(tournament_id=tournament.pk).exists():
@@ -129,6 +142,7 @@ def waitlist_join(
                 contact_name=contact_name.strip(),
                 contact_email=contact_email,
                 contact_phone=contact_phone.strip(),
+                language=language,
                 idempotency_key=idempotency_key or None,
             )
             audit_event_record(
@@ -193,20 +207,22 @@ def waitlist_leave(
             WaitlistEntry.objects.filter(pk=entry.pk).values_list("registration_id", "status").get()
         )
         if before not in WaitlistEntry.ON_LIST:
-            raise StatusConflict("This entry is no longer on the waitlist.")
+            raise StatusConflict(gettext_noop("This entry is no longer on the waitlist."))
         if before == Status.OFFERED and offer_id:
             # The offer goes the engine's way (slot → registration → entry): its place passes
             # to the next in line, and the entry is closed as left.
             registration_cancel(
                 registration=Registration(pk=offer_id),
                 actor=actor,
-                reason=reason.strip() or "The waitlist offer was declined.",
+                reason=reason.strip() or gettext_noop("The waitlist offer was declined."),
             )
         locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.status == Status.OFFERED or (
             before == Status.WAITING and locked.status != Status.WAITING
         ):
-            raise ConcurrentChange("An offer was made at the same moment. Reload and try again.")
+            raise ConcurrentChange(
+                gettext_noop("An offer was made at the same moment. Reload and try again.")
+            )
         if locked.status != status:
             close_waitlist_entry(locked, status=status, now=now)
         audit_event_record(

@@ -34,6 +34,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from common.audit import audit_event_record
 from common.locking import Busy, locked_atomic
@@ -258,6 +259,7 @@ def _offer(
                 contact_name=entry.contact_name,
                 contact_email=entry.contact_email,
                 contact_phone=entry.contact_phone,
+                language=entry.language,  # the offer's e-mails speak the entry's language
                 hold_expires_at=until,
             )
             if people.members:
@@ -357,7 +359,7 @@ def close_waitlist_entry(entry: WaitlistEntry, *, status: str, now: datetime) ->
     )
     if updated != 1:
         raise ConcurrentChange(
-            "This waitlist entry changed at the same moment. Reload and try again."
+            gettext_noop("This waitlist entry changed at the same moment. Reload and try again.")
         )
     entry.status, entry.closed_at = status, now
     entry.version += 1
@@ -381,12 +383,16 @@ def waitlist_offer_claim(
         locked = lock_registration(current.pk)
         if locked.status != Registration.Status.RESERVED:
             raise StatusConflict(
-                "This offer is no longer open: it was claimed, declined or has expired."
+                gettext_noop(
+                    "This offer is no longer open: it was claimed, declined or has expired."
+                )
             )
         if not allow_expired and locked.hold_expires_at and locked.hold_expires_at <= now:
             raise StatusConflict(
-                "This offer expired before it was claimed, so the place is passing to the next "
-                "person on the waitlist."
+                gettext_noop(
+                    "This offer expired before it was claimed, so the place is passing to the "
+                    "next person on the waitlist."
+                )
             )
         if locked.slot_id is not None:
             slot = Slot.objects.select_related("tournament").get(pk=locked.slot_id)
@@ -400,7 +406,7 @@ def waitlist_offer_claim(
         )
         claimed = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if claimed.status != Status.OFFERED:
-            raise StatusConflict("This offer is no longer open.")
+            raise StatusConflict(gettext_noop("This offer is no longer open."))
         close_waitlist_entry(claimed, status=Status.CLAIMED, now=now)
         audit_event_record(
             actor=actor,

@@ -110,6 +110,7 @@ def waitlist_promote(
             contact_name=current.contact_name,
             contact_email=current.contact_email,
             contact_phone=current.contact_phone,
+            language=current.language,
             override_reason=f"Promoted from the waitlist: {reason}",
         )
         locked = WaitlistEntry.objects.select_for_update(nowait=True).get(pk=current.pk)

@@ -10,9 +10,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from participants.services import participant_create
-from registrations.models import Registration
+from registrations.models import Registration, WaitlistEntry
 from tests.browser.conftest import PHONE, _page
-from tests.factories import LocationFactory, SlotFactory, TimeBlockFactory, TournamentFactory
+from tests.factories import (
+    LocationFactory,
+    SlotFactory,
+    TimeBlockFactory,
+    TournamentFactory,
+    register_someone,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,3 +144,33 @@ def test_the_switcher_changes_the_language_without_javascript(browser, live_serv
         fits_the_screen(page)
     finally:
         context.close()
+
+
+def test_the_waitlist_in_french_on_a_phone(french_phone, live_server, shoot, festival):
+    tournament, slots, _ = festival
+    page = french_phone
+    phrases = english_phrases()
+    full = slots[2]
+    for _ in range(full.capacity):
+        register_someone(full)
+
+    def check(step):
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert untranslated(page, phrases) == [], f"English on the {step} page"
+        fits_the_screen(page)
+        shoot(page, step)
+
+    page.goto(live_server.url + f"/t/{tournament.slug}/waitlist/?slot={full.pk}")
+    page.get_by_role("heading", name="S\u2019inscrire sur la liste d\u2019attente").wait_for()
+    assert "est complet" in page.content()
+    check("7-liste-d-attente")
+    page.get_by_label("Nom complet").fill("Inès Martin")
+    page.get_by_label("Adresse e-mail").fill("ines@example.fr")
+    page.get_by_role("button", name="S\u2019inscrire sur la liste d\u2019attente").click()
+    page.get_by_role("heading", name="Vous êtes sur la liste d\u2019attente").wait_for()
+    assert page.locator("#position").inner_text() == "1"
+    assert WaitlistEntry.objects.get().language == "fr"  # its e-mails will be French
+    check("8-en-attente")
+    page.get_by_role("link", name="Quitter la liste d\u2019attente").click()
+    page.get_by_role("heading", name="Quitter la liste d\u2019attente ?").wait_for()
+    check("9-quitter")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.factories import ParticipantFactory, register
 from tests.test_static import production_static  # noqa: F401  (a fixture)
@@ -76,3 +77,25 @@ def test_the_admin_shows_the_copy_paste_snippet(organizer_client, festival, sett
     ) in text
     assert f"{base}/t/spring-piano/embed/" in text
     assert f"{base}/t/spring-piano/calendar.ics" in text
+
+
+def test_the_scripts_words_come_in_the_host_pages_language(client, db):
+    url = reverse("opendata:embed_words")
+    french = client.get(url, {"lang": "fr-CA"}, HTTP_ORIGIN="https://school.example")
+    assert french.status_code == 200
+    assert french["Access-Control-Allow-Origin"] == "*"  # read by scripts on other sites
+    words = french.json()
+    assert words["lang"] == "fr"
+    assert words["places_left"] == {
+        "one": "%(places)s place restante",
+        "other": "%(places)s places restantes",
+    }
+    assert words["full"] == "Complet"
+    assert words["times_in"] == "Horaires à l\u2019heure de %(zone)s."
+
+
+def test_the_scripts_words_fall_back_to_english(client, db):
+    words = client.get(reverse("opendata:embed_words"), {"lang": "tlh"}).json()
+    assert words["lang"] == "en"
+    assert words["places_left"]["other"] == "%(places)s places left"
+    assert words["see_on_lineup"] == "See the times on Lineup"
