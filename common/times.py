@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 
 class HasTimeZone(Protocol):
@@ -126,12 +127,20 @@ def local_clock(moment: datetime, *, zone: bool = False) -> str:
     return f"{text} ({zone_abbreviation(moment)})" if zone else text
 
 
+def short_day_format(*, year: bool = False, clock: bool = False) -> str:
+    """The date format of a short day, "Sat 12 Apr" ("sam 12 avr" in French: Django's "M" gives
+    the month capitalised in every language, "b" in lower case), with the year and ", 09:00"
+    when asked."""
+    english = (get_language() or "en").startswith("en")
+    return ("D j M" if english else "D j b") + (" Y" if year else "") + (", H:i" if clock else "")
+
+
 def local_when(
     starts: datetime, ends: datetime | None = None, *, year: bool = False, zone: bool = False
 ) -> str:
     """ "Sat 12 Apr 09:00", or "Sat 12 Apr 2026 09:00-09:10 (CEST)" with an end, the year and
     the zone."""
-    text = f"{date_format(timezone.localtime(starts), 'D j M Y' if year else 'D j M')} "
+    text = f"{date_format(timezone.localtime(starts), short_day_format(year=year))} "
     text += local_clock(starts)
     if ends:
         text = f"{text}-{local_clock(ends)}"

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, QuerySet
-from django.utils.translation import gettext_noop
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from participants.models import Participant, Team
 from registrations.models import Registration
@@ -274,19 +276,55 @@ def _parts(made_of: str | None, names: list[str]) -> list[tuple[str, Decimal]]:
     return [(names[position], points[earned]) for position, earned in pairs]
 
 
+def _plain(number: Decimal) -> Decimal:
+    """2 for 2.00, 1.5 for 1.50 (never 1E+1 for 10)."""
+    return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+
+
+def _method(kind: int, weights: list[tuple[str, Decimal]], best: int | None) -> str:
+    """How a ranking is computed, in a sentence in the current language."""
+    if weights:
+        listed = ", ".join(
+            gettext("{tournament} times {multiplier}").format(
+                tournament=name, multiplier=number_format(_plain(multiplier))
+            )
+            for name, multiplier in weights
+        )
+        method = gettext(
+            "Each result scores its tournament's points for its place (ties as its rules "
+            "say), times the tournament's multiplier ({weights})."
+        ).format(weights=listed)
+    else:
+        method = gettext(
+            "Each result scores its tournament's points for its place (ties as its rules say)."
+        )
+    if kind == PARTICIPANTS:
+        entries = gettext("Individual entries only.")
+    elif kind == TEAMS:
+        entries = gettext("Team entries only.")
+    else:
+        entries = gettext("Individual and team entries.")
+    method = f"{method} {entries}"
+    if kind != SCHOOLS:
+        return method
+    if best:
+        only = ngettext(
+            "Only each school's best result per tournament counts.",
+            "Only each school's best {count} results per tournament count.",
+            best,
+        ).format(count=best)
+        method = f"{method} {only}"
+    return method
+
+
+# Worded when shown, in the page's language (a ranking is built before it is rendered).
+_method_lazy = lazy(_method, str)
+
+
 def _methods(series: Series, links: list[SeriesTournament]) -> dict[int, str]:
-    weights = ", ".join(
-        f"{link.tournament.name} times {link.multiplier}" for link in links if link.multiplier != 1
-    )
-    method = "Each result scores its tournament's points for its place (ties as its rules say)"
-    method += f", times the tournament's multiplier ({weights})." if weights else "."
+    weights = [(link.tournament.name, link.multiplier) for link in links if link.multiplier != 1]
     best = series.best_per_school
-    only = f" Only each school's best {best} results per tournament count." if best else ""
-    return {
-        PARTICIPANTS: f"{method} Individual entries only.",
-        TEAMS: f"{method} Team entries only.",
-        SCHOOLS: f"{method} Individual and team entries.{only}",
-    }
+    return {kind: _method_lazy(kind, weights, best) for kind in (PARTICIPANTS, TEAMS, SCHOOLS)}
 
 
 def series_leaderboards(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from common.times import tournament_zone, zone_abbreviation
+from common.times import short_day_format, tournament_zone, zone_abbreviation
 from registrations import services
 from registrations.errors import InvalidEntry
 from registrations.models import Registration, WaitlistEntry
@@ -51,7 +51,7 @@ def french_sign_up(client, slot, capture, *, language="fr"):
 def local_day(moment, tournament, language):
     """ "sam. 12 avr. 2026": the day as the e-mail writes it, in the tournament's zone."""
     with translation.override(language), tournament_zone(tournament):
-        return date_format(timezone.localtime(moment), "D j M Y")
+        return date_format(timezone.localtime(moment), short_day_format(year=True))
 
 
 class TestEmails:
