@@ -361,7 +361,11 @@ def test_without_typed_names_the_form_sends_people_to_the_search(client):
 def test_a_coach_books_chosen_team_members_and_typed_ones_into_one_slot(client):
     slot = SlotFactory(capacity=5, time_block__tournament__entry_kind="team")
     team = team_create(actor="test", name="Robo Wolves", school="Hill School")
-    ana, _ben, cy = ParticipantFactory.create_batch(3, team=team)
+    # Fixed names: a random surname could also be a word of the page ("Hill", "Wolves").
+    ana, _ben, cy = (
+        ParticipantFactory(first_name=first, last_name=last, team=team)
+        for first, last in [("Ana", "Zwartkop"), ("Ben", "Oyelaran"), ("Cy", "Mbeki")]
+    )
     url = signup_url(slot.tournament, team=team.pk)
     page = client.get(url).content.decode()
     assert ana.short_name in page and ana.last_name not in page.replace(ana.short_name, "")
