@@ -116,9 +116,9 @@ class JudgePacketAdminMixin:
         if kind == "print":
             services.entry_codes_assign(tournament=tournament, actor=admin_actor(request))
             return redirect("admin:results_judge_sheet", tournament.pk)
-        if kind not in ("csv", "xlsx"):
+        if kind not in CONTENT_TYPES:
             raise PermissionDenied
-        response = HttpResponse(content_type="text/csv; charset=utf-8" if kind == "csv" else XLSX)
+        response = HttpResponse(content_type=CONTENT_TYPES[kind])
         response["Content-Disposition"] = f'attachment; filename="{tournament.slug}-judges.{kind}"'
         write = packet_write_csv if kind == "csv" else packet_write_xlsx
         if kind == "csv":

@@ -36,9 +36,4 @@ class TournamentFilter(django_filters.FilterSet):
     def filter_open_now(self, queryset, name, value):
         if not value:
             return queryset
-        now = timezone.now()
-        return queryset.filter(
-            Q(status=Tournament.Status.PUBLISHED),
-            Q(registration_opens_at__isnull=True) | Q(registration_opens_at__lte=now),
-            Q(registration_closes_at__isnull=True) | Q(registration_closes_at__gt=now),
-        )
+        return queryset.open_for_sign_up(timezone.now())

@@ -24,6 +24,14 @@ class TournamentQuerySet(models.QuerySet):
     def published(self):
         return self.not_deleted().filter(status=Tournament.Status.PUBLISHED)
 
+    def open_for_sign_up(self, at):
+        """Published, and `at` within the sign-up window (`Tournament.registration_is_open`
+        in SQL)."""
+        return self.published().filter(
+            Q(registration_opens_at__isnull=True) | Q(registration_opens_at__lte=at),
+            Q(registration_closes_at__isnull=True) | Q(registration_closes_at__gt=at),
+        )
+
 
 class Tournament(TimestampedModel):
     class Category(models.TextChoices):

@@ -121,10 +121,8 @@ def tournament_list_open_individual(
             return cached
     moment = now or timezone.now()
     tournaments = (
-        Tournament.objects.published()
+        Tournament.objects.open_for_sign_up(moment)
         .filter(entry_kind=Tournament.EntryKind.INDIVIDUAL)
-        .exclude(registration_opens_at__gt=moment)
-        .exclude(registration_closes_at__lte=moment)
         .annotate(places_left=_places_left(moment, seats_taken))
         .only("pk", "name", "slug")
         .order_by(F("starts_on").asc(nulls_last=True), "name", "pk")

@@ -144,7 +144,9 @@ def render(
 def _render(
     registration: Registration, kind: str, data: dict[str, Any], *, subject: str, intro: str
 ) -> tuple[str, str, str]:
-    now_at = slot_facts_localised(data.get("new") or slot_facts(registration.slot))
+    # A move's new time was kept when it was made; otherwise the slot is read now, already in
+    # the active language.
+    now_at = slot_facts_localised(data["new"]) if data.get("new") else slot_facts(registration.slot)
     values = {
         "entrant": registration.entrant_name,
         "tournament": registration.tournament.name,

@@ -14,11 +14,10 @@
     return form.action.split("?")[0] + "?" + params.toString();
   }
 
-  function refresh() {
-    var address = url();
-    if (controller) controller.abort();
-    controller = new AbortController();
-    fetch(address, { credentials: "same-origin", signal: controller.signal })
+  // Fetches `address` and swaps in its list, its running count and the words of its search
+  // result; rejects when the page could not be read that way.
+  function load(address, signal) {
+    return fetch(address, { credentials: "same-origin", signal: signal })
       .then(function (response) {
         if (!response.ok || response.redirected) throw new Error("reload");
         return response.text();
@@ -26,13 +25,22 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var results = fresh.getElementById("check-in-results");
+        var count = fresh.getElementById("door-count");
         var found = fresh.getElementById("door-found");
-        if (!results) throw new Error("reload");
+        if (!results || !count) throw new Error("reload");
         document.getElementById("check-in-results").replaceWith(document.adoptNode(results));
+        document.getElementById("door-count").innerHTML = count.innerHTML;
         // The live region stays in place; only its words change, so screen readers hear them.
         document.getElementById("door-found").textContent = found ? found.textContent : "";
-        window.history.replaceState(null, "", address);
-      })
+      });
+  }
+
+  function refresh() {
+    var address = url();
+    if (controller) controller.abort();
+    controller = new AbortController();
+    load(address, controller.signal)
+      .then(function () { window.history.replaceState(null, "", address); })
       .catch(function (error) {
         if (error.name !== "AbortError") form.submit(); // the plain page, whatever went wrong
       });
@@ -55,20 +63,7 @@
       var results = document.getElementById("check-in-results");
       if (pause.getAttribute("aria-pressed") === "true" || document.hidden) return;
       if (Date.now() - typedAt < 3000 || results.contains(document.activeElement)) return;
-      fetch(window.location.href, { credentials: "same-origin" })
-        .then(function (response) {
-          if (!response.ok || response.redirected) throw new Error("skip");
-          return response.text();
-        })
-        .then(function (html) {
-          var fresh = new DOMParser().parseFromString(html, "text/html");
-          var list = fresh.getElementById("check-in-results");
-          var count = fresh.getElementById("door-count");
-          if (!list || !count) return;
-          document.getElementById("check-in-results").replaceWith(document.adoptNode(list));
-          document.getElementById("door-count").innerHTML = count.innerHTML;
-        })
-        .catch(function () {});
+      load(window.location.href).catch(function () {});
     }, 1000 * Number(live.dataset.doorLive));
   }
 
