@@ -34,6 +34,7 @@ from registrations.rows import (
     audit_override_added,
     audit_override_given_back,
     lock_registration,
+    lock_slot,
     lock_slots_then_registration,
     notify,
     save_cancelled,
@@ -52,7 +53,6 @@ from registrations.services.waitlist_offers import (
     waitlist_offer_claim,
     waitlist_place_released,
 )
-from tournaments.models import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +443,7 @@ def _release_expired_hold(
 ) -> int:
     with locked_atomic():
         if slot_id:
-            Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
+            lock_slot(slot_id, related=())
         locked = (
             Registration.objects.select_for_update(of=("self",))
             .select_related("tournament")  # whether it has webhooks, in the same query

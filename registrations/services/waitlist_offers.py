@@ -51,7 +51,7 @@ from registrations.errors import (
 )
 from registrations.models import Registration, RegistrationMember, WaitlistEntry, WebhookEndpoint
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import lock_registration, notify, save_registration, sync
+from registrations.rows import lock_registration, lock_slot, notify, save_registration, sync
 from registrations.rules import check_no_clash, check_open
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, Tournament
@@ -441,7 +441,7 @@ def waitlist_fill(*, actor: str = "system:waitlist", now: datetime | None = None
             try:
                 with locked_atomic():
                     if slot_id is not None:
-                        Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").get()
+                        lock_slot(slot_id, related=())
                     made += offer_free_places(
                         tournament_id=tournament_id, held_slot_ids=[slot_id], now=now, actor=actor
                     )
