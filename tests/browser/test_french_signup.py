@@ -12,6 +12,7 @@ from django.utils import timezone
 from participants.services import participant_create
 from registrations.models import Registration, WaitlistEntry
 from tests.browser.conftest import PHONE, _page
+from tests.browser.screen import fits_the_screen
 from tests.factories import (
     LocationFactory,
     SlotFactory,
@@ -49,13 +50,6 @@ def english_phrases() -> set[str]:
 def untranslated(page, phrases):
     text = page.locator("body").inner_text()
     return sorted(p for p in phrases if p in text)
-
-
-def fits_the_screen(page):
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 @pytest.fixture

@@ -12,18 +12,12 @@ from django.utils import timezone
 from participants.services import participant_create, team_create
 from registrations import services
 from registrations.models import Registration
+from tests.browser.screen import fits_the_screen, follow
 from tests.factories import LocationFactory, SlotFactory, TimeBlockFactory, TournamentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEVICES = ["page", "phone"]
-
-
-def fits_the_screen(page):
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 @pytest.fixture
@@ -126,7 +120,7 @@ def test_the_entrant_changes_their_time(request, device, live_server, shoot, boo
     _tournament, slots, registration = booked
     mail.outbox.clear()
     page.goto(f"{live_server.url}/r/{registration.reference}/")
-    page.get_by_role("link", name="Change the time").click()
+    follow(page, page.get_by_role("link", name="Change the time"))
     fits_the_screen(page)
     shoot(page, "change-form")
     page.locator(f"#slot-{slots[2].pk}").check()
@@ -147,7 +141,7 @@ def test_a_lost_link_comes_back_by_email(request, device, live_server, shoot, bo
     _tournament, _slots, registration = booked
     mail.outbox.clear()
     page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Lost your private link?").click()
+    follow(page, page.get_by_role("link", name="Lost your private link?"))
     fits_the_screen(page)
     page.get_by_label("E-mail address or phone number").fill("+44 20 7946 0958")
     page.get_by_role("button", name="Send my links").click()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from participants.services import participant_create
 from registrations.models import Registration
+from tests.browser.screen import fits_the_screen, follow
 from tests.factories import LocationFactory, SlotFactory, TimeBlockFactory, TournamentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,14 +37,6 @@ def festival(db):
     return tournament, slots, zoe
 
 
-def fits_the_screen(page):
-    """No sideways scrolling: what a 360-px phone needs."""
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
-
-
 def walk_the_main_flow(page, live_server, shoot, festival, *, email):
     tournament, slots, zoe = festival
 
@@ -53,7 +46,7 @@ def walk_the_main_flow(page, live_server, shoot, festival, *, email):
 
     page.goto(live_server.url + "/")
     shoot(page, "1-home")
-    page.get_by_role("link", name=tournament.name).click()
+    follow(page, page.get_by_role("link", name=tournament.name))
     shoot(page, "1b-tournament")
     page.get_by_label("Your name or participant number").fill("zoe nunes")  # typo, no accents
     page.get_by_role("button", name="Search").click()
@@ -74,7 +67,7 @@ def walk_the_main_flow(page, live_server, shoot, festival, *, email):
     assert registration.slot == slots[0]
     shoot(page, "4-confirmation")
 
-    page.get_by_role("link", name="Cancel this registration").click()
+    follow(page, page.get_by_role("link", name="Cancel this registration"))
     shoot(page, "5-cancel-asks")
     page.get_by_role("button", name="Yes, cancel it").click()
     page.get_by_text("the place is free").wait_for()
@@ -166,7 +159,7 @@ def test_times_are_the_venues_and_say_so(page, live_server):
 
     page.goto(f"{live_server.url}/t/{slot.tournament.slug}/")
     assert "Times are in Europe/Paris (CET)." in page.content()
-    page.get_by_role("link", name="Sign up by typing the name").click()
+    follow(page, page.get_by_role("link", name="Sign up by typing the name"))
     assert "Times are in Europe/Paris (CET)." in page.content()
     page.get_by_label("Salle Cortot").check()
     assert "09:00" in page.locator("label", has_text="Salle Cortot").inner_text()
