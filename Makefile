@@ -58,9 +58,8 @@ test: lint typecheck debs postgres
 # Debian packages the tests use, each named by a file it installs: Chromium (browser tests),
 # gettext (the catalogue tests run makemessages), PostgreSQL's client tools (the restore
 # drill's pg_dump and pg_restore), HAProxy and Redis (the scale-out and admission tests start
-# their own). What is missing is
-# installed (as root, or via sudo) in one apt-get, before the tests start: two test workers
-# installing at once would fight over apt's lock.
+# their own). What is missing is installed (as root, or via sudo) in one apt-get before the
+# tests start: two test workers installing at once would fight over apt's lock.
 TEST_DEBS := chromium:/usr/bin/chromium gettext:/usr/bin/xgettext \
 	postgresql-client:/usr/bin/pg_restore haproxy:/usr/sbin/haproxy redis-server:/usr/bin/redis-server
 debs:
