@@ -5,8 +5,9 @@ On PostgreSQL the search uses the trigram and full-text GIN indexes on the folde
 (`make run`) every name is scored with rapidfuzz instead.
 """
 
+import bisect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from django.contrib.postgres.search import (
     TrigramWordDistance,
     TrigramWordSimilarity,
 )
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
@@ -27,6 +29,7 @@ from django.db.models import (
     FloatField,
     Func,
     OuterRef,
+    Q,
     QuerySet,
     Value,
     When,
@@ -92,6 +95,8 @@ def participant_search(
     annotations: Mapping[str, BaseExpression] | None = None,
 ) -> SearchResults:
     """Participants whose name (or external id) matches `query`, best first, at most `limit`.
+    When no name holds every typed word, a school or grade typed beside the name narrows the
+    search ("zoe lincoln"), then a name like the whole query will do ("zoe marie nunez").
 
     Each result also carries the `annotations` a caller adds in the same query (the sign-up
     search marks who is already entered: `registrations.selectors.entrant_search`). Only the
@@ -133,50 +138,13 @@ def _search_postgresql(
     participants: QuerySet[Participant], raw: str, folded: str, count: int
 ) -> list[Participant]:
     """The indexed search; `raw` is unused (the exact id was looked up before) but kept so
-    that both backends take the same arguments."""
+    that both backends take the same arguments.
+
+    Several typed words must each be in the name. Only when that finds nobody (the common case
+    keeps its one statement) do words that are someone's school or grade narrow the name
+    search instead ("zoe lincoln"), and then the whole query's word similarity alone (a
+    middle name not on file) decides."""
     tokens = _tokens(folded)
-    # The candidates are the union of what each index finds on its own: word similarity
-    # (typos, words out of order, a part of the name) and every typed word as a prefix. A
-    # `BitmapOr` of the arms would recheck every arm's condition on every row any arm found,
-    # and plain similarity at 0.3 lets the trigram index return every namesake of a common
-    # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
-    # the same for all 300 bench queries; what it alone found were weak look-alikes
-    # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
-    word_similar = Participant.objects.order_by().filter(search_name__trigram_word_similar=folded)
-    typed_words = sorted({t for t in tokens if len(t) > 1})
-    if len(typed_words) > 1:
-        # The whole query's trigrams alone let one word carry a match: "dmitri vuwaard" reaches
-        # 0.45 with "dmitri", so every Dmitri (~1,500 over 100,000) was scored. Each typed word
-        # must also be in the name, give or take a typo; the GIN index checks all of them in
-        # one scan, so those namesakes are never read (bench/RESULTS.md). An initial ("zoe n")
-        # is left to the prefix arm.
-        for word in typed_words:
-            word_similar = word_similar.filter(search_name__trigram_strict_word_similar=word)
-    candidates = word_similar.values_list("pk", flat=True)
-    if tokens:
-        # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
-        words = " & ".join(f"{t}:*" for t in tokens)
-        prefix = SearchQuery(words, config="simple", search_type="raw")
-        participants = participants.annotate(document=SearchDocument("search_name"))
-        typed_so_far = (
-            Participant.objects.order_by()
-            .annotate(document=SearchDocument("search_name"))
-            .filter(document=prefix)
-            .values_list("pk", flat=True)
-        )
-        candidates = candidates.union(typed_so_far, all=True)
-        prefix_bonus: Case | Value = Case(
-            When(document=prefix, then=Value(0.5)), default=Value(0.0), output_field=FloatField()
-        )
-    else:
-        prefix_bonus = Value(0.0, output_field=FloatField())
-    ranked = (
-        participants.filter(pk__in=candidates)
-        # Word similarity alone: it is never below plain similarity (shared trigrams over the
-        # query's, not over both), so `GREATEST` of the two ranked the same at twice the cost.
-        .annotate(score=TrigramWordSimilarity(folded, "search_name") + prefix_bonus)
-        .order_by(F("score").desc(), "last_name", "first_name", "pk")
-    )
     with transaction.atomic(), connection.cursor() as cursor:
         # Local to this transaction, so pooled connections keep pg_trgm's default. No parallel
         # workers: starting them costs more than the few thousand rows the indexes leave, and
@@ -187,7 +155,86 @@ def _search_postgresql(
             " set_config('max_parallel_workers_per_gather', '0', true)",
             [str(_WORD_SIMILARITY_THRESHOLD), str(_EACH_WORD_THRESHOLD)],
         )
-        return list(ranked[:count])
+        found = list(_by_name(participants, folded, tokens)[:count])
+        if found or len(_typed_words(tokens)) < 2:
+            return found
+        narrowing = _narrowing(tokens, _schools_and_grades())
+        if narrowing is not None:
+            name_tokens, words = narrowing
+            in_school_or_grade = Q()
+            for word, schools, grades in words:
+                # A word may still be in the name: it narrows, it never excludes its owner.
+                in_school_or_grade &= (
+                    Q(search_name__trigram_strict_word_similar=word)
+                    | Q(school__in=schools)
+                    | Q(grade__in=grades)
+                )
+            found = list(
+                _by_name(participants, " ".join(name_tokens), name_tokens, in_school_or_grade)[
+                    :count
+                ]
+            )
+            if found:
+                return found
+        return list(_by_name(participants, folded, tokens, each_word=False)[:count])
+
+
+def _by_name(
+    participants: QuerySet[Participant],
+    folded: str,
+    tokens: list[str],
+    narrow: Q | None = None,
+    *,
+    each_word: bool = True,
+) -> QuerySet[Participant]:
+    """`participants` whose name matches `folded`, best first: the search's statement. Run
+    inside the transaction that sets its thresholds. `narrow` is checked in each index arm;
+    without `each_word` a typed word need not be in the name (the whole query's word
+    similarity alone, and no prefix arm: the first try had it with the same words)."""
+    # The candidates are the union of what each index finds on its own: word similarity
+    # (typos, words out of order, a part of the name) and every typed word as a prefix. A
+    # `BitmapOr` of the arms would recheck every arm's condition on every row any arm found,
+    # and plain similarity at 0.3 lets the trigram index return every namesake of a common
+    # first name (~2,400 "Lina"s over 100,000 people). Without that arm the best match stayed
+    # the same for all 300 bench queries; what it alone found were weak look-alikes
+    # ("sami molnski" for "roka safolnski"), now left off a short list (bench/RESULTS.md).
+    people = Participant.objects.order_by()
+    if narrow is not None:
+        people = people.filter(narrow)
+    word_similar = people.filter(search_name__trigram_word_similar=folded)
+    typed_words = _typed_words(tokens)
+    if each_word and len(typed_words) > 1:
+        # The whole query's trigrams alone let one word carry a match: "dmitri vuwaard" reaches
+        # 0.45 with "dmitri", so every Dmitri (~1,500 over 100,000) was scored. Each typed word
+        # must also be in the name, give or take a typo; the GIN index checks all of them in
+        # one scan, so those namesakes are never read (bench/RESULTS.md). An initial ("zoe n")
+        # is left to the prefix arm.
+        for word in typed_words:
+            word_similar = word_similar.filter(search_name__trigram_strict_word_similar=word)
+    candidates = word_similar.values_list("pk", flat=True)
+    if tokens and each_word:
+        # Every word as a prefix: "zo nun" finds "Zoë Núñez" while it is being typed.
+        words = " & ".join(f"{t}:*" for t in tokens)
+        prefix = SearchQuery(words, config="simple", search_type="raw")
+        participants = participants.annotate(document=SearchDocument("search_name"))
+        typed_so_far = (
+            people.annotate(document=SearchDocument("search_name"))
+            .filter(document=prefix)
+            .values_list("pk", flat=True)
+        )
+        candidates = candidates.union(typed_so_far, all=True)
+        prefix_bonus: Case | Value = Case(
+            When(document=prefix, then=Value(0.5)), default=Value(0.0), output_field=FloatField()
+        )
+    else:
+        prefix_bonus = Value(0.0, output_field=FloatField())
+    return (
+        participants.filter(pk__in=candidates)
+        # Word similarity alone: it is never below plain similarity (shared trigrams over the
+        # query's, not over both), so `GREATEST` of the two ranked the same at twice the cost.
+        .annotate(score=TrigramWordSimilarity(folded, "search_name") + prefix_bonus)
+        .order_by(F("score").desc(), "last_name", "first_name", "pk")
+    )
 
 
 def _search_simple(
@@ -195,26 +242,195 @@ def _search_simple(
 ) -> list[Participant]:
     """Without pg_trgm: score every name with rapidfuzz (typos, words out of order, partial
     names), then load the best. The embedded default holds a demo's hundreds of people, not
-    a festival's 100,000 (PostgreSQL's indexes serve those)."""
+    a festival's 100,000 (PostgreSQL's indexes serve those). The same three tries as there:
+    every typed word in the name, then school and grade words narrowing, then any close name."""
     tokens = _tokens(folded)
     rows = list(
-        participants.order_by().values_list("pk", "search_name", "external_id")[:_SIMPLE_SCAN_LIMIT]
+        participants.order_by().values_list("pk", "search_name", "external_id", "school", "grade")[
+            :_SIMPLE_SCAN_LIMIT
+        ]
     )
     exact = [
-        pk for pk, _, external_id in rows if external_id and external_id.lower() == raw.lower()
+        pk for pk, _, external_id, *_ in rows if external_id and external_id.lower() == raw.lower()
     ]
     if exact:
         return list(participants.filter(pk__in=exact[:1]))
 
+    names = {pk: name for pk, name, *_ in rows}
+    typed_words = _typed_words(tokens)
+    if len(typed_words) > 1:
+        every_word = {
+            pk: name
+            for pk, name in names.items()
+            if all(_in_name(word, name.split()) for word in typed_words)
+        }
+        found = _best_by_name(participants, every_word, folded, tokens, count)
+        if found:
+            return found
+        narrowing = _narrowing(tokens, _SchoolsAndGrades.of((s, g) for *_, s, g in rows))
+        if narrowing is not None:
+            name_tokens, words = narrowing
+            narrowed = {
+                pk: name
+                for pk, name, _, school, grade in rows
+                if all(
+                    _in_name(word, name.split()) or school in schools or grade in grades
+                    for word, schools, grades in words
+                )
+            }
+            found = _best_by_name(participants, narrowed, " ".join(name_tokens), name_tokens, count)
+            if found:
+                return found
+        # WRatio alone ranks "zoe park" above "zoe nunez" for "zoe marie nunez" (the best
+        # part of either): more typed words in the name come first.
+        return _best_by_name(participants, names, folded, tokens, count, words_held=typed_words)
+    return _best_by_name(participants, names, folded, tokens, count)
+
+
+def _best_by_name(
+    participants: QuerySet[Participant],
+    names: dict[Any, str],
+    folded: str,
+    tokens: list[str],
+    count: int,
+    words_held: list[str] | None = None,
+) -> list[Participant]:
+    """The `count` best of `names` (pk → folded name) for `folded`, loaded from `participants`;
+    with `words_held`, names holding more of those words first."""
     score = _fuzzy_scorer(tokens)
-    names = {pk: name for pk, name, _ in rows}
+
+    def held(name: str) -> int:
+        return sum(_in_name(word, name.split()) for word in words_held or ())
+
     best = process.extract(
-        folded, names, scorer=score, processor=None, limit=count, score_cutoff=_FUZZY_CUTOFF
+        folded,
+        names,
+        scorer=score,
+        processor=None,
+        limit=None if words_held else count,
+        score_cutoff=_FUZZY_CUTOFF,
     )
+    if words_held:
+        best = sorted(best, key=lambda found: -held(found[0]))[:count]  # stable: by score next
     found = participants.in_bulk([pk for _, _, pk in best])
     ranked = [found[pk] for _, _, pk in best if pk in found]
-    ranked.sort(key=lambda p: (-score(folded, p.search_name), p.last_name, p.first_name))
+    ranked.sort(
+        key=lambda p: (
+            -held(p.search_name),
+            -score(folded, p.search_name),
+            p.last_name,
+            p.first_name,
+        )
+    )
     return ranked
+
+
+def _typed_words(tokens: list[str]) -> list[str]:
+    """The typed words a name must hold when several are typed (initials aside)."""
+    return sorted({t for t in tokens if len(t) > 1})
+
+
+def _in_name(word: str, name_words: list[str]) -> bool:
+    """`word` is in the name give or take a typo, or begins one of its words: the embedded
+    default's stand-in for pg_trgm's strict word similarity."""
+    allowed = max(1, len(word) // 4)
+    return any(w.startswith(word) or OSA.distance(word, w) <= allowed for w in name_words)
+
+
+# --- school and grade words ------------------------------------------------------------------
+
+# Typed beside a grade ("zoe grade 7", "7th grade"): they narrow nothing on their own.
+_GRADE_WORDS = frozenset({"grade", "gr", "year", "yr", "class", "classe", "grado", "curso", "ano"})
+# "7th", "7e", "7eme", "1er", "7o" (7º) are grade 7 or 1 as typed or stored.
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|e|eme|er|re|o|a)$")
+# The schools and grades on file change with an import, not between two searches: every
+# fallback search shares them for a minute (a new school narrows nobody until then). Bump the
+# version when `_SchoolsAndGrades` changes: the cache holds it pickled.
+SCHOOLS_AND_GRADES_CACHE_SECONDS = 60
+_SCHOOLS_AND_GRADES_CACHE_KEY = "lineup:participants-schools-and-grades:v1"
+
+
+def _grade_word(token: str) -> str:
+    ordinal = _ORDINAL.match(token)
+    return ordinal.group(1) if ordinal else token
+
+
+@dataclass(frozen=True)
+class _SchoolsAndGrades:
+    """The schools and grades on file, by the folded words they are typed with."""
+
+    schools: dict[str, frozenset[str]]  # a folded word of a school → the schools as stored
+    grades: dict[str, frozenset[str]]  # "7" → "7", "7th", "Grade 7" as stored
+    school_words: list[str]  # sorted, for the prefix lookups
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]]) -> "_SchoolsAndGrades":
+        schools: dict[str, set[str]] = {}
+        grades: dict[str, set[str]] = {}
+        for school, grade in pairs:
+            for word in _tokens(fold(school)):
+                schools.setdefault(word, set()).add(school)
+            for word in _tokens(fold(grade)):
+                if word not in _GRADE_WORDS:
+                    grades.setdefault(_grade_word(word), set()).add(grade)
+        return cls(
+            schools={w: frozenset(s) for w, s in schools.items()},
+            grades={w: frozenset(g) for w, g in grades.items()},
+            school_words=sorted(schools),
+        )
+
+    def schools_for(self, token: str) -> frozenset[str]:
+        """Schools with a word `token` begins (three letters or more), or is one typo from
+        (four or more): "linc", "lincon" and "lincoln" are all Lincoln Middle School."""
+        words = {token} if token in self.schools else set()
+        if len(token) >= 3:
+            at = bisect.bisect_left(self.school_words, token)
+            while at < len(self.school_words) and self.school_words[at].startswith(token):
+                words.add(self.school_words[at])
+                at += 1
+        if len(token) >= 4:
+            close = process.extract(
+                token, self.school_words, scorer=OSA.distance, score_cutoff=1, limit=None
+            )
+            words.update(word for word, _, _ in close)
+        return frozenset().union(*(self.schools[w] for w in words))
+
+    def grades_for(self, token: str) -> frozenset[str]:
+        return self.grades.get(_grade_word(token), frozenset())
+
+
+def _schools_and_grades() -> _SchoolsAndGrades:
+    """Every school and grade on file, from the cache (one query on a miss)."""
+    cached = cache.get(_SCHOOLS_AND_GRADES_CACHE_KEY)
+    if cached is None:
+        pairs = Participant.objects.order_by().values_list("school", "grade").distinct()
+        cached = _SchoolsAndGrades.of(pairs)
+        cache.set(_SCHOOLS_AND_GRADES_CACHE_KEY, cached, SCHOOLS_AND_GRADES_CACHE_SECONDS)
+    return cached
+
+
+def _narrowing(
+    tokens: list[str], on_file: _SchoolsAndGrades
+) -> tuple[list[str], list[tuple[str, frozenset[str], frozenset[str]]]] | None:
+    """The typed words split into the name's and those that are a school's or a grade's (each
+    with the schools and grades it stands for), or None when no word is one, or no name word
+    is left to search by."""
+    name_tokens: list[str] = []
+    words: list[tuple[str, frozenset[str], frozenset[str]]] = []
+    grade_words: list[str] = []
+    for token in tokens:
+        schools, grades = on_file.schools_for(token), on_file.grades_for(token)
+        if schools or grades:
+            words.append((token, schools, grades))
+        elif token in _GRADE_WORDS:
+            grade_words.append(token)
+        else:
+            name_tokens.append(token)
+    if not any(grades for _, _, grades in words):
+        name_tokens += grade_words  # "year" with no grade beside it may be a name
+    if not words or not _typed_words(name_tokens):
+        return None
+    return name_tokens, words
 
 
 def _fuzzy_scorer(tokens: list[str]) -> Callable[..., float]:

@@ -456,7 +456,8 @@ def festival_search(*, query: str, now: datetime | None = None) -> tuple[str, li
 
     Three queries whatever the number of tournaments or matches: the search, the people's
     active individual entries in public tournaments, the individual tournaments open now (a
-    list every search shares, cached for a moment: `tournament_list_open_individual`).
+    list every search shares, cached for a moment: `tournament_list_open_individual`). A search
+    no name answers with every typed word tries again (`participant_search`).
     """
     results = participant_selectors.participant_search(query=query)
     if not results:
