@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lineup
 # shared common/ package.
 APPS := tournaments participants registrations results
 TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py \
-	$(app)/selectors.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
+	$(app)/selectors.py $(app)/search.py $(app)/errors.py $(app)/importing.py $(app)/importing/*.py) \
 	$(addprefix registrations/,entries.py places.py rows.py rules.py periodic.py check_in.py venue.py door_codes.py) \
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
 	results/checking.py registrations/calendars.py opendata common)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
+from participants import search as search_module
 from participants import selectors
 from participants.services import participant_create, team_create
 from registrations import services
@@ -97,12 +98,12 @@ class TestOnPostgreSQL:
         [("zoe nunes", "participant_search_trgm_idx"), ("zo", "participant_search_fts_idx")],
     )
     def test_the_search_can_use_the_gin_indexes(self, people, query, index):
-        queryset = selectors.Participant.objects.order_by().annotate(
-            document=selectors.SearchDocument("search_name")
+        queryset = search_module.Participant.objects.order_by().annotate(
+            document=search_module.SearchDocument("search_name")
         )
         if index.endswith("fts_idx"):
             queryset = queryset.filter(
-                document=selectors.SearchQuery("zo:*", config="simple", search_type="raw")
+                document=search_module.SearchQuery("zo:*", config="simple", search_type="raw")
             )
         else:
             queryset = queryset.filter(search_name__trigram_similar=query)
@@ -116,17 +117,17 @@ class TestOnPostgreSQL:
 
 
 def test_the_simple_fallback_finds_words_accents_and_ids_best_first(people):
-    participants = selectors.Participant.objects.all()
-    found = selectors._search_simple(participants, "Zoe Nunez", "zoe nunez", 10)
+    participants = search_module.Participant.objects.all()
+    found = search_module._search_simple(participants, "Zoe Nunez", "zoe nunez", 10)
     assert [p.first_name for p in found][:1] == ["Zoë"]
-    found = selectors._search_simple(participants, "LMS-0042", "lms-0042", 10)
+    found = search_module._search_simple(participants, "LMS-0042", "lms-0042", 10)
     assert [p.first_name for p in found] == ["Zoë"]
 
 
 def test_on_sqlite_the_search_takes_the_fallback(people):
     with (
         mock.patch.object(selectors.connection, "vendor", "sqlite"),
-        mock.patch.object(selectors, "_search_simple", return_value=[]) as fallback,
+        mock.patch.object(search_module, "_search_simple", return_value=[]) as fallback,
     ):
         selectors.participant_search(query="zoe")
     fallback.assert_called_once()

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from participants import selectors as participant_selectors
+from participants import search as participant_search
 from participants.services import participant_create
 from registrations import services
 from registrations.selectors import festival_search
@@ -63,8 +63,8 @@ def test_it_shows_public_fields_only(client, festival):
 
 def test_a_typo_finds_the_person_on_the_embedded_default_too(client, festival):
     # The fallback in place of pg_trgm (patching the vendor would change the other queries' SQL).
-    simple = participant_selectors._search_simple
-    with mock.patch.object(participant_selectors, "_search_postgresql", simple):
+    simple = participant_search._search_simple
+    with mock.patch.object(participant_search, "_search_postgresql", simple):
         people = find(client, "Zoe Nunes").context["people"]
     assert [p.participant.first_name for p in people] == ["Zoë"]
 
