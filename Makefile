@@ -19,7 +19,7 @@ TYPED = $(wildcard $(foreach app,$(APPS),$(app)/services.py $(app)/services/*.py
 	registrations/notifications registrations/sync registrations/retries.py tournaments/scoring.py \
 	results/checking.py registrations/calendars.py opendata common)
 
-.PHONY: run test install lock postgres chromium gettext messages lint typecheck openapi
+.PHONY: run test install lock debs postgres gettext messages lint typecheck openapi
 
 install: $(VENV)/.installed
 
@@ -52,27 +52,30 @@ run: install
 # Lint and type checks first, so a slip fails in seconds; tests/env_defaults.py sets the rest.
 # Two pytest workers (one per core); the tests that start clusters share one worker's queue.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
-test: lint typecheck postgres chromium gettext
+test: lint typecheck debs postgres
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Debian packages the tests use, each named by a file it installs: Chromium (browser tests),
+# gettext (the catalogue tests run makemessages), PostgreSQL's client tools (the restore
+# drill's pg_dump and pg_restore), HAProxy and Redis (the scale-out and admission tests start
+# their own). What is missing is installed (as root, or via sudo) in one apt-get before the
+# tests start: two test workers installing at once would fight over apt's lock.
+TEST_DEBS := chromium:/usr/bin/chromium gettext:/usr/bin/xgettext \
+	postgresql-client:/usr/bin/pg_restore haproxy:/usr/sbin/haproxy redis-server:/usr/bin/redis-server
+debs:
+	@missing=$$(for d in $(TEST_DEBS); do test -x $${d#*:} || echo $${d%%:*}; done); \
+	[ -z "$$missing" ] || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }
+
 # A local PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres); started if it is down.
-# The restore drill's test needs its client tools (pg_dump, pg_restore): installed if missing.
 postgres:
-	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql-client; }
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
 
-# Browser tests drive the system Chromium: installed (as root, or via sudo) when it is missing.
-chromium:
-	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
-
-# The catalogue tests run makemessages, which needs GNU gettext (xgettext, msgmerge, msgfmt).
+# `make messages` needs GNU gettext (xgettext, msgmerge, msgfmt).
 gettext:
-	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { \
+	@test -x /usr/bin/xgettext && test -x /usr/bin/msgfmt || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q gettext; }
 

@@ -18,8 +18,8 @@ own (copied from a seeded template database, so each run starts alike), DEBUG of
 rendered and handed to the dummy backend. The per-client rate limits are raised (every client
 here is 127.0.0.1); the limiter stays in the path.
 
-With `--before`, both trees run on a database migrated by this tree: compare trees whose
-migrations are the same (a newer column without a default breaks the older code's inserts).
+With `--before`, each tree runs on a database seeded and migrated by its own code (one
+template per set of migrations), so trees on either side of a migration compare alike.
 
 Reports sign-ups/s, p50/p95/p99 per step and for the whole visit, errors by kind and the
 database invariants afterwards (every confirmation seen exists once, no slot over capacity,
@@ -233,19 +233,20 @@ def admin_connect(database_url):
     return psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True)
 
 
-def template_name(args):
-    """Named after the roster and the migrations: a tree with new migrations seeds anew."""
+def template_name(args, tree=BASE_DIR):
+    """Named after the roster and `tree`'s migrations: a tree with other migrations has its own."""
     import hashlib
 
-    migrations = sorted(str(p.relative_to(BASE_DIR)) for p in BASE_DIR.glob("*/migrations/0*.py"))
+    migrations = sorted(str(p.relative_to(tree)) for p in tree.glob("*/migrations/0*.py"))
     digest = hashlib.sha256("\n".join(migrations).encode()).hexdigest()[:8]
     return f"lineup_opening_seed_{args.roster}_{digest}"
 
 
-def seed_template(args):
-    """A database with the migrations, the tournament and the roster, kept between runs as a
-    template: each run copies it (seconds) instead of seeding 100,000 people again."""
-    name = template_name(args)
+def seed_template(args, tree=BASE_DIR):
+    """A database with `tree`'s migrations, the tournament and the roster, made by `tree`'s own
+    models and kept between runs as a template: each run copies it (seconds) instead of
+    seeding 100,000 people again."""
+    name = template_name(args, tree)
     with admin_connect(args.database_url) as connection:
         if (
             connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
@@ -259,14 +260,13 @@ def seed_template(args):
         f"seeding {name}: {args.roster:,} participants (once; later runs copy it) ...", flush=True
     )
     env = dict(os.environ, DATABASE_URL=url)
-    subprocess.run(
-        [sys.executable, __file__, "--seed-only", "--roster", str(args.roster)],
-        env=env, check=True, cwd=BASE_DIR,
-    )  # fmt: skip
+    command = [sys.executable, __file__, "--seed-only", "--roster", str(args.roster)]
+    subprocess.run([*command, "--tree", str(tree)], env=env, check=True, cwd=tree)
 
 
 def seed_here(args):
-    """Runs in a child process, Django set up against the template database."""
+    """Runs in a child process, Django set up from `--tree` against the template database."""
+    sys.path.insert(0, str(args.tree))
     os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", HTTPS="0")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
     import django
@@ -332,7 +332,7 @@ def seed_here(args):
     print(f"seeded {rooms * per_room} slots x {capacity} places, {args.roster:,} participants")
 
 
-def fresh_database(args):
+def fresh_database(args, tree=BASE_DIR):
     import psycopg
 
     name = args.database_url.rsplit("/", 1)[1]
@@ -340,7 +340,9 @@ def fresh_database(args):
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for attempt in range(10):
             try:
-                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args)}"')
+                connection.execute(
+                    f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args, tree)}"'
+                )
                 return
             except psycopg.errors.ObjectInUse:  # someone is looking at the template
                 if attempt == 9:
@@ -492,7 +494,7 @@ async def warm(host, port, count):
 
 
 def one_run(args, label, tree, pow_on):
-    fresh_database(args)
+    fresh_database(args, tree)
     flush_cache(args.cache_url)
     people = competitors(args, pow_on)
     server = None if args.no_server else start_server(args, tree)
@@ -546,6 +548,7 @@ def main():
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--reseed", action="store_true", help="rebuild the template database")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, default=BASE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
         return seed_here(args)
@@ -559,10 +562,11 @@ def main():
         DEBUG="0",
         HTTPS="0",
     )
-    seed_template(args)
     trees = [("after (this tree)", BASE_DIR)]
     if args.before:
         trees.insert(0, ("before", args.before.resolve()))
+    for _, tree in trees:
+        seed_template(args, tree)
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.pow]
     results = defaultdict(list)
     for _ in range(args.rounds):

@@ -31,15 +31,16 @@ STEPS = ("find", "form", "submit", "confirmation")
 
 
 def prepare(args):
-    """A fresh copy of the seeded database, made with this tree's bench/opening.py."""
+    """A fresh copy of the database bench/opening.py seeds with the measured tree's models."""
     sys.path.insert(0, str(BASE_DIR))
     from bench import opening
 
     seed_args = SimpleNamespace(
         database_url=args.database_url, roster=args.roster, reseed=False, count=args.count
     )
-    opening.seed_template(seed_args)
-    opening.fresh_database(seed_args)
+    tree = args.tree.resolve()
+    opening.seed_template(seed_args, tree)
+    opening.fresh_database(seed_args, tree)
     opening.flush_cache(args.cache_url)
     return opening.competitors(seed_args, pow_on=False)
 

@@ -3,6 +3,8 @@ when to come. It holds one address, the door's page for that entry, which names 
 its id only: nothing private, and nothing a person who is not staff can open (the admin's
 login stands in front of it). Made here by segno; no service on the network sees it."""
 
+import base64
+import binascii
 import hashlib
 import io
 from uuid import UUID
@@ -20,8 +22,27 @@ LABEL = gettext_lazy("QR code to check in at the door")
 CONTENT_ID = "check-in-qr"
 
 
+def door_code(registration_id: UUID) -> str:
+    """The entry's id in 26 lower-case letters and digits (base32 of its 16 bytes)."""
+    return base64.b32encode(registration_id.bytes).decode().rstrip("=").lower()
+
+
+def registration_id_of(code: str) -> UUID | None:
+    """The entry id a door code stands for, or None for anything that is not one."""
+    if len(code) != 26:
+        return None
+    try:
+        return UUID(bytes=base64.b32decode(code.upper() + "======"))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def check_in_path(registration_id: UUID) -> str:
-    return reverse("admin:registrations_check_in_entry", args=[registration_id])
+    """The short address the code holds, which forwards to the door's page of the entry (the
+    admin's, behind its login). The admin's own address made a version 7 code (45 x 45
+    modules); this one a version 4 or 5 (33 x 33 or 37 x 37, by the site's name): bigger
+    modules at the same print size for the door's phone to read, and half the work to make."""
+    return reverse("registrations:door_code", args=[door_code(registration_id)])
 
 
 def check_in_url(registration_id: UUID) -> str:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("w/<str:reference>/leave/", waitlist_views.waitlist_leave_page, name="waitlist_leave"),
     path("r/<str:reference>/change/", views.change_page, name="change"),
     path("lost-link/", views.lost_link_page, name="lost_link"),
+    path("d/<str:code>/", views.door_code_page, name="door_code"),
 ]

@@ -586,3 +586,13 @@ def confirm_page(request, reference):
     else:
         messages.success(request, gettext("Your place is confirmed."))  # an offer claimed, too
     return redirect("registrations:detail", reference=registration.reference)
+
+
+@require_http_methods(["GET", "HEAD"])
+def door_code_page(request, code):
+    """A scanned check-in code: on to the door's page of that entry, where staff log in. Nothing
+    is read here, so an address tried at random learns nothing either."""
+    registration_id = door_codes.registration_id_of(code)
+    if registration_id is None:
+        raise Http404
+    return redirect("admin:registrations_check_in_entry", registration_id)

@@ -117,7 +117,7 @@ class JudgePacketAdminMixin:
             services.entry_codes_assign(tournament=tournament, actor=admin_actor(request))
             return redirect("admin:results_judge_sheet", tournament.pk)
         if kind not in CONTENT_TYPES:
-            raise PermissionDenied
+            raise Http404("No such file type.")
         response = HttpResponse(content_type=CONTENT_TYPES[kind])
         response["Content-Disposition"] = f'attachment; filename="{tournament.slug}-judges.{kind}"'
         write = packet_write_csv if kind == "csv" else packet_write_xlsx

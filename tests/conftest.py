@@ -202,7 +202,7 @@ def _free_port():
 
 def ensure_debian_package(command, package):
     """Install a Debian package the test needs when its command is missing (as root, or with
-    sudo), as `make test` does for PostgreSQL's client tools and Chromium."""
+    sudo) when a plain `pytest` runs without `make test`'s `make debs` having installed it."""
     import shutil
     import subprocess
 

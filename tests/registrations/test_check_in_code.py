@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def entry_path(registration):
-    return reverse("admin:registrations_check_in_entry", args=[registration.pk])
+    return door_codes.check_in_path(registration.pk)
 
 
 def test_the_confirmation_page_shows_the_code_of_the_entrys_check_in(client, slot):
@@ -150,3 +150,38 @@ def test_a_remembered_mask_only_chooses_the_pattern_never_what_the_code_says(slo
     expected = segno.make(url, error="m", micro=False, mask=other)
     assert expected.svg_inline(scale=4, dark="#000", light="#fff")[5:] in svg
     assert (expected.version, expected.error) == (best.version, best.error)
+
+
+def test_the_codes_short_address_forwards_to_the_doors_page_of_the_entry(client, slot):
+    registration = register_someone(slot)
+    door_page = reverse("admin:registrations_check_in_entry", args=[registration.pk])
+
+    response = client.get(entry_path(registration))
+
+    assert response.status_code == 302
+    assert response["Location"] == door_page
+    # Not logged in, the door's page asks for the admin's login and shows nothing of the entry.
+    login = client.get(door_page)
+    assert login.status_code == 302 and "/admin/login/" in login["Location"]
+
+
+@pytest.mark.parametrize(
+    "code", ["a" * 25, "a" * 27, "!" * 26, "0" * 26, "1" * 26, "8" * 26, "é" * 26]
+)
+def test_what_is_not_a_door_code_is_not_found(client, code):
+    response = client.get(reverse("registrations:door_code", args=[code]))
+
+    assert response.status_code == 404
+
+
+def test_the_code_is_small_enough_to_read_from_a_phone_at_arms_length(slot):
+    registration = register_someone(slot)
+    door_page = reverse("admin:registrations_check_in_entry", args=[registration.pk])
+
+    for site, short, long in [
+        ("https://lineup.example.org", 4, 7),
+        ("https://sign-up.festival.example.org", 5, 7),
+    ]:
+        # 33 x 33 modules, or 37 x 37 for a longer name; the door's own address makes 45 x 45.
+        assert segno.make(site + entry_path(registration), error="m", micro=False).version == short
+        assert segno.make(site + door_page, error="m", micro=False).version == long

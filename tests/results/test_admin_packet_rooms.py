@@ -145,6 +145,8 @@ def test_a_room_no_longer_there_and_an_unknown_kind(organizer_client, contest, t
     assert "That room has no entries that day any more." in messages_of(response)
     hall = sections_of(organizer_client, contest)[0]
     assert organizer_client.post(room_url(contest, hall.key, "pdf")).status_code == 404
+    whole_sheet = reverse("admin:results_packet", args=[contest.pk, "pdf"])
+    assert organizer_client.post(whole_sheet).status_code == 404
 
 
 def test_without_times_the_page_says_so(organizer_client):
