@@ -1,11 +1,22 @@
 """The root of every refusal a person can see, and what a broken database rule was."""
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+else:
+    StrPromise = Promise
+
+# What a refusal says: English marked with gettext_noop, or ngettext_lazy(singular, plural,
+# "param") where a count param picks the form.
+Wording = str | StrPromise
 
 
 class LineupError(Exception):
@@ -17,17 +28,30 @@ class LineupError(Exception):
 
     message = "This could not be done."
 
-    def __init__(self, message: str | None = None, **params: object):
-        # `message` is English with `{name}` holes filled from `params`: `message` is the text
-        # for staff and logs, and a page looks the unfilled wording up in its language
-        # (`translated`), so the code marks it with gettext_noop and passes names as params.
-        self.wording = message or self.message
+    def __init__(self, message: Wording | None = None, **params: object):
+        # The wording is English with `{name}` holes filled from `params`: `message` is the
+        # text for staff and logs, always English, and a page writes it in its own language
+        # (`translated`), so the code marks the wording with gettext_noop and passes names as
+        # params. A wording that depends on a count is ngettext_lazy(singular, plural, "param"),
+        # the param naming the count. Params that are words (a status, a time) are lazy, so
+        # each reader gets them in the language of the sentence around them.
+        self.wording = message if message is not None else self.message
         self.params = params
-        self.message = self.wording.format(**params) if params else self.wording
+        with translation.override("en"):
+            self.message = self._written()
         super().__init__(self.message)
 
     def translated(self) -> str:
-        """`message` in the active language (English where the catalogue lacks it)."""
+        """`message` in the active language; where the catalogue lacks the wording, `message`
+        itself (its params in English too: one sentence, one language)."""
+        if not isinstance(self.wording, Promise) and gettext(self.wording) == self.wording:
+            return self.message
+        return self._written()
+
+    def _written(self) -> str:
+        """The wording in the active language, its params read in it too."""
+        if isinstance(self.wording, Promise):  # a plural: the count param picks the form
+            return str(self.wording.format(**self.params))
         wording = gettext(self.wording)
         return wording.format(**self.params) if self.params else wording
 

@@ -1,5 +1,6 @@
 import unicodedata
 
+from django.utils.functional import keep_lazy_text
 from unidecode import unidecode
 
 
@@ -24,4 +25,17 @@ def typed_text(value: str | None, *, limit: int) -> str:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """ "1 entry", "23 entries", "0 rows": the count and its noun as words read."""
-    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+    return f"{count} {noun(count, singular, plural_form)}"
+
+
+def noun(count: int, singular: str, plural_form: str | None = None) -> str:
+    """ "column" or "columns": the words `count` things take, without the count ("the columns
+    A, B"); a verb can come along ("slot holds", "slots hold")."""
+    return singular if count == 1 else (plural_form or singular + "s")
+
+
+@keep_lazy_text
+def lowered(text: str) -> str:
+    """`text` in lower case; a lazy translation stays lazy, lowered in the language it is
+    read in."""
+    return str(text).lower()

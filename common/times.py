@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 
 
@@ -145,6 +146,18 @@ def local_when(
     if ends:
         text = f"{text}-{local_clock(ends)}"
     return f"{text} ({zone_abbreviation(starts)})" if zone else text
+
+
+def local_when_lazy(starts: datetime, *, zone: bool = False) -> str:
+    """`local_when` with the current zone kept, written (lazily) when it is read: in the
+    language active then, so a refusal raised on a French page is logged in English."""
+    tz = timezone.get_current_timezone()
+
+    def written() -> str:
+        with timezone.override(tz):
+            return local_when(starts, zone=zone)
+
+    return lazy(written, str)()
 
 
 def local_span(starts: datetime, ends: datetime) -> str:

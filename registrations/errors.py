@@ -6,7 +6,7 @@ from enum import Enum
 from django.db import IntegrityError
 from django.utils.translation import gettext, gettext_noop
 
-from common.errors import LineupError, unique_rule_broken
+from common.errors import LineupError, Wording, unique_rule_broken
 from registrations.models import Registration
 
 
@@ -56,7 +56,11 @@ class ScheduleClash(RegistrationError):
     )
 
     def __init__(
-        self, message: str | None = None, *, clashing: Registration | None = None, **params: object
+        self,
+        message: Wording | None = None,
+        *,
+        clashing: Registration | None = None,
+        **params: object,
     ) -> None:
         super().__init__(message, **params)
         self.clashing = clashing

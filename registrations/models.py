@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimestampedModel
+from common.text import lowered
 from participants.models import Participant, Team
 from tournaments.models import Slot, Tournament
 
@@ -179,6 +180,12 @@ class Registration(TimestampedModel):
     @property
     def short_reference_display(self) -> str:
         return format_short_reference(self.short_reference)
+
+    @property
+    def status_word(self) -> str:
+        """The status inside a sentence ("confirmed"), lazy: a refusal that names it reads in
+        one language, the staff's English or the page's."""
+        return lowered(self.Status(self.status).label)
 
 
 class RegistrationMember(TimestampedModel):

@@ -5,7 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db.models import F
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from registrations.errors import ConcurrentChange, SlotFull, TournamentFull
 from registrations.selectors import tournament_places_taken
@@ -21,7 +21,11 @@ def claim_places(slot: Slot, seats: int, *, override: bool, now: datetime) -> in
     if shortfall and not override:
         if slot.remaining:
             raise SlotFull(
-                gettext_noop("Only {left} place(s) left in this slot; this entry needs {seats}."),
+                ngettext_lazy(
+                    "Only {left} place left in this slot; this entry needs {seats}.",
+                    "Only {left} places left in this slot; this entry needs {seats}.",
+                    "left",
+                ),
                 left=slot.remaining,
                 seats=seats,
             )

@@ -26,9 +26,9 @@ import time
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
-from common.errors import LineupError
+from common.errors import LineupError, Wording
 
 _SALT = "lineup.proof-of-work"
 # How long a challenge stays valid: long enough to fill in the form on a phone.
@@ -44,7 +44,7 @@ class ProofOfWorkFailed(LineupError):
     message = gettext_noop("The browser check failed. Please submit again.")
 
     def __init__(
-        self, message: str | None = None, *, keep_challenge: bool = False, **params: object
+        self, message: Wording | None = None, *, keep_challenge: bool = False, **params: object
     ):
         super().__init__(message, **params)
         self.keep_challenge = keep_challenge
@@ -127,19 +127,26 @@ def challenge_verify(
         wait = settings.LINEUP_POW_NOJS_SECONDS - (now - payload["at"])
         if wait > 0:
             raise ProofOfWorkFailed(
-                gettext_noop(
+                ngettext_lazy(
                     "To keep bots out, this tournament asks browsers without JavaScript to wait "
-                    "a little: please press the button again in {seconds} seconds."
+                    "a little: please press the button again in {seconds} second.",
+                    "To keep bots out, this tournament asks browsers without JavaScript to wait "
+                    "a little: please press the button again in {seconds} seconds.",
+                    "seconds",
                 ),
                 keep_challenge=True,
                 seconds=int(wait) + 1,
             )
         if client is not None and payload.get("r") not in (cache.get(_open_key(client)) or []):
             raise ProofOfWorkFailed(
-                gettext_noop(
+                ngettext_lazy(
                     "This form was opened several more times from your network since, and "
                     "only the latest ones count without JavaScript. Please wait {seconds} "
-                    "seconds and press the button again."
+                    "second and press the button again.",
+                    "This form was opened several more times from your network since, and "
+                    "only the latest ones count without JavaScript. Please wait {seconds} "
+                    "seconds and press the button again.",
+                    "seconds",
                 ),
                 seconds=settings.LINEUP_POW_NOJS_SECONDS,
             )

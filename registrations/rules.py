@@ -7,7 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.translation import get_supported_language_variant, gettext_noop
 
-from common.times import local_when, tournament_zone
+from common.times import local_when_lazy, tournament_zone
 from registrations.entries import Entry
 from registrations.errors import (
     InvalidEntry,
@@ -43,7 +43,7 @@ def check_open(tournament: Tournament, now: datetime) -> None:
     opens, closes = tournament.registration_opens_at, tournament.registration_closes_at
     if opens and now < opens:
         with tournament_zone(tournament):
-            when = local_when(opens, zone=True)
+            when = local_when_lazy(opens, zone=True)
         raise TournamentNotOpen(
             gettext_noop("Sign-up for {tournament} opens {when}."),
             tournament=tournament.name,
@@ -51,7 +51,7 @@ def check_open(tournament: Tournament, now: datetime) -> None:
         )
     if closes and now >= closes:
         with tournament_zone(tournament):
-            when = local_when(closes, zone=True)
+            when = local_when_lazy(closes, zone=True)
         raise TournamentNotOpen(
             gettext_noop("Sign-up for {tournament} closed {when}."),
             tournament=tournament.name,
@@ -159,7 +159,7 @@ def entrant_cancel_refusal(
                 "A registration that is {status} can no longer be cancelled online. Please "
                 "contact the organizers."
             ),
-            status=registration.get_status_display().lower(),
+            status=registration.status_word,
         )
     if slot_starts_at is not None and slot_starts_at <= now:
         return StatusConflict(
@@ -185,7 +185,7 @@ def entrant_change_refusal(
     if status not in (Registration.Status.RESERVED, Registration.Status.CONFIRMED):
         return StatusConflict(
             gettext_noop("A registration that is {status} cannot change its time online."),
-            status=registration.get_status_display().lower(),
+            status=registration.status_word,
         )
     if slot_starts_at is not None and slot_starts_at <= now:
         return StatusConflict(

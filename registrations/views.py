@@ -529,6 +529,7 @@ def lost_link_page(request):
             email=contact if form.is_email else "",
             phone="" if form.is_email else contact,
             actor=ACTOR,
+            language=get_language(),  # the page's: the person reads the answer now
         )
         return redirect(reverse("registrations:lost_link") + "?sent=1")
     return render(

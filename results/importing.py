@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from common.tabular import ImportFileError, Table, cell_text, normalize_heading
-from common.text import plural
+from common.text import noun, plural
 from results import services
 from results.checking import Placing
 from results.errors import ResultError, ResultsInvalid
@@ -100,8 +100,8 @@ def _columns(table: Table) -> dict[str, int]:
     missing = [key for key in REQUIRED if key not in found]
     if missing:
         raise ImportFileError(
-            f"The file needs the column(s) {', '.join(missing)} (the exported judges' sheet "
-            "has them)."
+            f"The file needs the {noun(len(missing), 'column')} "
+            f"{', '.join(missing)} (the exported judges' sheet has them)."
         )
     return found
 

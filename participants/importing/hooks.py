@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.text import noun
 from participants.importing.columns import CONTACT_FIELDS
 from participants.importing.result import ParticipantImportResult
 from participants.importing.rows import ParsedRow
@@ -39,7 +40,10 @@ class ImportHooks:
         unused = [f.replace("_", " ") for f in CONTACT_FIELDS if f in columns]
         if not unused:
             return []
-        return [f"Column(s) {', '.join(unused)} are only used when registering for a tournament."]
+        return [
+            f"{noun(len(unused), 'Column')} {', '.join(unused)} "
+            f"{noun(len(unused), 'is', 'are')} only used when registering for a tournament."
+        ]
 
     def row_check(self, *, row: ParsedRow) -> None:
         """After a row is parsed, in both passes: append to `row.errors` what is wrong."""

@@ -228,9 +228,11 @@ class RegistrationEmail(EmailMultiAlternatives):
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:
     """The e-mail of a queued notification, written (subject, bodies, dates) in the language its
-    entrant signed up in, whoever made the change and whatever the worker's own language."""
+    entrant signed up in, whoever made the change and whatever the worker's own language; an
+    answer to someone asking on a page (their lost links) in the language they asked in."""
     about = notification.waitlist_entry or notification.registration
-    with translation.override(about.language if about is not None else None):
+    language = notification.data.get("language") or (about.language if about else None)
+    with translation.override(language):
         if notification.waitlist_entry_id is not None:
             return _waitlist_message(notification)
         return _registration_message(notification)

@@ -157,7 +157,7 @@ def registration_move(
         if locked.status not in (Status.RESERVED, Status.CONFIRMED):
             raise StatusConflict(
                 gettext_noop("A registration that is {status} cannot be moved."),
-                status=locked.get_status_display().lower(),
+                status=locked.status_word,
             )
         if by_entrant:
             current_slot = slots.get(locked.slot_id) if locked.slot_id else None
@@ -245,23 +245,19 @@ def _transition(
     expected_version: int | None = None,
     check: Callable[[Registration, datetime], None] | None = None,
     stamp: str | None = None,
-    refusal: str = "",
+    refusal: str,
     **changes: Any,
 ) -> Registration:
-    """One status step: `allowed` are the statuses it starts from, `check` a further rule on the
-    locked row, `stamp` the field that records when it happened."""
+    """One status step: `allowed` are the statuses it starts from (else `refusal`, which may
+    name the `{entrant}` and the `{status}`), `check` a further rule on the locked row, `stamp`
+    the field that records when it happened."""
     now = timezone.now()
     with locked_atomic():
         locked = lock_registration(registration.pk, expected_version=expected_version)
         if locked.status not in allowed:
-            # A step's own wording (marked for translation where a public page shows it) may
-            # name the entrant and the status; the others say which step it was.
-            raise StatusConflict(
-                refusal or "A registration that is {status} cannot be {step}.",
-                entrant=locked.entrant_name,
-                status=locked.get_status_display().lower(),
-                step=action.replace("_", " "),
-            )
+            # Each step's own wording (marked for translation where a public page shows it)
+            # may name the entrant and the status.
+            raise StatusConflict(refusal, entrant=locked.entrant_name, status=locked.status_word)
         if check is not None:
             check(locked, now)
         before = locked.status
@@ -317,6 +313,7 @@ def registration_check_in(
         action="checked_in",
         allowed=(Status.RESERVED, Status.CONFIRMED, Status.NO_SHOW),
         expected_version=expected_version,
+        refusal="A registration that is {status} cannot be checked in.",
         stamp="checked_in_at",
         status=Status.CHECKED_IN,
         hold_expires_at=None,
@@ -333,6 +330,7 @@ def registration_mark_no_show(
         action="marked_no_show",
         allowed=(Status.RESERVED, Status.CONFIRMED),
         expected_version=expected_version,
+        refusal="A registration that is {status} cannot be marked as a no-show.",
         status=Status.NO_SHOW,
         hold_expires_at=None,
     )
@@ -381,8 +379,9 @@ def registration_release_no_show(
         slot = slots.get(slot_id) if slot_id else None
         if locked.status != Status.NO_SHOW:
             raise StatusConflict(
-                f"{locked.entrant_name} is {locked.get_status_display().lower()}, not a "
-                "no-show: the place is not released."
+                "{entrant} is {status}, not a no-show: the place is not released.",
+                entrant=locked.entrant_name,
+                status=locked.status_word,
             )
         status_before, override_seats = locked.status, locked.override_seats
         if slot is not None:
@@ -551,8 +550,8 @@ def registration_change_members(
         slot = slots.get(current.slot_id) if current.slot_id else None
         if locked.status not in (Status.RESERVED, Status.CONFIRMED):
             raise StatusConflict(
-                f"A registration that is {locked.get_status_display().lower()} cannot change "
-                "its members."
+                "A registration that is {status} cannot change its members.",
+                status=locked.status_word,
             )
         newcomers = Entry(name=new.name, seats=new.seats, person_ids=joining)
         held = newcomers.active_registrations(exclude_id=locked.pk)

@@ -11,6 +11,7 @@ from common.phones import phone_key
 from registrations.models import Notification, Registration
 from registrations.notifications.messages import slot_facts
 from registrations.notifications.outbox import notification_queue
+from registrations.rules import language_checked
 from tournaments.selectors import PUBLIC_STATUSES
 
 # Enough for a family at a festival; a contact with more gets the newest.
@@ -28,12 +29,16 @@ def _phone_digits(expression: Any) -> Any:
     return expression
 
 
-def registration_links_send(*, email: str = "", phone: str = "", actor: str) -> int:
+def registration_links_send(
+    *, email: str = "", phone: str = "", actor: str, language: str = ""
+) -> int:
     """E-mail the private links of the active registrations (in public tournaments) whose
     contact is `email`, or whose contact phone is `phone` (the same number however written:
     separators, country code or trunk zero, see `phone_key`): one message
     per address on file, listing at most `MAX_LINKS` entries, newest first. Entries with a
-    phone but no e-mail address cannot be reached this way.
+    phone but no e-mail address cannot be reached this way. Each message is written in
+    `language`, the one the person asked in (`InvalidEntry` if the site does not speak it);
+    without one, in its newest entry's.
 
     Returns the number of messages queued; callers must not tell the person (the page says
     the same whether or not anything matched). Each message is audited on its newest entry.
@@ -41,6 +46,7 @@ def registration_links_send(*, email: str = "", phone: str = "", actor: str) -> 
     email, phone = email.strip(), phone_key(phone) if phone.strip() else ""
     if not email and not phone:
         return 0
+    language = language_checked(language) if language else ""
     found = Registration.objects.active().filter(
         tournament__deleted_at__isnull=True, tournament__status__in=PUBLIC_STATUSES
     )
@@ -80,7 +86,9 @@ def registration_links_send(*, email: str = "", phone: str = "", actor: str) -> 
                             **slot_facts(r.slot),
                         }
                         for r in registrations
-                    ]
+                    ],
+                    # The person is reading a page in it now; their entries may be in others.
+                    **({"language": language} if language else {}),
                 },
             )
             audit_event_record(

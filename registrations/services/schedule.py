@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
+from common.text import plural
 from common.times import time_zone_checked
 from registrations.errors import ConcurrentChange
 from registrations.models import Registration
@@ -160,8 +161,8 @@ def slot_set_capacity(*, slot: Slot, capacity: int, actor: str) -> Slot:
         locked = lock_slot(slot.pk)
         if capacity < locked.reserved_count:
             raise CapacityBelowRegistrations(
-                f"{locked.reserved_count} place(s) are already taken in this slot; the capacity "
-                f"cannot go down to {capacity}."
+                f"{plural(locked.reserved_count, 'place is', 'places are')} already taken in "
+                f"this slot; the capacity cannot go down to {capacity}."
             )
         if capacity == locked.capacity:
             return locked
@@ -208,8 +209,8 @@ def tournament_set_max_participants(
             taken = tournament_places_taken(tournament_id=locked.pk)
             if max_participants < taken:
                 raise CapacityBelowRegistrations(
-                    f"{taken} participant(s) are already signed up; the limit cannot go down "
-                    f"to {max_participants}."
+                    f"{plural(taken, 'participant is', 'participants are')} already signed up; "
+                    f"the limit cannot go down to {max_participants}."
                 )
         updated = Tournament.objects.filter(pk=locked.pk, version=locked.version).update(
             max_participants=max_participants, version=F("version") + 1, updated_at=timezone.now()

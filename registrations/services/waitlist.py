@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db import IntegrityError
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from common.audit import audit_event_record
 from common.errors import unique_rule_broken
@@ -108,9 +108,12 @@ def waitlist_join(
                 check_slot(slot, now, override=False)
                 if slot.capacity < people.seats:
                     raise InvalidEntry(
-                        gettext_noop(
-                            "This time holds {capacity} place(s); {entrant} needs {seats}. "
-                            "Please choose another time."
+                        ngettext_lazy(
+                            "This time holds {capacity} place; {entrant} needs {seats}. "
+                            "Please choose another time.",
+                            "This time holds {capacity} places; {entrant} needs {seats}. "
+                            "Please choose another time.",
+                            "capacity",
                         ),
                         capacity=slot.capacity,
                         entrant=people.name,

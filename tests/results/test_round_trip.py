@@ -198,7 +198,7 @@ def test_the_packet_goes_per_day_and_room_and_each_room_file_comes_back(contest,
         f"{contest.slug}-{day_one}-studio-main-hall.csv",
         f"{contest.slug}-{day_two}-hall-main-hall.csv",
     ]
-    assert f"Wrote 5 entries of {contest.name} in 3 file(s)" in out
+    assert f"Wrote 5 entries of {contest.name} in 3 files" in out
     studio_file = tmp_path / files[1]
     studio_rows = list(csv.DictReader(studio_file.open(encoding="utf-8")))
     assert [r["entrant"] for r in studio_rows] == ["Sam X", "Sue X"]

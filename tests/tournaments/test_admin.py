@@ -211,7 +211,7 @@ class TestTournamentEdit:
         )
 
         assert response.status_code == 200
-        assert "3 participant(s) are already signed up; the limit cannot go below 3" in (
+        assert "3 participants are already signed up; the limit cannot go below 3" in (
             response.content.decode()
         )
         tournament.refresh_from_db()

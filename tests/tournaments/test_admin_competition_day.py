@@ -89,7 +89,8 @@ class TestSaveAndGenerate:
 
         assert response.status_code == 200  # the form again, with the error
         errors = response.context["adminform"].form.errors
-        assert "hold registrations" in " ".join(errors["slot_minutes"])
+        assert "the slot at " in " ".join(errors["slot_minutes"])
+        assert "holds registrations" in " ".join(errors["slot_minutes"])
         block.refresh_from_db()
         assert block.slot_minutes == 10
         registration.refresh_from_db()
@@ -105,7 +106,7 @@ class TestSaveAndGenerate:
         response = organizer_client.post(change_url(block), block_data(block, slot_capacity="1"))
 
         errors = response.context["adminform"].form.errors
-        assert "hold registrations" in " ".join(errors["slot_capacity"])
+        assert "holds registrations" in " ".join(errors["slot_capacity"])
         block.refresh_from_db()
         assert block.slot_capacity == 2
 

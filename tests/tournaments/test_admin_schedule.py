@@ -47,7 +47,7 @@ class TestTimeBlocks:
 
         preview = post_action(organizer_client, TimeBlock, "generate_slots", [block])
 
-        assert "6 slot(s) of 10 min, 2 place(s) each: 6 to create" in preview.content.decode()
+        assert "6 slots of 10 min, 2 places each: 6 to create" in preview.content.decode()
         assert not Slot.objects.exists()
 
         response = post_action(organizer_client, TimeBlock, "generate_slots", [block], confirm=True)
@@ -68,8 +68,11 @@ class TestTimeBlocks:
         preview = post_action(organizer_client, TimeBlock, "generate_slots", [block])
         response = post_action(organizer_client, TimeBlock, "generate_slots", [block], confirm=True)
 
-        assert "Refused" in preview.content.decode()
-        assert any("hold registrations" in m for m in messages_of(response))
+        assert "Refused: slot " in preview.content.decode()
+        assert "holds registrations" in preview.content.decode()
+        assert any(
+            "1 slot of this time block holds registrations" in m for m in messages_of(response)
+        )
         registration.refresh_from_db()
         assert registration.status == Registration.Status.CONFIRMED
         assert Slot.objects.filter(time_block=block).count() == 6
@@ -189,7 +192,7 @@ class TestSlots:
         response = organizer_client.post(change_url(slot), {"capacity": "1"})
 
         assert response.status_code == 200
-        assert "2 place(s) are already taken in this slot" in response.content.decode()
+        assert "2 places are already taken in this slot" in response.content.decode()
         slot.refresh_from_db()
         assert slot.capacity == 3
 
@@ -210,13 +213,13 @@ class TestSlots:
         slot = SlotFactory(capacity=3)
 
         def refuse(**kwargs):
-            raise schedule_errors.CapacityBelowRegistrations("3 place(s) are already taken.")
+            raise schedule_errors.CapacityBelowRegistrations("3 places are already taken.")
 
         monkeypatch.setattr(engine, "slot_set_capacity", refuse)
         response = organizer_client.post(change_url(slot), {"capacity": "2"}, follow=True)
 
         assert response.status_code == 200
-        assert "Nothing was saved: 3 place(s) are already taken." in messages_of(response)
+        assert "Nothing was saved: 3 places are already taken." in messages_of(response)
 
     def test_a_slot_is_added_by_hand_to_a_manual_block(self, organizer_client):
         block = TimeBlockFactory(is_manual=True, slot_minutes=None)

@@ -145,7 +145,7 @@ class TestJson:
             run_json(data, generate_slots=True)
 
         assert caught.value.result.errors == [
-            "time_blocks #2: 1 slot(s) of this time block hold registrations that the new layout "
+            "time_blocks #2: 1 slot of this time block holds registrations that the new layout "
             "has no room for. Move or cancel them first, or force the change."
         ]
         assert snapshot() == before
@@ -164,7 +164,7 @@ class TestJson:
         with pytest.raises(ScheduleImportInvalid) as caught:
             run_json({"tournaments": [{"slug": "piano-junior", "max_participants": 1}]})
 
-        assert "2 participant(s) are already signed up" in caught.value.result.errors[0]
+        assert "2 participants are already signed up" in caught.value.result.errors[0]
         assert Tournament.objects.get(slug="piano-junior").max_participants == 40
 
     def test_a_cap_change_goes_through_the_service(self):

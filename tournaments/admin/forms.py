@@ -5,6 +5,7 @@ from django.forms.models import construct_instance
 from django.utils.functional import cached_property
 
 from common.admin.base import plural
+from common.text import noun
 from common.times import default_time_zone, local_clock, local_span, zone_names
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, TimeBlock, Tournament
@@ -162,8 +163,9 @@ class TournamentAdminForm(ScoringRulesFields, forms.ModelForm):
             taken = tournament_places_taken(tournament_id=self.instance.pk)
             if value < taken:
                 raise forms.ValidationError(
-                    f"{taken} participant(s) are already signed up; the limit cannot go below "
-                    f"{taken}. Cancel registrations first, or leave it empty for no limit."
+                    f"{plural(taken, 'participant is', 'participants are')} already signed up; "
+                    f"the limit cannot go below {taken}. Cancel registrations first, or leave it "
+                    "empty for no limit."
                 )
         return value
 
@@ -248,9 +250,10 @@ class TimeBlockForm(forms.ModelForm):
         )
         self.add_error(
             field,
-            f"Generating slots would refuse this: the slot(s) at {booked} hold registrations "
-            "the new layout has no room for. Move or cancel those registrations first, or "
-            "keep the slot length, times and places as they are.",
+            f"Generating slots would refuse this: the {noun(len(holding), 'slot')} at {booked} "
+            f"{noun(len(holding), 'holds', 'hold')} registrations the new "
+            "layout has no room for. Move or cancel those registrations first, or keep the slot "
+            "length, times and places as they are.",
         )
 
 
@@ -268,8 +271,8 @@ class SlotChangeForm(forms.ModelForm):
         taken = Slot.objects.values_list("reserved_count", flat=True).get(pk=self.instance.pk)
         if capacity < taken:
             raise forms.ValidationError(
-                f"{taken} place(s) are already taken in this slot; the capacity cannot go "
-                f"below {taken}. Move or cancel registrations first."
+                f"{plural(taken, 'place is', 'places are')} already taken in this slot; the "
+                f"capacity cannot go below {taken}. Move or cancel registrations first."
             )
         return capacity
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from common.text import noun, plural
 from common.times import (
     day_pick,
     local_clock,
@@ -211,9 +212,11 @@ class SlotPlan:
             names = ", ".join(
                 f"{local_clock(s.starts_at)} ({s.reserved_count} taken)" for s in self.holding
             )
+            count = len(self.holding)
             return (
-                f"Refused: slot(s) {names} hold registrations the new layout has no room for. "
-                "Move or cancel those registrations first."
+                f"Refused: {noun(count, 'slot')} {names} {noun(count, 'holds', 'hold')} "
+                "registrations the new layout has no room for. Move or cancel those "
+                "registrations first."
             )
         return ""
 
@@ -223,7 +226,8 @@ class SlotPlan:
             return "—"
         length = self.block.slot_minutes
         text = (
-            f"{len(self.planned)} slot(s) of {length} min, {self.block.slot_capacity} place(s) each"
+            f"{plural(len(self.planned), 'slot')} of {length} min, "
+            f"{plural(self.block.slot_capacity, 'place')} each"
         )
         changes = []
         if self.create:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from common.tabular import ImportFileError, Table, normalize_heading
+from common.text import noun
 from tournaments.importing.fields import (
     BLOCK_FIELDS,
     CSV_COLUMNS,
@@ -86,7 +87,8 @@ def _items_from_json(data: Any) -> list[Item]:
     unknown = set(data) - set(_JSON_LISTS)
     if unknown:
         raise ImportFileError(
-            f"Unknown key(s) {', '.join(sorted(unknown))}: the JSON may have “tournaments”, "
+            f"Unknown {noun(len(unknown), 'key')} {', '.join(sorted(unknown))}: "
+            "the JSON may have “tournaments”, "
             "“locations” and “time_blocks”."
         )
     items = []
@@ -126,13 +128,14 @@ def _columns_of(table: Table) -> dict[tuple[str, str], int]:
     missing = [label for key, label in CSV_REQUIRED.items() if key not in columns]
     if missing:
         raise ImportFileError(
-            f"the header has no {', '.join(missing)} column(s) (found: "
+            f"the header has no {', '.join(missing)} {noun(len(missing), 'column')} (found: "
             f"{', '.join(h for h in table.header if h)}).",
             line=table.header_line,
         )
     if ignored:
         raise ImportFileError(
-            f"unknown column(s) {', '.join(ignored)}; see `manage.py import_schedule --help`.",
+            f"unknown {noun(len(ignored), 'column')} {', '.join(ignored)}; see "
+            "`manage.py import_schedule --help`.",
             line=table.header_line,
         )
     return columns

@@ -16,6 +16,7 @@ from django.utils import timezone
 from common.audit import audit_changes, audit_event_record
 from common.errors import numbers_checked
 from common.locking import locked_atomic
+from common.text import noun, plural
 from common.times import local_span
 from tournaments.errors import (
     ManualTimeBlock,
@@ -135,8 +136,9 @@ def time_block_generate_slots(
         wanted, by_times, surplus = layout.wanted, layout.by_times, layout.surplus
         if layout.in_the_way:
             raise SlotsHoldRegistrations(
-                f"{len(layout.in_the_way)} slot(s) of this time block hold registrations that "
-                "the new layout has no room for. Move or cancel them first, or force the change."
+                f"{plural(len(layout.in_the_way), 'slot')} of this time block "
+                f"{noun(len(layout.in_the_way), 'holds', 'hold')} registrations that the new "
+                "layout has no room for. Move or cancel them first, or force the change."
             )
         # Surplus slots without any history go; the rest stay, cancelled, for the record.
         with_history = set(

@@ -6,6 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from common.commands import get_or_suggest
+from common.text import plural
 
 
 class Command(BaseCommand):
@@ -23,4 +24,4 @@ class Command(BaseCommand):
         removed = 0
         for model in (TOTPDevice, StaticDevice):
             removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
-        self.stdout.write(self.style.SUCCESS(f"Removed {removed} device(s) of {username}."))
+        self.stdout.write(self.style.SUCCESS(f"Removed {plural(removed, 'device')} of {username}."))

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from common.commands import HelpFormatter, add_output_arguments, csv_output, get_or_suggest
+from common.text import plural
 from results.packet import (
     packet_file_name,
     packet_sections_export,
@@ -86,7 +87,7 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Wrote {count} entries of {tournament.name} in {len(sections)} "
-                    f"file(s) (one per day and room) to {folder}."
+                    f"Wrote {plural(count, 'entry', 'entries')} of {tournament.name} in "
+                    f"{plural(len(sections), 'file')} (one per day and room) to {folder}."
                 )
             )
