@@ -2,7 +2,6 @@
 teams found without accents or case (only those that may enter), an exact id alone."""
 
 import importlib
-from unittest import mock
 
 import pytest
 from django.apps import apps as django_apps
@@ -29,16 +28,6 @@ def people(db):
     person("Jürgen", "Weiß")
     person("Ærøskøbing", "Smith")
     person("Zoe", "A-17x")
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def vendor(request, people):
-    """Each test runs on PostgreSQL's indexes and on the embedded default's fallback."""
-    if request.param == "sqlite":
-        with mock.patch.object(selectors.connection, "vendor", "sqlite"):
-            yield request.param
-    else:
-        yield request.param
 
 
 def first_names(query):

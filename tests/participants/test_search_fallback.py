@@ -1,8 +1,6 @@
 """When no name holds every typed word: a school or grade typed beside the name narrows the
 search, then the whole query's likeness to a name decides (a middle name not on file)."""
 
-from unittest import mock
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,16 +26,6 @@ def people(db):
     person("Zoë", "Kim", school="Riverside High", grade="8")
     person("Anna", "Kowalska", school="Lycée Molière", grade="Grade 7")
     person("John", "Smith", school="Lincoln Middle School", grade="6")
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def vendor(request, people):
-    """Each test runs on PostgreSQL's indexes and on the embedded default's rapidfuzz."""
-    if request.param == "sqlite":
-        with mock.patch.object(selectors.connection, "vendor", "sqlite"):
-            yield request.param
-    else:
-        yield request.param
 
 
 def found(query):
