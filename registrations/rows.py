@@ -1,6 +1,7 @@
-"""Locking and saving one registration row, queueing the e-mail that tells its contact, and
-writing the webhook outbox: done the same way by every transaction that changes a
-registration, so every change is synced (`save_registration`, `sync`). The slots a change
+"""Writing, locking and saving one registration row, queueing the e-mail that tells its
+contact, and writing the webhook outbox: done the same way by every transaction that makes or
+changes a registration, so every entry carries the same columns (`insert_registration`) and
+every change is synced (`save_registration`, `sync`). The slots a change
 touches are locked here too, before the registration (`lock_slots_then_registration`): the
 engine's order, which no caller may change without risking a deadlock."""
 
@@ -13,11 +14,39 @@ from uuid import UUID
 from django.db.models import F
 
 from common.audit import audit_event_record
+from registrations.entries import Entry
 from registrations.errors import ConcurrentChange
-from registrations.models import Registration
+from registrations.models import Registration, RegistrationMember, new_short_reference
 from registrations.notifications.outbox import notification_queue
 from registrations.sync.outbox import event_for, sync_record
-from tournaments.models import Slot
+from tournaments.models import Slot, Tournament
+
+
+def insert_registration(
+    *, tournament: Tournament, slot: Slot | None, entry: Entry, status: str, **columns: Any
+) -> Registration:
+    """Write a new registration of `entry` (its people, name and seats) and its team members:
+    the one place an entry's row is made, by a sign-up and by a waitlist offer alike. The
+    caller has locked the people and claimed the places; `columns` are the rest (contact,
+    language, hold, idempotency key, override)."""
+    registration = Registration.objects.create(
+        tournament=tournament,
+        slot=slot,
+        participant_id=entry.participant_id,
+        team_id=entry.team_id,
+        seats=entry.seats,
+        status=status,
+        entrant_name=entry.name,
+        # Drawn here rather than by the field's default, so that a test can force a clash.
+        short_reference=new_short_reference(),
+        **columns,
+    )
+    if entry.members:
+        RegistrationMember.objects.bulk_create(
+            RegistrationMember(registration=registration, participant_id=pid, name=name)
+            for pid, name in entry.members
+        )
+    return registration
 
 
 def lock_registration(

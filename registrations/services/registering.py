@@ -30,12 +30,10 @@ from registrations.errors import (
 )
 from registrations.models import (
     Registration,
-    RegistrationMember,
     WebhookEndpoint,
-    new_short_reference,
 )
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import audit_override_added, notify, sync
+from registrations.rows import audit_override_added, insert_registration, notify, sync
 from registrations.rules import check_no_clash, check_open, check_slot, language_checked
 from tournaments.models import Slot, Tournament
 
@@ -194,27 +192,18 @@ def _place_new_entry(
     hold_until = None
     if hold and tournament.hold_minutes and not override:
         hold_until = now + timedelta(minutes=tournament.hold_minutes)
-    registration = Registration.objects.create(
+    registration = insert_registration(
         tournament=tournament,
         slot=slot,
-        participant_id=entry.participant_id,
-        team_id=entry.team_id,
-        seats=entry.seats,
+        entry=entry,
         status=Status.RESERVED if hold_until else Status.CONFIRMED,
-        entrant_name=entry.name,
         idempotency_key=idempotency_key,
-        short_reference=new_short_reference(),
         confirmed_at=None if hold_until else now,
         hold_expires_at=hold_until,
         override_reason=override_reason,
         override_seats=override_seats,
         **contact,
     )
-    if entry.members:
-        RegistrationMember.objects.bulk_create(
-            RegistrationMember(registration=registration, participant_id=pid, name=name)
-            for pid, name in entry.members
-        )
     overridden: dict[str, Any] = (
         {"reason": override_reason, "capacity_added": override_seats} if override else {}
     )

@@ -49,9 +49,16 @@ from registrations.errors import (
     TournamentFull,
     TournamentNotOpen,
 )
-from registrations.models import Registration, RegistrationMember, WaitlistEntry, WebhookEndpoint
+from registrations.models import Registration, WaitlistEntry, WebhookEndpoint
 from registrations.places import claim_places, claim_tournament_places
-from registrations.rows import lock_registration, lock_slot, notify, save_registration, sync
+from registrations.rows import (
+    insert_registration,
+    lock_registration,
+    lock_slot,
+    notify,
+    save_registration,
+    sync,
+)
 from registrations.rules import check_no_clash, check_open
 from registrations.selectors import tournament_places_taken
 from tournaments.models import Slot, Tournament
@@ -248,25 +255,17 @@ def _offer(
                 claim_places(slot, entry.seats, override=False, now=now)
             if tournament.max_participants is not None:
                 claim_tournament_places(tournament, entry.seats, override=False)
-            registration = Registration.objects.create(
+            registration = insert_registration(
                 tournament=tournament,
                 slot=slot,
-                participant_id=entry.participant_id,
-                team_id=entry.team_id,
-                seats=entry.seats,
+                entry=people,  # the waitlist entry's people, name and seats
                 status=Registration.Status.RESERVED,
-                entrant_name=entry.entrant_name,
                 contact_name=entry.contact_name,
                 contact_email=entry.contact_email,
                 contact_phone=entry.contact_phone,
                 language=entry.language,  # the offer's e-mails speak the entry's language
                 hold_expires_at=until,
             )
-            if people.members:
-                RegistrationMember.objects.bulk_create(
-                    RegistrationMember(registration=registration, participant_id=pid, name=name)
-                    for pid, name in people.members
-                )
             updated = WaitlistEntry.objects.filter(
                 pk=entry.pk, version=entry.version, status=Status.WAITING
             ).update(

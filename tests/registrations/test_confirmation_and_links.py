@@ -122,9 +122,7 @@ def test_a_short_reference_clash_draws_again_instead_of_failing(festival, monkey
     _tournament, slot, later = festival
     first = sign_up(slot)
     draws = iter([first.short_reference, "ACDEFG"])
-    monkeypatch.setattr(
-        "registrations.services.registering.new_short_reference", lambda: next(draws)
-    )
+    monkeypatch.setattr("registrations.rows.new_short_reference", lambda: next(draws))
     second = sign_up(later)
     assert second.short_reference == "ACDEFG"
     assert Registration.objects.count() == 2
