@@ -169,7 +169,7 @@ def test_full_busy_and_rate_limited_refusals_are_counted(client, slot, settings)
             ).status_code
             == 503
         )
-    settings.LINEUP_RATE_SIGNUP = "1/m"  # a new rate starts a new count
+    settings.LINEUP_RATE_SIGNUP = "1/h"  # a new rate starts a new count
     statuses = [
         client.post(url, form_data(client, url, slot=slot.pk, contact_phone="5550101")).status_code
         for _ in range(2)
@@ -255,7 +255,7 @@ def test_the_header_is_believed_only_from_a_trusted_proxy(behind_proxy, remote, 
 
 
 def test_rate_limits_count_per_client_behind_the_proxy(client, slot, behind_proxy, settings):
-    settings.LINEUP_RATE_SIGNUP = "1/m"
+    settings.LINEUP_RATE_SIGNUP = "1/h"
     statuses = []
     for ip in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
         url = signup_url(slot.tournament, participant=ParticipantFactory().pk)

@@ -122,8 +122,9 @@ def test_200_clients_race_for_5_places_through_two_servers(hot_slot, redis_url):
 
 
 def search_statuses(redis_url, cache_url, limit=10, tries=30):
-    """One address searches `tries` times through the balancer with a limit of `limit`/m."""
-    with cluster(database_url(), cache_url, LINEUP_RATE_SEARCH=f"{limit}/m") as running:
+    """One address searches `tries` times through the balancer with a limit of `limit` an hour
+    (an hour's window: a minute's could end between two of the searches and start a new count)."""
+    with cluster(database_url(), cache_url, LINEUP_RATE_SEARCH=f"{limit}/h") as running:
         visitor = Visitor(running.port, "127.0.2.1")
         slug = SlotFactory._meta.model.objects.first().tournament.slug
         answers = [visitor.request("GET", f"/t/{slug}/find/?q=zoe") for _ in range(tries)]

@@ -121,7 +121,7 @@ def test_the_slot_just_filled_page_has_no_serious_violation(page, live_server, s
 
 
 def test_the_too_many_requests_page_has_no_serious_violation(page, live_server, site):
-    with override_settings(LINEUP_RATE_SEARCH="1/m"):
+    with override_settings(LINEUP_RATE_SEARCH="1/h"):
         page.goto(f"{live_server.url}/t/{site['solo'].slug}/find/?q=zoe")
         response = page.goto(f"{live_server.url}/t/{site['solo'].slug}/find/?q=zoe")
     assert response.status == 429

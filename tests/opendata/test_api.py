@@ -197,7 +197,7 @@ def test_the_etag_changes_with_the_places_and_last_modified_stays_otherwise(clie
 
 
 def test_it_is_rate_limited_with_a_json_429(client, festival, settings):
-    settings.LINEUP_RATE_API = "3/m"
+    settings.LINEUP_RATE_API = "3/h"
     for _ in range(3):
         assert client.get(f"{API}/tournaments").status_code == 200
     response = client.get(f"{API}/tournaments/spring-piano")

@@ -238,13 +238,13 @@ def test_team_events_search_teams(client):
 
 
 def test_the_search_is_rate_limited_per_client(client, tournament):
-    with override_settings(LINEUP_RATE_SEARCH="3/m"):
+    with override_settings(LINEUP_RATE_SEARCH="3/h"):
         statuses = [search(client, tournament, q="anna").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
 
 
 def test_the_rate_limit_page_is_friendly(client, tournament):
-    with override_settings(LINEUP_RATE_SEARCH="1/m"):
+    with override_settings(LINEUP_RATE_SEARCH="1/h"):
         search(client, tournament, q="anna")
         response = search(client, tournament, q="anna")
     assert response.status_code == 429

@@ -84,7 +84,7 @@ def test_busy_while_cancelling_is_a_try_again_page_and_changes_nothing(client, r
 
 
 def test_reference_pages_are_rate_limited(client, registration, settings):
-    settings.LINEUP_RATE_REFERENCE = "2/m"
+    settings.LINEUP_RATE_REFERENCE = "2/h"
     url = reverse("registrations:detail", args=[registration.reference])
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
 

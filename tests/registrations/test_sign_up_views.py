@@ -309,7 +309,7 @@ def test_busy_becomes_a_friendly_try_again_page(client, slot, participant):
 
 def test_sign_ups_are_rate_limited_per_client(client, slot):
     statuses = []
-    with override_settings(LINEUP_RATE_SIGNUP="2/m"):
+    with override_settings(LINEUP_RATE_SIGNUP="2/h"):
         for _ in range(3):
             url = signup_url(slot.tournament, participant=ParticipantFactory().pk)
             data = form_data(client, url, slot=slot.pk, contact_phone="5550101")
