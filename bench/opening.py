@@ -184,8 +184,21 @@ async def storm(host, port, people, clients, max_seconds):
         while not queue.empty() and time.monotonic() < deadline:
             await visit(host, port, run, queue.get_nowait(), deadline)
 
+    async def progress():
+        # A storm runs for minutes: a line every 10 s on stderr, so the table stays clean.
+        while True:
+            await asyncio.sleep(10)
+            elapsed = time.perf_counter() - started
+            print(
+                f"  {elapsed:5.0f} s: {len(run.confirmed):,} of {len(people):,} confirmed",
+                file=sys.stderr,
+                flush=True,
+            )
+
     started = time.perf_counter()
+    ticker = asyncio.create_task(progress())
     await asyncio.gather(*(worker() for _ in range(clients)))
+    ticker.cancel()
     run.elapsed = time.perf_counter() - started
     run.not_started = queue.qsize()
     return run
@@ -540,6 +553,7 @@ def one_run(args, label, tree, pow_on):
             worker_cpu = _cpu_seconds(worker.pid) if worker else 0.0
         run = asyncio.run(storm(host, port, people, args.clients, args.max_seconds))
         if worker:
+            print("  waiting for the worker's e-mails ...", file=sys.stderr, flush=True)
             # The meter runs on until the worker has caught up: its statements are PostgreSQL's.
             mailed = wait_for_emails(args, time.monotonic())
         cpu = meter.stop() if meter else None
